@@ -1,0 +1,57 @@
+/**
+ * Stable error codes. Tools may branch on `error.code`; the message is for people and says what
+ * to do about the problem.
+ */
+export const ErrorCode = {
+  /** A file or directory that was asked for does not exist. */
+  FileNotFound: 'ND_FILE_NOT_FOUND',
+  /** A file exists but its contents are not in the expected format. */
+  InvalidFormat: 'ND_INVALID_FORMAT',
+  /** An array has a dtype the reader does not support. */
+  UnsupportedDtype: 'ND_UNSUPPORTED_DTYPE',
+  /** Two inputs disagree in shape (e.g. different numbers of images). */
+  ShapeMismatch: 'ND_SHAPE_MISMATCH',
+  /** A numeric input holds NaN or Infinity. */
+  NonFiniteValue: 'ND_NON_FINITE_VALUE',
+  /** An option is outside its valid range. */
+  InvalidOption: 'ND_INVALID_OPTION',
+  /** A concept set has no concepts after normalisation. */
+  EmptyConceptSet: 'ND_EMPTY_CONCEPT_SET',
+  /** A Results document does not match its schema. */
+  InvalidResults: 'ND_INVALID_RESULTS',
+  /** A Results document has a version this reader does not know. */
+  UnsupportedVersion: 'ND_UNSUPPORTED_VERSION',
+  /** The operation was cancelled through its AbortSignal. */
+  Aborted: 'ND_ABORTED',
+} as const;
+
+/** One of the values of {@link ErrorCode}. */
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Options for {@link NeurodissectError}. */
+export interface NeurodissectErrorOptions {
+  /** The underlying error, if any. */
+  cause?: unknown;
+  /** Structured details for tools (e.g. the file, the JSON path). */
+  details?: Record<string, unknown>;
+}
+
+/** The one error type the libraries throw for problems with input or state (not bad arguments). */
+export class NeurodissectError extends Error {
+  override readonly name = 'NeurodissectError';
+  /** A stable code from {@link ErrorCode}. */
+  readonly code: ErrorCode;
+  /** Structured details for tools. */
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, options: NeurodissectErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.details = options.details ?? {};
+  }
+}
+
+/** True when `error` is a {@link NeurodissectError}, optionally with the given code. */
+export function isNeurodissectError(error: unknown, code?: ErrorCode): error is NeurodissectError {
+  return error instanceof NeurodissectError && (code === undefined || error.code === code);
+}

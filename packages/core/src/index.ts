@@ -1,0 +1,13 @@
+export * from './errors';
+export * from './math/log-sum-exp';
+export * from './math/matmul';
+export * from './math/random';
+export * from './math/softmax';
+export * from './math/top-k';
+export * from './progress';
+export * from './similarity/functions';
+export * from './similarity/options';
+export { buildSlotIndex, type SlotIndex, softMembershipWeights } from './similarity/pmi';
+export * from './similarity/score';
+export * from './similarity/source';
+export * from './tensor';
