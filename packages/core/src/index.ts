@@ -11,3 +11,13 @@ export { buildSlotIndex, type SlotIndex, softMembershipWeights } from './similar
 export * from './similarity/score';
 export * from './similarity/source';
 export * from './tensor';
+export * from './concepts';
+export * from './io/csv';
+export * from './io/descriptions-csv';
+export * from './io/npy';
+export * from './results/create';
+export * from './results/parse';
+export * from './results/schema';
+export type * from './interfaces';
+export * from './similarity/labels';
+export * from './io/clip-search-csv';

@@ -1,0 +1,3 @@
+export { CliError } from './cli-error';
+export type { CliIo } from './io';
+export { createProgram, runCli } from './program';

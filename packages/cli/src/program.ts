@@ -1,0 +1,49 @@
+import { Command, CommanderError } from 'commander';
+import { CliError } from './cli-error';
+import { registerScoreCommand } from './commands/score';
+import { registerValidateCommand } from './commands/validate';
+import type { CliIo } from './io';
+import { version } from './version';
+
+/** Builds the `neurodissect` command; `setExitCode` receives the exit code of the action. */
+export function createProgram(io: CliIo, setExitCode: (code: number) => void): Command {
+  const program = new Command('neurodissect')
+    .description('Describe, in words, what each neuron of a vision network responds to.')
+    .version(version)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    });
+
+  // Each command registers itself from its own module.
+  registerScoreCommand(program, io);
+  registerValidateCommand(program, io, setExitCode);
+
+  return program;
+}
+
+/**
+ * Runs the CLI with `argv` (without the node and script entries). Never throws for bad input:
+ * returns the exit code (0 ok, 1 a check failed, 2 bad input or usage).
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let exitCode = 0;
+  const program = createProgram(io, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander has already printed its message (help, version, or a usage error).
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    if (error instanceof CliError) {
+      io.stderr.write(`neurodissect: ${error.message}\n`);
+      return error.exitCode;
+    }
+    throw error;
+  }
+}

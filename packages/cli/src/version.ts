@@ -1,0 +1,4 @@
+import packageJson from '../package.json' with { type: 'json' };
+
+/** The CLI's version, from its package.json. */
+export const version: string = packageJson.version;

@@ -1,0 +1,103 @@
+import { ErrorCode, NeurodissectError } from './errors';
+
+/** A concept that appeared more than once. */
+export interface DuplicateConcept {
+  concept: string;
+  /** 1-based line of the repeat. */
+  line: number;
+  /** 1-based line where the concept was first seen (the one kept). */
+  firstLine: number;
+}
+
+/** A normalised concept set: what every stage of the pipeline uses. */
+export interface ConceptSet {
+  /** Concepts in file order, trimmed, without blanks or repeats. Index = concept id. */
+  readonly concepts: readonly string[];
+  /** 1-based line of each concept in the source. */
+  readonly lines: readonly number[];
+  /** Repeats that were dropped. */
+  readonly duplicates: readonly DuplicateConcept[];
+  /** 1-based lines that were blank (dropped). */
+  readonly blankLines: readonly number[];
+  /** Whether the text started with a byte-order mark (stripped). */
+  readonly hadBom: boolean;
+  /** Where the set came from, for messages. */
+  readonly source?: string;
+}
+
+/** Options of {@link parseConceptSet}. */
+export interface ParseConceptSetOptions {
+  /** A name for the source (a file path) used in messages. */
+  source?: string;
+  /** Allow a set with no concepts (otherwise an {@link ErrorCode.EmptyConceptSet} error). @defaultValue false */
+  allowEmpty?: boolean;
+}
+
+/**
+ * Parses a concept list (one concept per line) and normalises it once: strips a BOM, trims each
+ * line, drops blank lines and repeated concepts (reporting them with their lines). Every stage uses
+ * the returned list, so concept ids never shift (the reference's blank-line defect cannot happen).
+ */
+export function parseConceptSet(text: string, options: ParseConceptSetOptions = {}): ConceptSet {
+  const hadBom = text.charCodeAt(0) === 0xfeff;
+  const body = hadBom ? text.slice(1) : text;
+  const rawLines = body.split(/\r\n|\n|\r/);
+  if (rawLines.length > 0 && rawLines[rawLines.length - 1] === '') rawLines.pop();
+  const concepts: string[] = [];
+  const lines: number[] = [];
+  const duplicates: DuplicateConcept[] = [];
+  const blankLines: number[] = [];
+  const firstSeen = new Map<string, number>();
+  rawLines.forEach((raw, i) => {
+    const line = i + 1;
+    const concept = raw.trim();
+    if (concept === '') {
+      blankLines.push(line);
+      return;
+    }
+    const first = firstSeen.get(concept);
+    if (first !== undefined) {
+      duplicates.push({ concept, line, firstLine: first });
+      return;
+    }
+    firstSeen.set(concept, line);
+    concepts.push(concept);
+    lines.push(line);
+  });
+  if (concepts.length === 0 && !options.allowEmpty) {
+    throw new NeurodissectError(
+      ErrorCode.EmptyConceptSet,
+      `The concept set${options.source ? ` ${options.source}` : ''} has no concepts; put one concept per line.`,
+      { details: { source: options.source } },
+    );
+  }
+  return { concepts, lines, duplicates, blankLines, hadBom, source: options.source };
+}
+
+/** Builds a {@link ConceptSet} from an array (normalised the same way as a file). */
+export function conceptSetFromList(list: readonly string[], options: ParseConceptSetOptions = {}): ConceptSet {
+  return parseConceptSet(list.join('\n'), options);
+}
+
+/** One-line summary of what normalisation changed, or `undefined` when nothing did. */
+export function describeConceptSetChanges(set: ConceptSet): string | undefined {
+  const parts: string[] = [];
+  if (set.hadBom) parts.push('stripped a byte-order mark');
+  if (set.blankLines.length > 0) parts.push(`dropped ${set.blankLines.length} blank line(s)`);
+  if (set.duplicates.length > 0) {
+    const shown = set.duplicates
+      .slice(0, 3)
+      .map((d) => `"${d.concept}" (line ${d.line}, first on line ${d.firstLine})`)
+      .join(', ');
+    parts.push(`dropped ${set.duplicates.length} duplicate(s): ${shown}${set.duplicates.length > 3 ? ', …' : ''}`);
+  }
+  return parts.length > 0 ? `${set.source ?? 'concept set'}: ${parts.join('; ')}` : undefined;
+}
+
+/**
+ * The form used to compare labels (case-insensitive, whitespace collapsed, `_` as space): how eval
+ * and search match a predicted label to a ground-truth one.
+ */
+export function normalizeLabel(label: string): string {
+  return label.normalize('NFKC').replace(/_/g, ' ').trim().replace(/\s+/g, ' ').toLowerCase();
+}

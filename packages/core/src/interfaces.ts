@@ -1,0 +1,117 @@
+import type { MatmulKernel } from './math/matmul';
+import type { OperationOptions } from './progress';
+import type { ScoredLabel } from './results/schema';
+import type { Matrix, Tensor } from './tensor';
+
+/** A decoded image: 8-bit RGB, interleaved, row-major. */
+export interface RgbImage {
+  readonly width: number;
+  readonly height: number;
+  /** `width × height × 3` bytes. */
+  readonly data: Uint8Array;
+}
+
+/** One probe image's entry. */
+export interface ProbeItem {
+  /** Stable id (unique within the dataset). */
+  readonly id: string;
+  /** Where the image is (path relative to the dataset root, or URL). */
+  readonly uri: string;
+}
+
+/** A probe set: the images neurons are dissected on. */
+export interface ProbeDataset {
+  readonly name: string;
+  readonly size: number;
+  item(index: number): ProbeItem;
+  /** Decodes image `index` to RGB. */
+  read(index: number, options?: OperationOptions): Promise<RgbImage>;
+}
+
+/** A layer of a target model that can be dissected. */
+export interface LayerInfo {
+  /** The name to select it by (module path such as `layer4`, or a tensor name). */
+  readonly name: string;
+  /** The graph tensor that holds its output. */
+  readonly tensor: string;
+  /** Its shape where known (symbolic dimensions as strings). */
+  readonly shape?: readonly (number | string)[];
+}
+
+/** A target model with intermediate layers exposed. */
+export interface TargetModel {
+  readonly layers: readonly LayerInfo[];
+  /** Runs a preprocessed batch `[N,3,H,W]` and returns the raw outputs of the selected layers. */
+  run(batch: Tensor<'float32'>, layers: readonly string[], options?: OperationOptions): Promise<Map<string, Tensor<'float32'>>>;
+  /** Releases native resources; idempotent. */
+  dispose(): Promise<void>;
+}
+
+/** A CLIP model: image and text encoders into one embedding space. */
+export interface ClipModel {
+  /** Embedding dimension D. */
+  readonly dim: number;
+  /** N×D image embeddings (not normalised). */
+  embedImages(images: readonly RgbImage[], options?: OperationOptions): Promise<Matrix>;
+  /** M×D text embeddings (not normalised). */
+  embedTexts(texts: readonly string[], options?: OperationOptions): Promise<Matrix>;
+  /** Releases native resources; idempotent. */
+  dispose(): Promise<void>;
+}
+
+/** What a runtime can do. Check capabilities, never the runtime's name. */
+export interface RuntimeCapabilities {
+  /** At least one GPU execution provider is available. */
+  readonly gpu: boolean;
+  /** Execution providers this runtime can try, in its default order of preference. */
+  readonly executionProviders: readonly string[];
+}
+
+/** Executes models. Passed in by the caller; never a global. */
+export interface Runtime {
+  readonly name: string;
+  readonly capabilities: RuntimeCapabilities;
+  loadTargetModel(spec: { uri: string }): Promise<TargetModel>;
+  loadClipModel(spec: { uri: string }): Promise<ClipModel>;
+  /** A fast `A·Bᵀ` kernel for the large matrix products of scoring, when the runtime has one. */
+  readonly matmul?: MatmulKernel;
+}
+
+/** A cached feature with what it was computed from. */
+export interface StoredFeature {
+  readonly tensor: Tensor<'float32'>;
+  readonly meta: Readonly<Record<string, unknown>>;
+}
+
+/** Caches features by content-hash key; writes are atomic. */
+export interface FeatureStore {
+  get(key: string): Promise<StoredFeature | undefined>;
+  put(key: string, tensor: Tensor<'float32'>, meta: Record<string, unknown>): Promise<void>;
+}
+
+/** What a labeler receives for one layer. */
+export interface LabelerContext extends OperationOptions {
+  readonly layer: string;
+  /** N×K summarised activations of the layer. */
+  readonly activations: Matrix;
+  /** The normalised concept list. */
+  readonly concepts: readonly string[];
+  /** N×D image and M×D text embeddings, when the labeler requires `clip`. */
+  readonly imageEmbeddings?: Matrix;
+  readonly textEmbeddings?: Matrix;
+}
+
+/** Ranked labels for each neuron of a layer (index = unit). */
+export type LayerLabels = ScoredLabel[][];
+
+/** Names a neuron in words. Each labeler is a factory's result with its options bound. */
+export interface Labeler {
+  /** Stable id, used as the key of its labels in the Results. */
+  readonly id: string;
+  readonly version: string;
+  /** What it needs from the pipeline. */
+  readonly requires: readonly ('activations' | 'clip' | 'annotations' | 'activation-maps')[];
+  /** Its options, recorded in the Results. */
+  readonly options: Readonly<Record<string, unknown>>;
+  label(context: LabelerContext): Promise<LayerLabels>;
+}

@@ -1,0 +1,170 @@
+import { z } from 'zod';
+
+/** The format tag every Results document carries. */
+export const RESULTS_FORMAT = 'neurodissect.results';
+/** The version this library writes. */
+export const RESULTS_VERSION = 1;
+
+/** A content hash, `<algorithm>:<hex>` (e.g. `sha256:…`). */
+export const ContentHashSchema = z
+  .string()
+  .regex(/^[a-z0-9-]+:[0-9a-f]+$/, 'expected "<algorithm>:<hex digest>", e.g. "sha256:ab12…"');
+
+/** One label a labeler gave a neuron. */
+export const ScoredLabelSchema = z.object({
+  /** The concept, as it appears in the concept set. */
+  label: z.string(),
+  /** The labeler's score (higher is better; scales differ between labelers). */
+  score: z.number(),
+  /** Index into the concept set, when the label comes from it. */
+  concept: z.number().int().nonnegative().optional(),
+  /** How many top images voted for the label (CLIP-avg, Broden-label). */
+  votes: z.number().int().nonnegative().optional(),
+});
+
+/** One of a neuron's top activating images. */
+export const TopImageSchema = z.object({
+  /** Index into `probe.images`. */
+  image: z.number().int().nonnegative(),
+  /** The summarised activation of the neuron on this image (absent when the source did not record it, e.g. imports). */
+  activation: z.number().optional(),
+  /** A small activation heatmap: a data URI or a path relative to the Results file. */
+  heatmap: z.string().optional(),
+});
+
+/** One neuron (a channel of a layer). */
+export const NeuronSchema = z.object({
+  /** 0-based unit index within the layer. */
+  unit: z.number().int().nonnegative(),
+  /** Top activating images, most activating first. */
+  topImages: z.array(TopImageSchema),
+  /** Ranked labels per labeler id, best first. */
+  labels: z.record(z.string(), z.array(ScoredLabelSchema)),
+  /** Problems found for this neuron (e.g. non-finite activations); such a neuron is never silently labelled. */
+  issues: z.array(z.string()).optional(),
+});
+
+/** One dissected layer. */
+export const LayerSchema = z.object({
+  /** The layer as selected (module path or tensor name). */
+  name: z.string().min(1),
+  /** Number of units (channels) in the layer. */
+  units: z.number().int().nonnegative(),
+  /** How activation maps were summarised to one value per image. */
+  summary: z.enum(['mean', 'max', 'cls', 'identity']).optional(),
+  neurons: z.array(NeuronSchema),
+});
+
+/** A labeler that ran, with its options. */
+export const LabelerRunSchema = z.object({
+  id: z.string().min(1),
+  version: z.string(),
+  options: z.record(z.string(), z.unknown()),
+});
+
+/** A labeler (or other stage) that failed; the other labelers' results are kept. */
+export const FailureSchema = z.object({
+  stage: z.string(),
+  layer: z.string().optional(),
+  code: z.string().optional(),
+  message: z.string(),
+});
+
+/** One probe image. */
+export const ImageEntrySchema = z.object({
+  id: z.string(),
+  /** Where the image is: a path (relative to an image root) or a URL. */
+  uri: z.string(),
+});
+
+/** How the document was made. */
+export const RunSchema = z.object({
+  tool: z.object({ name: z.string(), version: z.string() }),
+  createdAt: z.iso.datetime({ offset: true }),
+  /** `dissect`, `score`, or `import:<format>`. */
+  kind: z.string(),
+  /** The runtime and the execution provider that actually ran (absent for imports). */
+  runtime: z
+    .object({ name: z.string(), executionProvider: z.string(), details: z.record(z.string(), z.unknown()).optional() })
+    .optional(),
+  /** Wall time per stage, in milliseconds. */
+  timings: z.record(z.string(), z.number().nonnegative()).optional(),
+  parameters: z.record(z.string(), z.unknown()),
+});
+
+/** The Results document, version 1. */
+export const ResultsV1Schema = z
+  .object({
+    $schema: z.string().optional(),
+    format: z.literal(RESULTS_FORMAT),
+    version: z.literal(1),
+    run: RunSchema,
+    model: z.object({ name: z.string(), uri: z.string().optional(), hash: ContentHashSchema.optional() }),
+    probe: z.object({
+      name: z.string(),
+      hash: ContentHashSchema.optional(),
+      images: z.array(ImageEntrySchema),
+    }),
+    concepts: z.object({
+      name: z.string(),
+      size: z.number().int().nonnegative(),
+      hash: ContentHashSchema.optional(),
+      items: z.array(z.string()).optional(),
+    }),
+    labelers: z.array(LabelerRunSchema),
+    layers: z.array(LayerSchema),
+    failures: z.array(FailureSchema),
+  })
+  .superRefine((doc, ctx) => {
+    const labelerIds = new Set(doc.labelers.map((l) => l.id));
+    const images = doc.probe.images.length;
+    doc.layers.forEach((layer, li) => {
+      const seen = new Set<number>();
+      layer.neurons.forEach((neuron, ni) => {
+        const path = ['layers', li, 'neurons', ni];
+        if (neuron.unit >= layer.units) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [...path, 'unit'],
+            message: `unit ${neuron.unit} is outside the layer's ${layer.units} units`,
+          });
+        }
+        if (seen.has(neuron.unit)) {
+          ctx.addIssue({ code: 'custom', path: [...path, 'unit'], message: `unit ${neuron.unit} appears twice` });
+        }
+        seen.add(neuron.unit);
+        neuron.topImages.forEach((top, ti) => {
+          if (top.image >= images) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [...path, 'topImages', ti, 'image'],
+              message: `image index ${top.image} is outside probe.images (${images} images)`,
+            });
+          }
+        });
+        for (const id of Object.keys(neuron.labels)) {
+          if (!labelerIds.has(id)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [...path, 'labels', id],
+              message: `labeler "${id}" is not listed in labelers`,
+            });
+          }
+        }
+      });
+    });
+  });
+
+/** The current Results document. */
+export const ResultsSchema = ResultsV1Schema;
+
+/** A Results document (current version). */
+export type Results = z.infer<typeof ResultsSchema>;
+export type ResultsLayer = z.infer<typeof LayerSchema>;
+export type ResultsNeuron = z.infer<typeof NeuronSchema>;
+export type ScoredLabel = z.infer<typeof ScoredLabelSchema>;
+export type TopImage = z.infer<typeof TopImageSchema>;
+export type LabelerRun = z.infer<typeof LabelerRunSchema>;
+export type ResultsFailure = z.infer<typeof FailureSchema>;
+export type ImageEntry = z.infer<typeof ImageEntrySchema>;
+export type RunInfo = z.infer<typeof RunSchema>;

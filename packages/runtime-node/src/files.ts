@@ -1,0 +1,50 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import {
+  type ConceptSet,
+  ErrorCode,
+  NeurodissectError,
+  type ParseConceptSetOptions,
+  parseConceptSet,
+  parseNpy,
+  serializeNpy,
+  type Tensor,
+} from '@neurodissect/core';
+
+async function read(path: string, what: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new NeurodissectError(ErrorCode.FileNotFound, `The ${what} ${path} does not exist; check the path.`, {
+        cause,
+        details: { path },
+      });
+    }
+    throw cause;
+  }
+}
+
+/** Reads a `.npy` file (float32, float64 or int64, C order). */
+export async function readNpyFile(path: string): Promise<Tensor<'float32' | 'float64' | 'int64'>> {
+  return parseNpy(await read(path, '.npy file'), path);
+}
+
+/** Writes a tensor as `.npy`, atomically (temporary file, then rename). */
+export async function writeNpyFile(path: string, tensor: Tensor<'float32' | 'float64' | 'int64'>): Promise<void> {
+  await writeFileAtomic(path, serializeNpy(tensor));
+}
+
+/** Reads and normalises a concept list (one concept per line). */
+export async function readConceptSetFile(path: string, options: ParseConceptSetOptions = {}): Promise<ConceptSet> {
+  const text = (await read(path, 'concept file')).toString('utf8');
+  return parseConceptSet(text, { source: path, ...options });
+}
+
+/** Writes a file atomically (a temporary file in the same directory, then rename), creating the directory. */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
+  await writeFile(temporary, data);
+  await rename(temporary, path);
+}
