@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { ErrorCode, describeConceptSetChanges, normalizeLabel, parseConceptSet } from '../src/index';
+
+describe('concept sets', () => {
+  it('normalises once: BOM, trimming, blank lines, duplicates with their lines', () => {
+    const set = parseConceptSet('\ufeffdog\r\n  cat \n\n\ndog\nbird\ncat\n', { source: 'c.txt' });
+    expect(set.concepts).toEqual(['dog', 'cat', 'bird']);
+    expect(set.lines).toEqual([1, 2, 6]);
+    expect(set.blankLines).toEqual([3, 4]);
+    expect(set.duplicates).toEqual([
+      { concept: 'dog', line: 5, firstLine: 1 },
+      { concept: 'cat', line: 7, firstLine: 2 },
+    ]);
+    expect(set.hadBom).toBe(true);
+    expect(describeConceptSetChanges(set)).toBe(
+      'c.txt: stripped a byte-order mark; dropped 2 blank line(s); dropped 2 duplicate(s): "dog" (line 5, first on line 1), "cat" (line 7, first on line 2)',
+    );
+  });
+
+  it('keeps concept ids stable where the reference shifted them after a blank line', () => {
+    // The reference dropped blanks before encoding but not when mapping ids back to words.
+    const set = parseConceptSet('red\n\ngreen\nblue');
+    expect(set.concepts.indexOf('green')).toBe(1);
+    expect(set.concepts.indexOf('blue')).toBe(2);
+  });
+
+  it('reports nothing for a clean list', () => {
+    expect(describeConceptSetChanges(parseConceptSet('a\nb'))).toBeUndefined();
+  });
+
+  it('rejects an empty set with a coded error that says what to do', () => {
+    expect(() => parseConceptSet('\n  \n', { source: 'empty.txt' })).toThrow(
+      expect.objectContaining({ code: ErrorCode.EmptyConceptSet, message: expect.stringMatching(/empty.txt has no concepts; put one concept per line/) }),
+    );
+    expect(parseConceptSet('', { allowEmpty: true }).concepts).toEqual([]);
+  });
+
+  it('normalises labels for matching', () => {
+    expect(normalizeLabel('  Striped_Shirt  ')).toBe('striped shirt');
+    expect(normalizeLabel('ＲＥＤ')).toBe('red');
+  });
+});

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import {
+  createMatrix,
+  createRandom,
+  ErrorCode,
+  type Matrix,
+  matmulTransposed,
+  matrixFromRows,
+  normalizeRows,
+  SIMILARITY_NAMES,
+  scoreNeurons,
+  scoreNeuronsSync,
+  similarityFromEmbeddings,
+  similarityFromMatrix,
+} from '../src/index';
+
+function randomMatrix(rows: number, cols: number, seed: number): Matrix {
+  const random = createRandom(seed);
+  const m = createMatrix(rows, cols);
+  for (let i = 0; i < m.data.length; i++) m.data[i] = random() * 2 - 1;
+  return m;
+}
+
+describe('scoring from embeddings', () => {
+  const images = randomMatrix(120, 16, 1);
+  const texts = randomMatrix(30, 16, 2);
+  const activations = randomMatrix(120, 5, 3);
+  const clip = matmulTransposed(
+    normalizeRows(createMatrix(120, 16, images.data.slice())),
+    normalizeRows(createMatrix(30, 16, texts.data.slice())),
+  );
+  const options = { soft_wpmi: { topK: 20 }, wpmi: { topK: 10 }, cos: {}, cos_cubed: {}, rank_reorder: { topFraction: 0.1 } };
+
+  it.each(SIMILARITY_NAMES)('%s streamed from embeddings equals the dense form on P = Î·T̂ᵀ', async (fn) => {
+    const dense = scoreNeuronsSync(fn, clip, activations, options[fn]);
+    const streamed = await scoreNeurons(fn, similarityFromEmbeddings(images, texts), activations, {
+      options: options[fn],
+      blockSize: 13,
+    });
+    for (let i = 0; i < dense.data.length; i++) {
+      expect(Math.abs(streamed.data[i] - dense.data[i])).toBeLessThanOrEqual(1e-4 + 1e-5 * Math.abs(dense.data[i]));
+    }
+  });
+
+  it('does not change the caller’s embeddings', () => {
+    const before = Array.from(images.data);
+    similarityFromEmbeddings(images, texts);
+    expect(Array.from(images.data)).toEqual(before);
+  });
+
+  it('reports progress and can be cancelled', async () => {
+    const events: number[] = [];
+    await scoreNeurons('cos', similarityFromMatrix(clip), activations, {
+      blockSize: 50,
+      onProgress: (e) => events.push(e.done),
+    });
+    expect(events).toEqual([50, 100, 120]);
+    const controller = new AbortController();
+    controller.abort();
+    await expect(
+      scoreNeurons('cos', similarityFromMatrix(clip), activations, { signal: controller.signal }),
+    ).rejects.toMatchObject({ code: ErrorCode.Aborted });
+  });
+});
+
+describe('bad input', () => {
+  const clip = matrixFromRows([
+    [0.1, 0.2],
+    [0.3, 0.4],
+  ]);
+  it('rejects mismatched image counts with a coded error', () => {
+    expect(() => scoreNeuronsSync('soft_wpmi', clip, matrixFromRows([[1], [2], [3]]))).toThrow(
+      expect.objectContaining({ code: ErrorCode.ShapeMismatch, message: expect.stringMatching(/3 images but the CLIP similarities cover 2/) }),
+    );
+  });
+  it('rejects topK larger than N with the fix', () => {
+    expect(() => scoreNeuronsSync('soft_wpmi', clip, matrixFromRows([[1], [2]]))).toThrow(
+      'topK is 100 but there are only 2 images; choose topK ≤ 2.',
+    );
+  });
+  it('rejects embeddings of different dimensions', () => {
+    expect(() => similarityFromEmbeddings(createMatrix(2, 3), createMatrix(2, 4))).toThrow(/same CLIP model/);
+  });
+  it('rejects out-of-range options', () => {
+    expect(() => scoreNeuronsSync('soft_wpmi', clip, matrixFromRows([[1], [2]]), { topK: 1, pStart: 2 })).toThrow(
+      /pStart must be a finite number in \[0, 1\]/,
+    );
+  });
+});
