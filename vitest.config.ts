@@ -6,7 +6,7 @@ export default defineConfig({
   resolve: { conditions: ['@neurodissect/source'] },
   ssr: { resolve: { conditions: ['@neurodissect/source'] } },
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
+    include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'scripts/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
     setupFiles: ['./scripts/test-setup/no-stray-console.ts'],
     pool: 'forks',
