@@ -23,6 +23,16 @@ export const ErrorCode = {
   UnsupportedVersion: 'ND_UNSUPPORTED_VERSION',
   /** The operation was cancelled through its AbortSignal. */
   Aborted: 'ND_ABORTED',
+  /** An image file could not be decoded (corrupt, truncated or not an image). */
+  ImageDecodeFailed: 'ND_IMAGE_DECODE_FAILED',
+  /** A model file could not be loaded or run (not ONNX, or an operator the runtime lacks). */
+  ModelLoadFailed: 'ND_MODEL_LOAD_FAILED',
+  /** A layer name that the model does not have was selected. */
+  UnknownLayer: 'ND_UNKNOWN_LAYER',
+  /** A requested execution provider is not available and `strict` forbids falling back. */
+  ExecutionProviderUnavailable: 'ND_EXECUTION_PROVIDER_UNAVAILABLE',
+  /** A model directory lacks a file its layout needs (e.g. `onnx/text_model.onnx`). */
+  MissingModelFile: 'ND_MISSING_MODEL_FILE',
 } as const;
 
 /** One of the values of {@link ErrorCode}. */

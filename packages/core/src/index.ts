@@ -21,3 +21,5 @@ export * from './results/schema';
 export type * from './interfaces';
 export * from './similarity/labels';
 export * from './io/clip-search-csv';
+export * from './kernels/pmi-wasm';
+export * from './similarity/pmi-engine';

@@ -1,6 +1,7 @@
 import { topKPerColumn } from '../math/top-k';
-import { createMatrix, type Matrix } from '../tensor';
+import type { Matrix } from '../tensor';
 import type { ScoreAccumulator } from './accumulator';
+import { pmiScoresFromStrided } from './pmi-engine';
 
 /** Parameters shared by soft-WPMI and WPMI (WPMI is soft-WPMI with every membership weight 1). */
 export interface PmiParameters {
@@ -95,22 +96,7 @@ export function createPmiAccumulator(activations: Matrix, concepts: number, para
   };
 }
 
-/**
- * `sim[k,m] = L[k,m] − λ·(logsumexp_k L[k,m] − log K)`. `L` is accumulated in float64 and then
- * stored as float32 before the prior is taken, as the reference stores it: scores that tie in the
- * reference's float32 output then tie here too (argmax takes the lower concept index).
- */
+/** `sim[k,m] = L[k,m] − λ·(logsumexp_k L[k,m] − log K)` for dense float64 sums (see {@link pmiScoresFromStrided}). */
 export function pmiScores(sums: Float64Array, neurons: number, concepts: number, lambda: number): Matrix {
-  const out = createMatrix(neurons, concepts);
-  const stored = Float32Array.from(sums);
-  const logK = Math.log(neurons);
-  for (let m = 0; m < concepts; m++) {
-    let max = Number.NEGATIVE_INFINITY;
-    for (let k = 0; k < neurons; k++) max = Math.max(max, stored[k * concepts + m]);
-    let total = 0;
-    for (let k = 0; k < neurons; k++) total += Math.exp(stored[k * concepts + m] - max);
-    const prior = Math.fround(lambda * Math.fround(max + Math.log(total) - logK));
-    for (let k = 0; k < neurons; k++) out.data[k * concepts + m] = stored[k * concepts + m] - prior;
-  }
-  return out;
+  return pmiScoresFromStrided({ data: sums, stride: concepts }, 0, neurons, concepts, lambda);
 }
