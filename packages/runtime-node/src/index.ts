@@ -1,1 +1,3 @@
 export * from './files';
+export * from './matmul-kernel';
+export * from './threaded-pmi-processor';

@@ -12,22 +12,25 @@ export interface ColumnTopK {
   readonly values: Float32Array;
 }
 
+/** Keeps the top-k of each column while rows arrive in blocks (see {@link topKPerColumn}). */
+export interface ColumnTopKAccumulator {
+  /** Adds rows `firstRow .. firstRow + block.rows` (rows must arrive in increasing order). */
+  add(block: Matrix, firstRow: number): void;
+  /** The result, each column sorted descending (ties: lower row first). Call once. */
+  finish(): ColumnTopK;
+}
+
 /**
- * Exact top-k of every column of `matrix` (N rows × K columns, e.g. images × neurons), in one
- * pass over the rows with a bounded min-heap per column.
- *
- * Order: descending by value; **ties are broken by the lower row index first**, so the result is
- * deterministic. NaN never enters a top-k (it compares as smaller than every number).
+ * Streaming exact top-k per column with a bounded min-heap per column: memory `columns × k`
+ * whatever the number of rows. Ties are broken by the lower row index; NaN never enters.
  */
-export function topKPerColumn(matrix: Matrix, k: number): ColumnTopK {
-  const { rows, cols, data } = matrix;
-  if (!Number.isInteger(k) || k < 1 || k > rows) {
-    throw new RangeError(`topK must be an integer between 1 and the number of rows (${rows}), got ${k}.`);
-  }
+export function createColumnTopK(columns: number, k: number): ColumnTopKAccumulator {
+  if (!Number.isInteger(k) || k < 1) throw new RangeError(`topK must be a positive integer, got ${k}.`);
   // Heaps stored flat: column c owns slots [c*k, (c+1)*k). The root holds the weakest kept entry.
-  const heapIdx = new Int32Array(cols * k);
-  const heapVal = new Float32Array(cols * k);
-  const size = new Int32Array(cols);
+  const heapIdx = new Int32Array(columns * k);
+  const heapVal = new Float32Array(columns * k);
+  const size = new Int32Array(columns);
+  let rowsSeen = 0;
 
   // "a ranks below b" ⇔ a is smaller, or equal with a larger index.
   const below = (va: number, ia: number, vb: number, ib: number) => va < vb || (va === vb && ia > ib);
@@ -63,41 +66,68 @@ export function topKPerColumn(matrix: Matrix, k: number): ColumnTopK {
     heapIdx[base + pos] = ix;
   };
 
-  for (let r = 0; r < rows; r++) {
-    const rowBase = r * cols;
-    for (let c = 0; c < cols; c++) {
-      let v = data[rowBase + c];
-      if (v !== v) v = Number.NEGATIVE_INFINITY; // NaN ranks last
-      const base = c * k;
-      const n = size[c];
-      if (n < k) {
-        heapVal[base + n] = v;
-        heapIdx[base + n] = r;
-        size[c] = n + 1;
-        siftUp(base, n);
-      } else if (v > heapVal[base]) {
-        // Rows arrive in increasing order, so an equal value never displaces a kept one.
-        heapVal[base] = v;
-        heapIdx[base] = r;
-        siftDown(base, k, 0);
+  return {
+    add(block, firstRow) {
+      if (block.cols !== columns) throw new RangeError(`Expected ${columns} columns, got ${block.cols}.`);
+      if (firstRow < rowsSeen) throw new RangeError(`Rows must arrive in order: row ${firstRow} after ${rowsSeen}.`);
+      const data = block.data;
+      for (let r = 0; r < block.rows; r++) {
+        const row = firstRow + r;
+        const rowBase = r * columns;
+        for (let c = 0; c < columns; c++) {
+          let v = data[rowBase + c];
+          if (v !== v) v = Number.NEGATIVE_INFINITY; // NaN ranks last
+          const base = c * k;
+          const n = size[c];
+          if (n < k) {
+            heapVal[base + n] = v;
+            heapIdx[base + n] = row;
+            size[c] = n + 1;
+            siftUp(base, n);
+          } else if (v > heapVal[base]) {
+            // Rows arrive in increasing order, so an equal value never displaces a kept one.
+            heapVal[base] = v;
+            heapIdx[base] = row;
+            siftDown(base, k, 0);
+          }
+        }
       }
-    }
-  }
+      rowsSeen = firstRow + block.rows;
+    },
+    finish() {
+      if (rowsSeen < k) throw new RangeError(`topK is ${k} but only ${rowsSeen} rows were added.`);
+      // Heap-sort each column into descending order.
+      for (let c = 0; c < columns; c++) {
+        const base = c * k;
+        for (let n = k - 1; n > 0; n--) {
+          const tv = heapVal[base];
+          const ti = heapIdx[base];
+          heapVal[base] = heapVal[base + n];
+          heapIdx[base] = heapIdx[base + n];
+          heapVal[base + n] = tv;
+          heapIdx[base + n] = ti;
+          siftDown(base, n, 0);
+        }
+      }
+      return { k, columns, indices: heapIdx, values: heapVal };
+    },
+  };
+}
 
-  // Heap-sort each column into descending order.
-  for (let c = 0; c < cols; c++) {
-    const base = c * k;
-    for (let n = k - 1; n > 0; n--) {
-      const tv = heapVal[base];
-      const ti = heapIdx[base];
-      heapVal[base] = heapVal[base + n];
-      heapIdx[base] = heapIdx[base + n];
-      heapVal[base + n] = tv;
-      heapIdx[base + n] = ti;
-      siftDown(base, n, 0);
-    }
+/**
+ * Exact top-k of every column of `matrix` (N rows × K columns, e.g. images × neurons), in one
+ * pass over the rows with a bounded min-heap per column.
+ *
+ * Order: descending by value; **ties are broken by the lower row index first**, so the result is
+ * deterministic. NaN never enters a top-k (it compares as smaller than every number).
+ */
+export function topKPerColumn(matrix: Matrix, k: number): ColumnTopK {
+  if (!Number.isInteger(k) || k < 1 || k > matrix.rows) {
+    throw new RangeError(`topK must be an integer between 1 and the number of rows (${matrix.rows}), got ${k}.`);
   }
-  return { k, columns: cols, indices: heapIdx, values: heapVal };
+  const acc = createColumnTopK(matrix.cols, k);
+  acc.add(matrix, 0);
+  return acc.finish();
 }
 
 /**

@@ -134,9 +134,13 @@ export interface ScorePmiLayersOptions extends OperationOptions {
 
 /** Timings of a {@link scorePmiLayers} run, in milliseconds. */
 export interface PmiTimings {
+  /** Taking each neuron's top-k. */
   topK: number;
+  /** Waiting for rows of `P` (matrix products not hidden behind accumulation). */
   similarities: number;
+  /** Softmax and log-accumulate. */
   accumulate: number;
+  /** Priors and final scores. */
   finish: number;
   /** Images whose rows were needed (in some neuron's top-k). */
   neededImages: number;
@@ -195,11 +199,16 @@ export async function scorePmiLayers(
   const processor = await (options.processor ?? createWasmPmiProcessor)(plan);
   try {
     const total = slots.images.length;
+    const fetch = (cursor: number) =>
+      Promise.resolve(source.rows(slots.images.subarray(cursor, Math.min(total, cursor + blockRows))));
+    // The next block's similarities are computed while this block is accumulated.
+    let next = total > 0 ? fetch(0) : undefined;
     for (let cursor = 0; cursor < total; cursor += blockRows) {
       throwIfAborted(options.signal);
       const rows = Math.min(blockRows, total - cursor);
       let t = performance.now();
-      const cosines = await source.rows(slots.images.subarray(cursor, cursor + rows));
+      const cosines = await next!;
+      next = cursor + blockRows < total ? fetch(cursor + blockRows) : undefined;
       timings.similarities += performance.now() - t;
       t = performance.now();
       await processor.process(cursor, rows, cosines.data);
