@@ -17,14 +17,19 @@ let maxDiff = 0;
 let sameArgmax = 0;
 const ours = rankLabels(scores, concepts, 3);
 const theirs = rankLabels(reference, concepts, 1);
-for (let i = 0; i < scores.data.length; i++) maxDiff = Math.max(maxDiff, Math.abs(scores.data[i] - reference.data[i]));
+for (let i = 0; i < scores.data.length; i++)
+  maxDiff = Math.max(maxDiff, Math.abs(scores.data[i] - reference.data[i]));
 ours.forEach((labels, k) => {
   if (labels[0].concept === theirs[k][0].concept) sameArgmax++;
 });
 
-console.log(`soft-WPMI of ${activations.cols} neurons × ${concepts.length} concepts over ${activations.rows} images in ${elapsed.toFixed(1)} ms`);
+console.log(
+  `soft-WPMI of ${activations.cols} neurons × ${concepts.length} concepts over ${activations.rows} images in ${elapsed.toFixed(1)} ms`,
+);
 for (const k of [0, 1, 2]) {
   console.log(`  neuron ${k}: ${ours[k].map((l) => `${l.label} (${l.score.toFixed(3)})`).join(', ')}`);
 }
-console.log(`vs the reference implementation: max |Δ| = ${maxDiff.toExponential(2)}, same top label for ${sameArgmax}/${scores.rows} neurons`);
+console.log(
+  `vs the reference implementation: max |Δ| = ${maxDiff.toExponential(2)}, same top label for ${sameArgmax}/${scores.rows} neurons`,
+);
 if (sameArgmax !== scores.rows || maxDiff > 1e-3 + 1e-4 * 70) process.exitCode = 1;

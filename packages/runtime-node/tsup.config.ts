@@ -1,4 +1,7 @@
 import { defineConfig } from 'tsup';
 import { packageBuild } from '../../tsup.base';
 
-export default defineConfig(packageBuild({'index': 'src/index.ts'}));
+// shims: the CJS build needs `import.meta.url` to find the bundled BPE vocabulary in assets/.
+export default defineConfig(
+  packageBuild({ index: 'src/index.ts', portable: 'src/portable.ts' }, { shims: true }),
+);

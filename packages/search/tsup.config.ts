@@ -1,4 +1,5 @@
 import { defineConfig } from 'tsup';
 import { packageBuild } from '../../tsup.base';
 
-export default defineConfig(packageBuild({'index': 'src/index.ts'}));
+// stemmer is ESM-only; bundling it keeps the CommonJS build loadable on every Node 20.
+export default defineConfig(packageBuild({ index: 'src/index.ts' }, { noExternal: ['stemmer'] }));

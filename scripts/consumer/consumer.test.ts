@@ -12,7 +12,10 @@ const packages = ['core', 'labelers'];
 function pack(dir: string): Record<string, string> {
   const tarballs: Record<string, string> = {};
   for (const name of packages) {
-    execFileSync('pnpm', ['pack', '--pack-destination', dir], { cwd: join(root, 'packages', name), stdio: 'pipe' });
+    execFileSync('pnpm', ['pack', '--pack-destination', dir], {
+      cwd: join(root, 'packages', name),
+      stdio: 'pipe',
+    });
     const file = readdirSync(dir).find((f) => f.startsWith(`neurodissect-${name}-`) && f.endsWith('.tgz'));
     if (!file) throw new Error(`pnpm pack produced no tarball for ${name}`);
     tarballs[`@neurodissect/${name}`] = `file:${join(dir, file)}`;
@@ -48,9 +51,16 @@ describe('the packed packages in a fresh project', () => {
     const tarballs = pack(dir);
     writeFileSync(
       join(dir, 'package.json'),
-      JSON.stringify({ name: 'consumer', private: true, dependencies: tarballs, overrides: tarballs }, null, 2),
+      JSON.stringify(
+        { name: 'consumer', private: true, dependencies: tarballs, overrides: tarballs },
+        null,
+        2,
+      ),
     );
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: dir, stdio: 'pipe' });
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], {
+      cwd: dir,
+      stdio: 'pipe',
+    });
     writeFileSync(join(dir, 'use.mjs'), esm);
     writeFileSync(join(dir, 'use.cjs'), cjs);
     const fromEsm = JSON.parse(execFileSync('node', ['use.mjs'], { cwd: dir, encoding: 'utf8' }));

@@ -3,7 +3,8 @@ import { InvalidArgumentError } from 'commander';
 /** Parses a finite number option. */
 export function number(value: string): number {
   const parsed = Number(value);
-  if (value.trim() === '' || !Number.isFinite(parsed)) throw new InvalidArgumentError(`"${value}" is not a number.`);
+  if (value.trim() === '' || !Number.isFinite(parsed))
+    throw new InvalidArgumentError(`"${value}" is not a number.`);
   return parsed;
 }
 

@@ -1,6 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { CliError } from './cli-error';
+import { registerEvalCommand } from './commands/eval';
+import { registerImportCommand } from './commands/import';
+import { registerNeuronCommand } from './commands/neuron';
 import { registerScoreCommand } from './commands/score';
+import { registerSearchCommand } from './commands/search';
 import { registerValidateCommand } from './commands/validate';
 import type { CliIo } from './io';
 import { version } from './version';
@@ -19,6 +23,10 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
   // Each command registers itself from its own module.
   registerScoreCommand(program, io);
   registerValidateCommand(program, io, setExitCode);
+  registerImportCommand(program, io);
+  registerEvalCommand(program, io);
+  registerSearchCommand(program, io);
+  registerNeuronCommand(program, io);
 
   return program;
 }

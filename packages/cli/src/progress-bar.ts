@@ -17,7 +17,10 @@ export function createProgressRenderer(io: CliIo): { onProgress: ProgressCallbac
         bar?.stop();
         stage = event.stage;
         bar = new cliProgress.SingleBar(
-          { format: `${event.stage} [{bar}] {percentage}% {value}/{total} eta {eta_formatted}`, stream: process.stderr },
+          {
+            format: `${event.stage} [{bar}] {percentage}% {value}/{total} eta {eta_formatted}`,
+            stream: process.stderr,
+          },
           cliProgress.Presets.shades_classic,
         );
         bar.start(event.total, event.done);

@@ -16,21 +16,47 @@ describe('the built neurodissect binary', () => {
     const out = join(dir, 'S.npy');
     const stdout = execFileSync(
       'pnpm',
-      ['exec', 'neurodissect', 'score', '--activations', writeMatrix(dir, 'A.npy', golden.activations), '--clip-sim', writeMatrix(dir, 'P.npy', golden.clip), '--out', out],
+      [
+        'exec',
+        'neurodissect',
+        'score',
+        '--activations',
+        writeMatrix(dir, 'A.npy', golden.activations),
+        '--clip-sim',
+        writeMatrix(dir, 'P.npy', golden.clip),
+        '--out',
+        out,
+      ],
       { cwd: root, encoding: 'utf8' },
     );
     expect(stdout).toMatch(/30×40 soft_wpmi scores/);
-    const { worstExcess, argmaxMismatches } = compareScores(tensorToMatrix(parseNpy(readFileSync(out))), golden.outputs.soft_wpmi);
+    const { worstExcess, argmaxMismatches } = compareScores(
+      tensorToMatrix(parseNpy(readFileSync(out))),
+      golden.outputs.soft_wpmi,
+    );
     expect(worstExcess).toBeLessThanOrEqual(0);
     expect(argmaxMismatches).toEqual([]);
   });
 
   it('exits 2 with a one-line message on bad input', () => {
     try {
-      execFileSync('node', [join(root, 'packages/cli/dist/bin.js'), 'score', '--activations', 'nope.npy', '--clip-sim', 'x', '--out', 'y'], {
-        encoding: 'utf8',
-        stdio: 'pipe',
-      });
+      execFileSync(
+        'node',
+        [
+          join(root, 'packages/cli/dist/bin.js'),
+          'score',
+          '--activations',
+          'nope.npy',
+          '--clip-sim',
+          'x',
+          '--out',
+          'y',
+        ],
+        {
+          encoding: 'utf8',
+          stdio: 'pipe',
+        },
+      );
       expect.unreachable('the command should fail');
     } catch (error) {
       const failure = error as { status: number; stderr: string };

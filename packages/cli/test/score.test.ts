@@ -19,7 +19,16 @@ describe.each(GOLDEN_CASES)('neurodissect score reproduces golden %s', (name) =>
     ['cos_similarity_cubed', ['--fn', 'cos_cubed']],
   ])('%s', async (key, args) => {
     const out = join(dir, `${key}.npy`);
-    const result = await cli('score', ...args, '--activations', activations, '--clip-sim', clip, '--out', out);
+    const result = await cli(
+      'score',
+      ...args,
+      '--activations',
+      activations,
+      '--clip-sim',
+      clip,
+      '--out',
+      out,
+    );
     expect(result).toMatchObject({ code: 0, stderr: '' });
     const scores = tensorToMatrix(parseNpy(readFileSync(out)));
     const { worstExcess, argmaxMismatches } = compareScores(scores, golden.outputs[key]);
@@ -30,17 +39,55 @@ describe.each(GOLDEN_CASES)('neurodissect score reproduces golden %s', (name) =>
 
 describe('neurodissect score', () => {
   const dir = tempDir();
-  const activations = writeMatrix(dir, 'A.npy', matrixFromRows([[1, 0], [0, 1], [0.5, 0.5]]));
-  const images = writeMatrix(dir, 'I.npy', matrixFromRows([[1, 0, 0], [0, 1, 0], [0, 0, 2]]));
-  const texts = writeMatrix(dir, 'T.npy', matrixFromRows([[3, 0, 0], [0, 0.5, 0]]));
+  const activations = writeMatrix(
+    dir,
+    'A.npy',
+    matrixFromRows([
+      [1, 0],
+      [0, 1],
+      [0.5, 0.5],
+    ]),
+  );
+  const images = writeMatrix(
+    dir,
+    'I.npy',
+    matrixFromRows([
+      [1, 0, 0],
+      [0, 1, 0],
+      [0, 0, 2],
+    ]),
+  );
+  const texts = writeMatrix(
+    dir,
+    'T.npy',
+    matrixFromRows([
+      [3, 0, 0],
+      [0, 0.5, 0],
+    ]),
+  );
 
   it('scores from embeddings and writes the top label of each neuron', async () => {
     const concepts = join(dir, 'concepts.txt');
     writeFileSync(concepts, 'horizontal\n\nvertical\n');
     const labels = join(dir, 'labels.csv');
     const result = await cli(
-      'score', '--fn', 'cos', '--activations', activations, '--image-emb', images, '--text-emb', texts,
-      '--out', join(dir, 'S.npy'), '--concepts', concepts, '--labels', labels, '--layer', 'fc',
+      'score',
+      '--fn',
+      'cos',
+      '--activations',
+      activations,
+      '--image-emb',
+      images,
+      '--text-emb',
+      texts,
+      '--out',
+      join(dir, 'S.npy'),
+      '--concepts',
+      concepts,
+      '--labels',
+      labels,
+      '--layer',
+      'fc',
     );
     expect(result.code).toBe(0);
     expect(result.stderr).toBe(`note: ${concepts}: dropped 1 blank line(s)\n`);
@@ -62,17 +109,46 @@ describe('neurodissect score', () => {
 
   it('names the file for a wrong dtype, a row mismatch, topK > N and NaN', async () => {
     const int64 = join(dir, 'int.npy');
-    writeFileSync(int64, Buffer.from(readFileSync(new URL('../../core/test/fixtures/npy/f16.npy', import.meta.url))));
+    writeFileSync(
+      int64,
+      Buffer.from(readFileSync(new URL('../../core/test/fixtures/npy/f16.npy', import.meta.url))),
+    );
     const wrongRows = writeMatrix(dir, 'P4.npy', createMatrix(4, 2));
-    const withNaN = writeMatrix(dir, 'nan.npy', matrixFromRows([[0.1, Number.NaN], [0, 0], [0, 0]]));
+    const withNaN = writeMatrix(
+      dir,
+      'nan.npy',
+      matrixFromRows([
+        [0.1, Number.NaN],
+        [0, 0],
+        [0, 0],
+      ]),
+    );
     const ok = writeMatrix(dir, 'P3.npy', createMatrix(3, 2));
-    const run = (...args: string[]) => cli('score', '--activations', activations, '--out', join(dir, 'x.npy'), ...args);
+    const run = (...args: string[]) =>
+      cli('score', '--activations', activations, '--out', join(dir, 'x.npy'), ...args);
 
-    expect(await run('--clip-sim', int64)).toMatchObject({ code: 2, stderr: expect.stringMatching(/--clip-sim: .*int.npy: dtype '<f2' is not supported/) });
-    expect(await run('--clip-sim', wrongRows)).toMatchObject({ code: 2, stderr: expect.stringMatching(/P4.npy has 4 rows \(images\) but .*A.npy has 3/) });
-    expect(await run('--clip-sim', ok, '--top-k', '5')).toMatchObject({ code: 2, stderr: expect.stringMatching(/--top-k: 5 is larger than the number of images \(3\); use --top-k 3 or less/) });
-    expect(await run('--clip-sim', withNaN)).toMatchObject({ code: 2, stderr: expect.stringMatching(/nan.npy holds NaN at row 0, column 1/) });
-    for (const args of [['--clip-sim', int64], ['--clip-sim', withNaN]]) {
+    expect(await run('--clip-sim', int64)).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/--clip-sim: .*int.npy: dtype '<f2' is not supported/),
+    });
+    expect(await run('--clip-sim', wrongRows)).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/P4.npy has 4 rows \(images\) but .*A.npy has 3/),
+    });
+    expect(await run('--clip-sim', ok, '--top-k', '5')).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(
+        /--top-k: 5 is larger than the number of images \(3\); use --top-k 3 or less/,
+      ),
+    });
+    expect(await run('--clip-sim', withNaN)).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/nan.npy holds NaN at row 0, column 1/),
+    });
+    for (const args of [
+      ['--clip-sim', int64],
+      ['--clip-sim', withNaN],
+    ]) {
       expect((await run(...args)).stderr.trim().split('\n')).toHaveLength(1);
     }
   });

@@ -75,7 +75,10 @@ export function parseConceptSet(text: string, options: ParseConceptSetOptions = 
 }
 
 /** Builds a {@link ConceptSet} from an array (normalised the same way as a file). */
-export function conceptSetFromList(list: readonly string[], options: ParseConceptSetOptions = {}): ConceptSet {
+export function conceptSetFromList(
+  list: readonly string[],
+  options: ParseConceptSetOptions = {},
+): ConceptSet {
   return parseConceptSet(list.join('\n'), options);
 }
 
@@ -89,7 +92,9 @@ export function describeConceptSetChanges(set: ConceptSet): string | undefined {
       .slice(0, 3)
       .map((d) => `"${d.concept}" (line ${d.line}, first on line ${d.firstLine})`)
       .join(', ');
-    parts.push(`dropped ${set.duplicates.length} duplicate(s): ${shown}${set.duplicates.length > 3 ? ', …' : ''}`);
+    parts.push(
+      `dropped ${set.duplicates.length} duplicate(s): ${shown}${set.duplicates.length > 3 ? ', …' : ''}`,
+    );
   }
   return parts.length > 0 ? `${set.source ?? 'concept set'}: ${parts.join('; ')}` : undefined;
 }

@@ -42,7 +42,11 @@ export interface LayerInfo {
 export interface TargetModel {
   readonly layers: readonly LayerInfo[];
   /** Runs a preprocessed batch `[N,3,H,W]` and returns the raw outputs of the selected layers. */
-  run(batch: Tensor<'float32'>, layers: readonly string[], options?: OperationOptions): Promise<Map<string, Tensor<'float32'>>>;
+  run(
+    batch: Tensor<'float32'>,
+    layers: readonly string[],
+    options?: OperationOptions,
+  ): Promise<Map<string, Tensor<'float32'>>>;
   /** Releases native resources; idempotent. */
   dispose(): Promise<void>;
 }

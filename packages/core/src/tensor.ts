@@ -91,7 +91,8 @@ export function tensorToMatrix(tensor: Tensor<DType>, what = 'array'): Matrix {
   }
   const [rows, cols] = tensor.dims as [number, number];
   if (tensor.dtype === 'float32') return createMatrix(rows, cols, tensor.data as Float32Array);
-  if (tensor.dtype === 'float64') return createMatrix(rows, cols, Float32Array.from(tensor.data as Float64Array));
+  if (tensor.dtype === 'float64')
+    return createMatrix(rows, cols, Float32Array.from(tensor.data as Float64Array));
   throw new NeurodissectError(
     ErrorCode.UnsupportedDtype,
     `The ${what} has dtype ${tensor.dtype}; a float32 or float64 array is needed.`,

@@ -17,28 +17,3 @@ declare class TextDecoder {
 declare class TextEncoder {
   encode(input?: string): Uint8Array;
 }
-
-declare function atob(data: string): string;
-
-declare namespace WebAssembly {
-  interface MemoryDescriptor {
-    initial: number;
-    maximum?: number;
-    shared?: boolean;
-  }
-  class Memory {
-    constructor(descriptor: MemoryDescriptor);
-    readonly buffer: ArrayBuffer;
-    grow(delta: number): number;
-  }
-  class Module {
-    constructor(bytes: Uint8Array);
-  }
-  class Instance {
-    constructor(module: Module, imports?: Record<string, Record<string, unknown>>);
-    readonly exports: Record<string, unknown>;
-  }
-  function validate(bytes: Uint8Array): boolean;
-}
-
-declare const performance: { now(): number };

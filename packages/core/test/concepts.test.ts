@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, describeConceptSetChanges, normalizeLabel, parseConceptSet } from '../src/index';
+import { describeConceptSetChanges, ErrorCode, normalizeLabel, parseConceptSet } from '../src/index';
 
 describe('concept sets', () => {
   it('normalises once: BOM, trimming, blank lines, duplicates with their lines', () => {
@@ -30,7 +30,10 @@ describe('concept sets', () => {
 
   it('rejects an empty set with a coded error that says what to do', () => {
     expect(() => parseConceptSet('\n  \n', { source: 'empty.txt' })).toThrow(
-      expect.objectContaining({ code: ErrorCode.EmptyConceptSet, message: expect.stringMatching(/empty.txt has no concepts; put one concept per line/) }),
+      expect.objectContaining({
+        code: ErrorCode.EmptyConceptSet,
+        message: expect.stringMatching(/empty.txt has no concepts; put one concept per line/),
+      }),
     );
     expect(parseConceptSet('', { allowEmpty: true }).concepts).toEqual([]);
   });

@@ -18,7 +18,13 @@ export function loadGolden(name: (typeof GOLDEN_CASES)[number]): GoldenCase {
     gunzipSync(readFileSync(new URL(`./fixtures/golden/${name}.json.gz`, import.meta.url))).toString('utf8'),
   ) as Record<string, number[][] | number>;
   const outputs: Record<string, Matrix> = {};
-  for (const key of ['soft_wpmi', 'soft_wpmi_k20_a5_lam05', 'wpmi', 'cos_similarity', 'cos_similarity_cubed']) {
+  for (const key of [
+    'soft_wpmi',
+    'soft_wpmi_k20_a5_lam05',
+    'wpmi',
+    'cos_similarity',
+    'cos_similarity_cubed',
+  ]) {
     outputs[key] = matrixFromRows(raw[key] as number[][]);
   }
   return {
@@ -31,7 +37,10 @@ export function loadGolden(name: (typeof GOLDEN_CASES)[number]): GoldenCase {
 }
 
 /** Largest violation of |a − b| ≤ 1e-3 + 1e-4·|b| (≤ 0 means within tolerance), and argmax agreement. */
-export function compareScores(actual: Matrix, expected: Matrix): { worstExcess: number; argmaxMismatches: number[] } {
+export function compareScores(
+  actual: Matrix,
+  expected: Matrix,
+): { worstExcess: number; argmaxMismatches: number[] } {
   let worstExcess = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < expected.data.length; i++) {
     const excess = Math.abs(actual.data[i] - expected.data[i]) - (1e-3 + 1e-4 * Math.abs(expected.data[i]));

@@ -10,7 +10,8 @@ import {
   serializeNpy,
 } from '../src/index';
 
-const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`./fixtures/npy/${name}`, import.meta.url)));
+const fixture = (name: string) =>
+  new Uint8Array(readFileSync(new URL(`./fixtures/npy/${name}`, import.meta.url)));
 
 describe('.npy', () => {
   it('reads float64 and int64 arrays written by numpy', () => {
@@ -40,11 +41,17 @@ describe('.npy', () => {
   });
 
   it('rejects unsupported dtypes, Fortran order, big-endian and truncation with a fix', () => {
-    expect(() => parseNpy(fixture('f16.npy'), 'f16.npy')).toThrow(/f16.npy: dtype '<f2' is not supported.*astype\('float32'\)/);
+    expect(() => parseNpy(fixture('f16.npy'), 'f16.npy')).toThrow(
+      /f16.npy: dtype '<f2' is not supported.*astype\('float32'\)/,
+    );
     expect(() => parseNpy(fixture('fort.npy'))).toThrow(/Fortran order.*ascontiguousarray/);
-    expect(() => parseNpy(fixture('be.npy'))).toThrow(expect.objectContaining({ code: ErrorCode.UnsupportedDtype }));
+    expect(() => parseNpy(fixture('be.npy'))).toThrow(
+      expect.objectContaining({ code: ErrorCode.UnsupportedDtype }),
+    );
     const whole = fixture('f64.npy');
-    expect(() => parseNpy(whole.subarray(0, whole.length - 8), 'x.npy')).toThrow(/x.npy: the file is truncated/);
+    expect(() => parseNpy(whole.subarray(0, whole.length - 8), 'x.npy')).toThrow(
+      /x.npy: the file is truncated/,
+    );
     expect(() => parseNpy(new TextEncoder().encode('hello world'), 'a.txt')).toThrow(/not a .npy file/);
   });
 });
@@ -88,9 +95,9 @@ describe("CLIP-Dissect's descriptions.csv", () => {
     expect(parseDescriptionsCsv(formatDescriptionsCsv(rows))).toEqual(rows);
   });
   it('names file, line and problem for malformed rows', () => {
-    expect(() => parseDescriptionsCsv('layer,unit,description,similarity\nl,1,x,0.1\nl,one,x,0.2\n', 'd.csv')).toThrow(
-      'd.csv:3: unit "one" is not a non-negative integer.',
-    );
+    expect(() =>
+      parseDescriptionsCsv('layer,unit,description,similarity\nl,1,x,0.1\nl,one,x,0.2\n', 'd.csv'),
+    ).toThrow('d.csv:3: unit "one" is not a non-negative integer.');
     expect(() => parseDescriptionsCsv('layer,unit,description,similarity\nl,1,x\n', 'd.csv')).toThrow(
       'd.csv:2: expected 4 fields, found 3.',
     );

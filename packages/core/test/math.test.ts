@@ -31,7 +31,13 @@ describe('logSumExp', () => {
 
 describe('softmaxRows', () => {
   it('gives reference values and rows that sum to one', () => {
-    const out = softmaxRows(matrixFromRows([[1, 2, 3], [1000, 1000, 1000]]), 1);
+    const out = softmaxRows(
+      matrixFromRows([
+        [1, 2, 3],
+        [1000, 1000, 1000],
+      ]),
+      1,
+    );
     // numpy: exp([1,2,3]) / sum
     expect(Array.from(out.data.subarray(0, 3))).toEqual([
       expect.closeTo(0.09003057, 7),
@@ -78,11 +84,15 @@ describe('top-k', () => {
     const random = createRandom(7);
     const rows = 500;
     const cols = 9;
-    const m = matrixFromRows(Array.from({ length: rows }, () => Array.from({ length: cols }, () => Math.round(random() * 50))));
+    const m = matrixFromRows(
+      Array.from({ length: rows }, () => Array.from({ length: cols }, () => Math.round(random() * 50))),
+    );
     const top = topKPerColumn(m, 37);
     for (let c = 0; c < cols; c++) {
       const column = Array.from({ length: rows }, (_, r) => m.data[r * cols + c]);
-      expect(Array.from(top.indices.subarray(c * 37, (c + 1) * 37))).toEqual(Array.from(topKIndices(column, 37)));
+      expect(Array.from(top.indices.subarray(c * 37, (c + 1) * 37))).toEqual(
+        Array.from(topKIndices(column, 37)),
+      );
     }
   });
 });
@@ -107,7 +117,16 @@ describe('matmulTransposed and transpose', () => {
     expect(() => matmulTransposed(matrixFromRows([[1, 2]]), matrixFromRows([[1, 2, 3]]))).toThrow(RangeError);
   });
   it('transposes', () => {
-    expect(matrixToRows(transpose(matrixFromRows([[1, 2, 3], [4, 5, 6]])))).toEqual([
+    expect(
+      matrixToRows(
+        transpose(
+          matrixFromRows([
+            [1, 2, 3],
+            [4, 5, 6],
+          ]),
+        ),
+      ),
+    ).toEqual([
       [1, 4],
       [2, 5],
       [3, 6],

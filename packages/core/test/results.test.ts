@@ -21,7 +21,13 @@ function sample(): Results {
       parameters: { similarity: 'soft_wpmi' },
     },
     model: { name: 'resnet18', hash: 'sha256:ab12' },
-    probe: { name: 'probe', images: [{ id: 'a', uri: 'a.jpg' }, { id: 'b', uri: 'b.jpg' }] },
+    probe: {
+      name: 'probe',
+      images: [
+        { id: 'a', uri: 'a.jpg' },
+        { id: 'b', uri: 'b.jpg' },
+      ],
+    },
     concepts: { name: 'tiny', size: 2, items: ['dog', 'cat'] },
     labelers: [{ id: 'clip-dissect', version: '1', options: { topK: 100 } }],
     layers: [
@@ -30,8 +36,16 @@ function sample(): Results {
         units: 2,
         summary: 'mean',
         neurons: [
-          { unit: 0, topImages: [{ image: 1, activation: 2.5 }], labels: { 'clip-dissect': [{ label: 'dog', score: 3.1, concept: 0 }] } },
-          { unit: 1, topImages: [{ image: 0, activation: 1 }], labels: { 'clip-dissect': [{ label: 'cat', score: 1.2, concept: 1 }] } },
+          {
+            unit: 0,
+            topImages: [{ image: 1, activation: 2.5 }],
+            labels: { 'clip-dissect': [{ label: 'dog', score: 3.1, concept: 0 }] },
+          },
+          {
+            unit: 1,
+            topImages: [{ image: 0, activation: 1 }],
+            labels: { 'clip-dissect': [{ label: 'cat', score: 1.2, concept: 1 }] },
+          },
         ],
       },
     ],
@@ -46,7 +60,11 @@ describe('the Results document', () => {
   });
 
   it('lists every problem with its JSON path', () => {
-    const doc = sample() as unknown as { layers: { neurons: { unit: number; topImages: { image: number }[]; labels: Record<string, unknown> }[] }[] };
+    const doc = sample() as unknown as {
+      layers: {
+        neurons: { unit: number; topImages: { image: number }[]; labels: Record<string, unknown> }[];
+      }[];
+    };
     doc.layers[0].neurons[0].topImages[0].image = 9;
     doc.layers[0].neurons[1].unit = 0;
     (doc.layers[0].neurons[1].labels as Record<string, unknown>).other = [];
@@ -56,18 +74,26 @@ describe('the Results document', () => {
     if (result.ok) return;
     expect(result.issues).toEqual(
       expect.arrayContaining([
-        { path: 'layers[0].neurons[0].labels.clip-dissect[0].score', message: expect.stringMatching(/expected number/) },
+        {
+          path: 'layers[0].neurons[0].labels.clip-dissect[0].score',
+          message: expect.stringMatching(/expected number/),
+        },
       ]),
     );
     // Cross-field checks run once the shapes are right.
     (doc.layers[0].neurons[0].labels['clip-dissect'] as { score: unknown }[])[0].score = 1;
     const again = validateResults(doc);
     expect(again.ok ? [] : again.issues).toEqual([
-      { path: 'layers[0].neurons[0].topImages[0].image', message: 'image index 9 is outside probe.images (2 images)' },
+      {
+        path: 'layers[0].neurons[0].topImages[0].image',
+        message: 'image index 9 is outside probe.images (2 images)',
+      },
       { path: 'layers[0].neurons[1].unit', message: 'unit 0 appears twice' },
       { path: 'layers[0].neurons[1].labels.other', message: 'labeler "other" is not listed in labelers' },
     ]);
-    expect(() => parseResults(doc, 'r.json')).toThrow(/r.json is not a valid Results document:\n {2}layers\[0\]/);
+    expect(() => parseResults(doc, 'r.json')).toThrow(
+      /r.json is not a valid Results document:\n {2}layers\[0\]/,
+    );
   });
 
   it('gives coded errors for other formats, bad JSON and newer versions', () => {
@@ -75,9 +101,14 @@ describe('the Results document', () => {
       ok: false,
       issues: [{ path: 'format', message: 'expected "neurodissect.results", found "other"' }],
     });
-    expect(() => parseResults('{ nope', 'x.json')).toThrow(expect.objectContaining({ code: ErrorCode.InvalidResults }));
+    expect(() => parseResults('{ nope', 'x.json')).toThrow(
+      expect.objectContaining({ code: ErrorCode.InvalidResults }),
+    );
     expect(() => parseResults({ ...sample(), version: RESULTS_VERSION + 1 })).toThrow(
-      expect.objectContaining({ code: ErrorCode.UnsupportedVersion, message: expect.stringMatching(/upgrade @neurodissect\/core/) }),
+      expect.objectContaining({
+        code: ErrorCode.UnsupportedVersion,
+        message: expect.stringMatching(/upgrade @neurodissect\/core/),
+      }),
     );
   });
 
@@ -127,7 +158,10 @@ describe('import of the report website CSVs (clip-search)', () => {
       'l1.csv:3: score 1 "high" is not a number',
     );
     const skipped: string[] = [];
-    const doc = importClipSearchCsv([{ layer: 'layer1', text, source: 'l1.csv' }], { lenient: true, onSkip: (m) => skipped.push(m) });
+    const doc = importClipSearchCsv([{ layer: 'layer1', text, source: 'l1.csv' }], {
+      lenient: true,
+      onSkip: (m) => skipped.push(m),
+    });
     expect(doc.layers[0].neurons.map((n) => n.unit)).toEqual([0]);
     expect(skipped).toEqual(['l1.csv:3: score 1 "high" is not a number']);
   });

@@ -29,7 +29,13 @@ describe('scoring from embeddings', () => {
     normalizeRows(createMatrix(120, 16, images.data.slice())),
     normalizeRows(createMatrix(30, 16, texts.data.slice())),
   );
-  const options = { soft_wpmi: { topK: 20 }, wpmi: { topK: 10 }, cos: {}, cos_cubed: {}, rank_reorder: { topFraction: 0.1 } };
+  const options = {
+    soft_wpmi: { topK: 20 },
+    wpmi: { topK: 10 },
+    cos: {},
+    cos_cubed: {},
+    rank_reorder: { topFraction: 0.1 },
+  };
 
   it.each(SIMILARITY_NAMES)('%s streamed from embeddings equals the dense form on P = Î·T̂ᵀ', async (fn) => {
     const dense = scoreNeuronsSync(fn, clip, activations, options[fn]);
@@ -38,7 +44,9 @@ describe('scoring from embeddings', () => {
       blockSize: 13,
     });
     for (let i = 0; i < dense.data.length; i++) {
-      expect(Math.abs(streamed.data[i] - dense.data[i])).toBeLessThanOrEqual(1e-4 + 1e-5 * Math.abs(dense.data[i]));
+      expect(Math.abs(streamed.data[i] - dense.data[i])).toBeLessThanOrEqual(
+        1e-4 + 1e-5 * Math.abs(dense.data[i]),
+      );
     }
   });
 
@@ -70,7 +78,10 @@ describe('bad input', () => {
   ]);
   it('rejects mismatched image counts with a coded error', () => {
     expect(() => scoreNeuronsSync('soft_wpmi', clip, matrixFromRows([[1], [2], [3]]))).toThrow(
-      expect.objectContaining({ code: ErrorCode.ShapeMismatch, message: expect.stringMatching(/3 images but the CLIP similarities cover 2/) }),
+      expect.objectContaining({
+        code: ErrorCode.ShapeMismatch,
+        message: expect.stringMatching(/3 images but the CLIP similarities cover 2/),
+      }),
     );
   });
   it('rejects topK larger than N with the fix', () => {
@@ -82,8 +93,8 @@ describe('bad input', () => {
     expect(() => similarityFromEmbeddings(createMatrix(2, 3), createMatrix(2, 4))).toThrow(/same CLIP model/);
   });
   it('rejects out-of-range options', () => {
-    expect(() => scoreNeuronsSync('soft_wpmi', clip, matrixFromRows([[1], [2]]), { topK: 1, pStart: 2 })).toThrow(
-      /pStart must be a finite number in \[0, 1\]/,
-    );
+    expect(() =>
+      scoreNeuronsSync('soft_wpmi', clip, matrixFromRows([[1], [2]]), { topK: 1, pStart: 2 }),
+    ).toThrow(/pStart must be a finite number in \[0, 1\]/);
   });
 });

@@ -13,7 +13,10 @@ describe.each(GOLDEN_CASES)('parity with the reference on golden %s', (name) => 
   const golden = loadGolden(name);
   const cases = [
     ['soft_wpmi', () => softWpmi(golden.clip, golden.activations)],
-    ['soft_wpmi_k20_a5_lam05', () => softWpmi(golden.clip, golden.activations, { topK: 20, a: 5, lambda: 0.5 })],
+    [
+      'soft_wpmi_k20_a5_lam05',
+      () => softWpmi(golden.clip, golden.activations, { topK: 20, a: 5, lambda: 0.5 }),
+    ],
     ['wpmi', () => wpmi(golden.clip, golden.activations)],
     ['cos_similarity', () => cosSimilarity(golden.clip, golden.activations)],
     ['cos_similarity_cubed', () => cosSimilarityCubed(golden.clip, golden.activations)],

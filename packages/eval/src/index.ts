@@ -1,1 +1,11 @@
-export {};
+export * from './evaluate';
+export * from './figures';
+export * from './final-layer';
+export * from './ground-truth';
+export * from './html-report';
+export * from './label-matcher';
+export * from './markdown-report';
+export * from './report-schema';
+export * from './report-tables';
+export * from './roc-auc';
+export * from './tables';

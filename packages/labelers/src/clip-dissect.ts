@@ -1,15 +1,15 @@
 import {
+  ErrorCode,
   type Labeler,
   type LabelerContext,
   type LayerLabels,
+  type MatmulKernel,
   NeurodissectError,
-  ErrorCode,
   rankLabels,
   type SimilarityName,
   type SimilarityOptionsByName,
   scoreNeurons,
   similarityFromEmbeddings,
-  type MatmulKernel,
 } from '@neurodissect/core';
 
 /** Options of {@link clipDissect}. */
@@ -28,10 +28,13 @@ export interface ClipDissectOptions<F extends SimilarityName = 'soft_wpmi'> {
  * CLIP-Dissect: scores each neuron's activations against every concept through CLIP's image×text
  * similarities (soft-WPMI by default) and ranks the concepts.
  */
-export function clipDissect<F extends SimilarityName = 'soft_wpmi'>(options: ClipDissectOptions<F> = {}): Labeler {
+export function clipDissect<F extends SimilarityName = 'soft_wpmi'>(
+  options: ClipDissectOptions<F> = {},
+): Labeler {
   const similarity = (options.similarity ?? 'soft_wpmi') as F;
   const topLabels = options.topLabels ?? 10;
-  if (!Number.isInteger(topLabels) || topLabels < 1) throw new RangeError(`topLabels must be a positive integer, got ${topLabels}.`);
+  if (!Number.isInteger(topLabels) || topLabels < 1)
+    throw new RangeError(`topLabels must be a positive integer, got ${topLabels}.`);
   return {
     id: 'clip-dissect',
     version: '1',
@@ -40,7 +43,10 @@ export function clipDissect<F extends SimilarityName = 'soft_wpmi'>(options: Cli
     async label(context: LabelerContext): Promise<LayerLabels> {
       const { imageEmbeddings, textEmbeddings } = context;
       if (!imageEmbeddings || !textEmbeddings) {
-        throw new NeurodissectError(ErrorCode.InvalidOption, 'clip-dissect needs image and text embeddings (requires "clip").');
+        throw new NeurodissectError(
+          ErrorCode.InvalidOption,
+          'clip-dissect needs image and text embeddings (requires "clip").',
+        );
       }
       const source = similarityFromEmbeddings(imageEmbeddings, textEmbeddings, { kernel: options.matmul });
       const scores = await scoreNeurons(similarity, source, context.activations, {

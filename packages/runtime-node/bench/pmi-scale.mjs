@@ -74,7 +74,8 @@ const timings = await scorePmiLayers(similarityFromEmbeddings(images, texts, { k
     const best = new Int32Array(scores.rows);
     for (let k = 0; k < scores.rows; k++) {
       let b = 0;
-      for (let m = 1; m < scores.cols; m++) if (scores.data[k * scores.cols + m] > scores.data[k * scores.cols + b]) b = m;
+      for (let m = 1; m < scores.cols; m++)
+        if (scores.data[k * scores.cols + m] > scores.data[k * scores.cols + b]) b = m;
       best[k] = b;
     }
     argmax.set(name, best);
@@ -90,7 +91,10 @@ const normalizedImages = normalizeRows(createMatrix(N, D, images.data.slice()));
 const normalizedTexts = normalizeRows(createMatrix(M, D, texts.data.slice()));
 for (let start = 0; start < N; start += 256) {
   const rows = Math.min(256, N - start);
-  await kernel(createMatrix(rows, D, normalizedImages.data.subarray(start * D, (start + rows) * D)), normalizedTexts);
+  await kernel(
+    createMatrix(rows, D, normalizedImages.data.subarray(start * D, (start + rows) * D)),
+    normalizedTexts,
+  );
 }
 const productMs = performance.now() - productStarted;
 
@@ -120,7 +124,10 @@ if (args.compare) {
   const P = new Float32Array(N * M);
   for (let start = 0; start < N; start += 256) {
     const rows = Math.min(256, N - start);
-    const block = await kernel(createMatrix(rows, D, normalizedImages.data.subarray(start * D, (start + rows) * D)), normalizedTexts);
+    const block = await kernel(
+      createMatrix(rows, D, normalizedImages.data.subarray(start * D, (start + rows) * D)),
+      normalizedTexts,
+    );
     P.set(block.data, start * M);
   }
   const refProductMs = performance.now() - refStarted;
@@ -136,7 +143,7 @@ if (args.compare) {
     for (let m = 0; m < M; m++) P[i * M + m] /= sum;
   }
   let mismatches = 0;
-  let first = 0;
+
   for (const layer of layers) {
     const K = layer.top.columns;
     const sums = new Float64Array(K * M);
@@ -154,7 +161,6 @@ if (args.compare) {
       for (let m = 1; m < M; m++) if (scores.data[k * M + m] > scores.data[k * M + b]) b = m;
       if (b !== best[k]) mismatches++;
     }
-    first += K;
   }
   const refMs = performance.now() - refStarted;
   report.reference = {

@@ -16,10 +16,14 @@ async function read(path: string, what: string): Promise<Buffer> {
     return await readFile(path);
   } catch (cause) {
     if ((cause as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new NeurodissectError(ErrorCode.FileNotFound, `The ${what} ${path} does not exist; check the path.`, {
-        cause,
-        details: { path },
-      });
+      throw new NeurodissectError(
+        ErrorCode.FileNotFound,
+        `The ${what} ${path} does not exist; check the path.`,
+        {
+          cause,
+          details: { path },
+        },
+      );
     }
     throw cause;
   }
@@ -31,12 +35,18 @@ export async function readNpyFile(path: string): Promise<Tensor<'float32' | 'flo
 }
 
 /** Writes a tensor as `.npy`, atomically (temporary file, then rename). */
-export async function writeNpyFile(path: string, tensor: Tensor<'float32' | 'float64' | 'int64'>): Promise<void> {
+export async function writeNpyFile(
+  path: string,
+  tensor: Tensor<'float32' | 'float64' | 'int64'>,
+): Promise<void> {
   await writeFileAtomic(path, serializeNpy(tensor));
 }
 
 /** Reads and normalises a concept list (one concept per line). */
-export async function readConceptSetFile(path: string, options: ParseConceptSetOptions = {}): Promise<ConceptSet> {
+export async function readConceptSetFile(
+  path: string,
+  options: ParseConceptSetOptions = {},
+): Promise<ConceptSet> {
   const text = (await read(path, 'concept file')).toString('utf8');
   return parseConceptSet(text, { source: path, ...options });
 }

@@ -1,3 +1,10 @@
+export * from './activation-summary';
+export * from './clip-tokenizer';
+export * from './clip-tokenizer-files';
 export * from './files';
+export * from './image-decode';
+export * from './image-preprocess';
 export * from './matmul-kernel';
+export { modulePathOfNode } from './onnx-graph';
+export * from './target-model';
 export * from './threaded-pmi-processor';

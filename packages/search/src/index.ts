@@ -1,1 +1,26 @@
-export {};
+export { closestNames, describeChoices } from './closest-names';
+export type { ConceptEmbeddings, NearConcept, Vector } from './concept-embeddings';
+export { boundedEditDistance, defaultMaxDistance } from './edit-distance';
+export type {
+  InterpretabilityCount,
+  LabelFrequency,
+  LayerSummary,
+  LayerSummaryOptions,
+  ScoreHistogram,
+} from './layer-summary';
+export {
+  createSearchIndex,
+  type LayerHits,
+  MATCH_MODES,
+  type MatchedLabel,
+  type MatchMode,
+  type NeuronImage,
+  type NeuronView,
+  type SearchHit,
+  type SearchIndex,
+  type SearchIndexOptions,
+  type SearchOptions,
+  type SearchResult,
+} from './search-index';
+export type { SimilarNeuron, SimilarNeuronsOptions } from './similar-neurons';
+export { stemLabel } from './stem-label';

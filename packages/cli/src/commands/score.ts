@@ -141,7 +141,9 @@ export async function scoreCommand(o: ScoreCommandOptions, io: CliIo): Promise<v
   const options = functionOptions(fn, o);
   const topK = options.topK;
   if (topK !== undefined && topK > activations.rows) {
-    throw new CliError(`--top-k: ${topK} is larger than the number of images (${activations.rows}); use --top-k ${activations.rows} or less`);
+    throw new CliError(
+      `--top-k: ${topK} is larger than the number of images (${activations.rows}); use --top-k ${activations.rows} or less`,
+    );
   }
 
   const progress = createProgressRenderer(io);
@@ -176,8 +178,14 @@ export async function scoreCommand(o: ScoreCommandOptions, io: CliIo): Promise<v
 export function registerScoreCommand(program: Command, io: CliIo): void {
   program
     .command('score')
-    .description('Score neurons against concepts from features computed elsewhere (.npy), writing K×M scores.')
-    .addOption(new Option('--fn <name>', 'similarity function').choices(['soft_wpmi', 'wpmi', 'cos', 'cos_cubed', 'rank_reorder']).default('soft_wpmi'))
+    .description(
+      'Score neurons against concepts from features computed elsewhere (.npy), writing K×M scores.',
+    )
+    .addOption(
+      new Option('--fn <name>', 'similarity function')
+        .choices(['soft_wpmi', 'wpmi', 'cos', 'cos_cubed', 'rank_reorder'])
+        .default('soft_wpmi'),
+    )
     .requiredOption('--activations <file>', 'N×K summarised activations (.npy; images × neurons)')
     .option('--clip-sim <file>', 'N×M raw image×concept cosines (.npy)')
     .option('--image-emb <file>', 'N×D CLIP image embeddings (.npy); rows are L2-normalised')
@@ -201,4 +209,3 @@ export function registerScoreCommand(program: Command, io: CliIo): void {
       await scoreCommand(options, io);
     });
 }
-

@@ -15,8 +15,13 @@ export async function validateCommand(file: string, io: CliIo): Promise<number> 
   }
   const result = validateResults(value);
   if (result.ok) {
-    const migrated = result.migratedFrom !== undefined ? ` (read as version ${result.migratedFrom}, migrates to ${result.version})` : '';
-    io.stdout.write(`valid: ${file} is a Results document, version ${result.migratedFrom ?? result.version}${migrated}\n`);
+    const migrated =
+      result.migratedFrom !== undefined
+        ? ` (read as version ${result.migratedFrom}, migrates to ${result.version})`
+        : '';
+    io.stdout.write(
+      `valid: ${file} is a Results document, version ${result.migratedFrom ?? result.version}${migrated}\n`,
+    );
     return 0;
   }
   io.stdout.write(`invalid: ${file} has ${result.issues.length} problem(s):\n`);
@@ -25,10 +30,16 @@ export async function validateCommand(file: string, io: CliIo): Promise<number> 
 }
 
 /** Adds `validate` to the program. */
-export function registerValidateCommand(program: Command, io: CliIo, setExitCode: (code: number) => void): void {
+export function registerValidateCommand(
+  program: Command,
+  io: CliIo,
+  setExitCode: (code: number) => void,
+): void {
   program
     .command('validate')
-    .description('Check a Results document (any version): prints "valid" and its version, or each problem with its JSON path.')
+    .description(
+      'Check a Results document (any version): prints "valid" and its version, or each problem with its JSON path.',
+    )
     .argument('<file>', 'the Results document (.json)')
     .action(async (file: string) => {
       setExitCode(await validateCommand(file, io));

@@ -35,7 +35,10 @@ export const IMPORTED_CLIP_DISSECT_ID = 'clip-dissect';
  * the ranked labels under labeler `clip-dissect` and the top images, most activating first (paths
  * as given). The CSV holds no activation values, so the top images carry none.
  */
-export function importClipSearchCsv(files: readonly ClipSearchLayerFile[], options: ClipSearchImportOptions = {}): Results {
+export function importClipSearchCsv(
+  files: readonly ClipSearchLayerFile[],
+  options: ClipSearchImportOptions = {},
+): Results {
   const images: ImageEntry[] = [];
   const imageIndex = new Map<string, number>();
   const layers: ResultsLayer[] = [];
@@ -56,13 +59,16 @@ export function importClipSearchCsv(files: readonly ClipSearchLayerFile[], optio
       const problem = checkRow(fields, header.length, seen);
       if (problem) {
         const message = `${source}:${line}: ${problem}`;
-        if (!options.lenient) throw new NeurodissectError(ErrorCode.InvalidFormat, message, { details: { source, line } });
+        if (!options.lenient)
+          throw new NeurodissectError(ErrorCode.InvalidFormat, message, { details: { source, line } });
         options.onSkip?.(message);
         continue;
       }
       const unit = Number(fields[0]);
       seen.add(unit);
-      const labels = fields.slice(1, 11).map((label, i) => ({ label: label.trim(), score: Number(fields[11 + i]) }));
+      const labels = fields
+        .slice(1, 11)
+        .map((label, i) => ({ label: label.trim(), score: Number(fields[11 + i]) }));
       const topImages = fields
         .slice(21)
         .filter((path) => path.trim() !== '')
@@ -99,12 +105,14 @@ export function importClipSearchCsv(files: readonly ClipSearchLayerFile[], optio
 function checkRow(fields: string[], width: number, seen: Set<number>): string | undefined {
   if (fields.length !== width) return `expected ${width} fields, found ${fields.length}`;
   const unit = Number(fields[0]);
-  if (fields[0].trim() === '' || !Number.isInteger(unit) || unit < 0) return `neuron "${fields[0]}" is not a non-negative integer`;
+  if (fields[0].trim() === '' || !Number.isInteger(unit) || unit < 0)
+    return `neuron "${fields[0]}" is not a non-negative integer`;
   if (seen.has(unit)) return `neuron ${unit} appears twice`;
   for (let i = 0; i < 10; i++) {
     if (fields[1 + i].trim() === '') return `label ${i + 1} is empty`;
     const score = fields[11 + i];
-    if (score.trim() === '' || !Number.isFinite(Number(score))) return `score ${i + 1} "${score}" is not a number`;
+    if (score.trim() === '' || !Number.isFinite(Number(score)))
+      return `score ${i + 1} "${score}" is not a number`;
   }
   return undefined;
 }

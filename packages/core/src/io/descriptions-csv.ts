@@ -28,7 +28,9 @@ export function parseDescriptionsCsv(text: string, source = 'descriptions.csv'):
   }
   return records.slice(1).map(({ line, fields }) => {
     const fail = (problem: string) =>
-      new NeurodissectError(ErrorCode.InvalidFormat, `${source}:${line}: ${problem}`, { details: { source, line } });
+      new NeurodissectError(ErrorCode.InvalidFormat, `${source}:${line}: ${problem}`, {
+        details: { source, line },
+      });
     if (fields.length !== 4) throw fail(`expected 4 fields, found ${fields.length}.`);
     const [layer, unitText, description, similarityText] = fields as [string, string, string, string];
     const unit = Number(unitText);

@@ -24,7 +24,10 @@ function npyError(message: string, source?: string): NeurodissectError {
  */
 export function parseNpy(bytes: Uint8Array, source?: string): Tensor<'float32' | 'float64' | 'int64'> {
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) {
-    throw npyError('not a .npy file (the \\x93NUMPY signature is missing). Save arrays with numpy.save.', source);
+    throw npyError(
+      'not a .npy file (the \\x93NUMPY signature is missing). Save arrays with numpy.save.',
+      source,
+    );
   }
   const major = bytes[6];
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -57,7 +60,10 @@ export function parseNpy(bytes: Uint8Array, source?: string): Tensor<'float32' |
     );
   }
   if (fortran === 'True') {
-    throw npyError('the array is in Fortran order; save it with numpy.save(path, numpy.ascontiguousarray(a)).', source);
+    throw npyError(
+      'the array is in Fortran order; save it with numpy.save(path, numpy.ascontiguousarray(a)).',
+      source,
+    );
   }
   const dims = shapeText
     .split(',')
@@ -95,7 +101,7 @@ export function serializeNpy<D extends 'float32' | 'float64' | 'int64'>(tensor: 
   let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shape}, }`;
   // Pad so that the data starts on a 64-byte boundary, ending the header with a newline.
   const unpadded = 10 + header.length + 1;
-  header += ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
+  header += `${' '.repeat((64 - (unpadded % 64)) % 64)}\n`;
   const data = tensor.data as DTypeArray[D];
   const out = new Uint8Array(10 + header.length + data.byteLength);
   out.set(MAGIC, 0);

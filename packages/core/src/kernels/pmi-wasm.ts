@@ -1,3 +1,4 @@
+import { decodeBase64, type WasmMemory, webAssembly } from '../platform';
 import { pmiKernelBase64, pmiKernelSharedBase64 } from './pmi-kernel.wasm.gen';
 
 /** The exports of the SIMD soft-WPMI kernel (see pmi-kernel.wat). Pointers are byte offsets. */
@@ -46,23 +47,21 @@ export function planPmiMemory(neurons: number, concepts: number, blockRows: numb
 }
 
 /** Allocates kernel memory for a layout; `shared` lets several workers use it at once. */
-export function createPmiMemory(layout: PmiMemoryLayout, shared = false): WebAssembly.Memory {
+export function createPmiMemory(layout: PmiMemoryLayout, shared = false): WasmMemory {
   const pages = Math.ceil(layout.bytes / PAGE);
-  return new WebAssembly.Memory({ initial: pages, maximum: shared ? pages : undefined, shared });
+  return new (webAssembly().Memory)({ initial: pages, maximum: shared ? pages : undefined, shared });
 }
 
 /** The kernel's bytes (WebAssembly with 128-bit SIMD), importing a shared or a plain memory. */
 export function pmiKernelBytes(shared = false): Uint8Array {
-  const text = atob(shared ? pmiKernelSharedBase64 : pmiKernelBase64);
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-  return bytes;
+  return decodeBase64(shared ? pmiKernelSharedBase64 : pmiKernelBase64);
 }
 
 /** Instantiates the kernel over `memory` (synchronously; the module is about 1 KB). */
-export function instantiatePmiKernel(memory: WebAssembly.Memory, shared = false): PmiKernelExports {
-  const module = new WebAssembly.Module(pmiKernelBytes(shared));
-  return new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as PmiKernelExports;
+export function instantiatePmiKernel(memory: WasmMemory, shared = false): PmiKernelExports {
+  const wasm = webAssembly();
+  const module = new wasm.Module(pmiKernelBytes(shared));
+  return new wasm.Instance(module, { env: { memory } }).exports as unknown as PmiKernelExports;
 }
 
 /**
@@ -93,7 +92,13 @@ export function accumulatePmiBlock(
       const neuron = (slot / topK) | 0;
       if (neuron < k0 || neuron >= k1) continue;
       const j = slot - neuron * topK;
-      kernel.log_accumulate(probs, layout.accOffset + (neuron - k0) * accBytes, layout.stride, cw[2 * j], cw[2 * j + 1]);
+      kernel.log_accumulate(
+        probs,
+        layout.accOffset + (neuron - k0) * accBytes,
+        layout.stride,
+        cw[2 * j],
+        cw[2 * j + 1],
+      );
     }
   }
 }

@@ -6,7 +6,8 @@ import { createMatrix, type Matrix } from '../tensor';
  */
 export function softmaxRows(matrix: Matrix, scale = 1): Matrix {
   const out = createMatrix(matrix.rows, matrix.cols);
-  for (let r = 0; r < matrix.rows; r++) softmaxRowInto(matrix.data, out.data, r * matrix.cols, matrix.cols, scale);
+  for (let r = 0; r < matrix.rows; r++)
+    softmaxRowInto(matrix.data, out.data, r * matrix.cols, matrix.cols, scale);
   return out;
 }
 

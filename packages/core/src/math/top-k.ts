@@ -1,4 +1,4 @@
-import { type Matrix } from '../tensor';
+import type { Matrix } from '../tensor';
 
 /** The `k` largest entries of each column of a matrix. */
 export interface ColumnTopK {
@@ -43,7 +43,8 @@ export function createColumnTopK(columns: number, k: number): ColumnTopKAccumula
       if (l >= n) break;
       let child = l;
       const r = l + 1;
-      if (r < n && below(heapVal[base + r], heapIdx[base + r], heapVal[base + l], heapIdx[base + l])) child = r;
+      if (r < n && below(heapVal[base + r], heapIdx[base + r], heapVal[base + l], heapIdx[base + l]))
+        child = r;
       if (!below(heapVal[base + child], heapIdx[base + child], v, ix)) break;
       heapVal[base + pos] = heapVal[base + child];
       heapIdx[base + pos] = heapIdx[base + child];
@@ -69,14 +70,15 @@ export function createColumnTopK(columns: number, k: number): ColumnTopKAccumula
   return {
     add(block, firstRow) {
       if (block.cols !== columns) throw new RangeError(`Expected ${columns} columns, got ${block.cols}.`);
-      if (firstRow < rowsSeen) throw new RangeError(`Rows must arrive in order: row ${firstRow} after ${rowsSeen}.`);
+      if (firstRow < rowsSeen)
+        throw new RangeError(`Rows must arrive in order: row ${firstRow} after ${rowsSeen}.`);
       const data = block.data;
       for (let r = 0; r < block.rows; r++) {
         const row = firstRow + r;
         const rowBase = r * columns;
         for (let c = 0; c < columns; c++) {
           let v = data[rowBase + c];
-          if (v !== v) v = Number.NEGATIVE_INFINITY; // NaN ranks last
+          if (Number.isNaN(v)) v = Number.NEGATIVE_INFINITY; // NaN ranks last
           const base = c * k;
           const n = size[c];
           if (n < k) {
@@ -123,7 +125,9 @@ export function createColumnTopK(columns: number, k: number): ColumnTopKAccumula
  */
 export function topKPerColumn(matrix: Matrix, k: number): ColumnTopK {
   if (!Number.isInteger(k) || k < 1 || k > matrix.rows) {
-    throw new RangeError(`topK must be an integer between 1 and the number of rows (${matrix.rows}), got ${k}.`);
+    throw new RangeError(
+      `topK must be an integer between 1 and the number of rows (${matrix.rows}), got ${k}.`,
+    );
   }
   const acc = createColumnTopK(matrix.cols, k);
   acc.add(matrix, 0);
@@ -141,8 +145,8 @@ export function topKIndices(values: ArrayLike<number>, k: number): Int32Array {
     const va = values[a];
     const vb = values[b];
     if (va === vb) return a - b;
-    if (va !== va) return 1;
-    if (vb !== vb) return -1;
+    if (Number.isNaN(va)) return 1;
+    if (Number.isNaN(vb)) return -1;
     return vb - va;
   });
   return order.slice(0, Math.min(k, n));

@@ -39,12 +39,17 @@ export function validateResults(value: unknown): ResultsValidation {
   if (doc.format !== RESULTS_FORMAT) {
     return {
       ok: false,
-      issues: [{ path: 'format', message: `expected "${RESULTS_FORMAT}", found ${JSON.stringify(doc.format)}` }],
+      issues: [
+        { path: 'format', message: `expected "${RESULTS_FORMAT}", found ${JSON.stringify(doc.format)}` },
+      ],
     };
   }
   const version = doc.version;
   if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
-    return { ok: false, issues: [{ path: 'version', message: `expected a positive integer, found ${JSON.stringify(version)}` }] };
+    return {
+      ok: false,
+      issues: [{ path: 'version', message: `expected a positive integer, found ${JSON.stringify(version)}` }],
+    };
   }
   if (version > RESULTS_VERSION) {
     return {
@@ -60,7 +65,8 @@ export function validateResults(value: unknown): ResultsValidation {
   }
   for (let v = version; v < RESULTS_VERSION; v++) {
     const migrate = MIGRATIONS[v];
-    if (!migrate) return { ok: false, version, issues: [{ path: 'version', message: `no migration from version ${v}` }] };
+    if (!migrate)
+      return { ok: false, version, issues: [{ path: 'version', message: `no migration from version ${v}` }] };
     doc = migrate(doc);
   }
   const parsed = ResultsSchema.safeParse(doc);
@@ -87,9 +93,13 @@ export function parseResults(input: string | unknown, source = 'Results document
     try {
       value = JSON.parse(input);
     } catch (cause) {
-      throw new NeurodissectError(ErrorCode.InvalidResults, `${source} is not valid JSON: ${(cause as Error).message}`, {
-        cause,
-      });
+      throw new NeurodissectError(
+        ErrorCode.InvalidResults,
+        `${source} is not valid JSON: ${(cause as Error).message}`,
+        {
+          cause,
+        },
+      );
     }
   }
   const validation = validateResults(value);
@@ -106,5 +116,8 @@ export function parseResults(input: string | unknown, source = 'Results document
 
 /** The Results schema as JSON Schema (draft 2020-12), for other languages and editors. */
 export function resultsJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(ResultsSchema, { target: 'draft-2020-12', unrepresentable: 'any' }) as Record<string, unknown>;
+  return z.toJSONSchema(ResultsSchema, { target: 'draft-2020-12', unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
 }

@@ -85,7 +85,11 @@ export const RunSchema = z.object({
   kind: z.string(),
   /** The runtime and the execution provider that actually ran (absent for imports). */
   runtime: z
-    .object({ name: z.string(), executionProvider: z.string(), details: z.record(z.string(), z.unknown()).optional() })
+    .object({
+      name: z.string(),
+      executionProvider: z.string(),
+      details: z.record(z.string(), z.unknown()).optional(),
+    })
     .optional(),
   /** Wall time per stage, in milliseconds. */
   timings: z.record(z.string(), z.number().nonnegative()).optional(),
@@ -130,7 +134,11 @@ export const ResultsV1Schema = z
           });
         }
         if (seen.has(neuron.unit)) {
-          ctx.addIssue({ code: 'custom', path: [...path, 'unit'], message: `unit ${neuron.unit} appears twice` });
+          ctx.addIssue({
+            code: 'custom',
+            path: [...path, 'unit'],
+            message: `unit ${neuron.unit} appears twice`,
+          });
         }
         seen.add(neuron.unit);
         neuron.topImages.forEach((top, ti) => {

@@ -80,7 +80,8 @@ export function createCosCubedAccumulator(
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) means[c] += activations.data[r * cols + c];
   for (let c = 0; c < cols; c++) means[c] /= rows;
   for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) cubed.data[r * cols + c] = (activations.data[r * cols + c] - means[c]) ** 3;
+    for (let c = 0; c < cols; c++)
+      cubed.data[r * cols + c] = (activations.data[r * cols + c] - means[c]) ** 3;
   }
   return createColumnCosineAccumulator(scaleColumns(cubed, minNorm), concepts, minNorm, (row) => {
     for (let m = 0; m < concepts; m++) row[m] = (row[m] - columnMeans[m]) ** 3;

@@ -7,7 +7,9 @@ import type { Matrix } from '../tensor';
  */
 export function rankLabels(scores: Matrix, concepts: readonly string[], n = 10): ScoredLabel[][] {
   if (concepts.length !== scores.cols) {
-    throw new RangeError(`The scores cover ${scores.cols} concepts but ${concepts.length} concept names were given.`);
+    throw new RangeError(
+      `The scores cover ${scores.cols} concepts but ${concepts.length} concept names were given.`,
+    );
   }
   const count = Math.min(n, scores.cols);
   const out: ScoredLabel[][] = [];
@@ -16,7 +18,7 @@ export function rankLabels(scores: Matrix, concepts: readonly string[], n = 10):
     const best: number[] = [];
     for (let m = 0; m < scores.cols; m++) {
       const v = scores.data[base + m];
-      if (v !== v) continue;
+      if (Number.isNaN(v)) continue;
       if (best.length === count && v <= scores.data[base + best[count - 1]]) continue;
       let pos = best.length === count ? count - 1 : best.length;
       if (best.length < count) best.push(m);

@@ -72,7 +72,12 @@ export const SOFT_WPMI_DEFAULTS: Required<SoftWpmiOptions> = Object.freeze({
 });
 
 /** The reference defaults of WPMI. */
-export const WPMI_DEFAULTS: Required<WpmiOptions> = Object.freeze({ topK: 28, a: 2, lambda: 0.6, minProb: 1e-7 });
+export const WPMI_DEFAULTS: Required<WpmiOptions> = Object.freeze({
+  topK: 28,
+  a: 2,
+  lambda: 0.6,
+  minProb: 1e-7,
+});
 
 /** The reference defaults of cos-cubed. */
 export const COS_CUBED_DEFAULTS: Required<CosCubedOptions> = Object.freeze({ minNorm: 1e-3 });
@@ -99,7 +104,9 @@ export function checkNumber(name: string, value: number, min = -Infinity, max = 
 export function checkInteger(name: string, value: number, min: number, max = Infinity): number {
   if (!Number.isInteger(value) || value < min || value > max) {
     const upper = Number.isFinite(max);
-    throw new RangeError(`Option ${name} must be an integer ≥ ${min}${upper ? ` and ≤ ${max}` : ''}, got ${String(value)}.`);
+    throw new RangeError(
+      `Option ${name} must be an integer ≥ ${min}${upper ? ` and ≤ ${max}` : ''}, got ${String(value)}.`,
+    );
   }
   return value;
 }

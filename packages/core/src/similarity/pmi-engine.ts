@@ -7,6 +7,7 @@ import {
   planPmiMemory,
 } from '../kernels/pmi-wasm';
 import { type ColumnTopK, topKPerColumn } from '../math/top-k';
+import { now, type WasmMemory } from '../platform';
 import { type OperationOptions, throwIfAborted } from '../progress';
 import { createMatrix, type Matrix } from '../tensor';
 import {
@@ -74,7 +75,12 @@ export function pmiCoefficients(weights: Float64Array, minProb: number): Float32
 }
 
 /** Copies `rows × concepts` cosines into the kernel's block at row stride `stride`, padding with -1e30 (softmax weight 0). */
-export function writeBlockRows(memory: ArrayBuffer, layout: PmiMemoryLayout, rows: number, cosines: Float32Array): void {
+export function writeBlockRows(
+  memory: ArrayBuffer,
+  layout: PmiMemoryLayout,
+  rows: number,
+  cosines: Float32Array,
+): void {
   const view = new Float32Array(memory, layout.rowsOffset, layout.blockRows * layout.stride);
   const M = layout.concepts;
   if (layout.stride === M) {
@@ -90,7 +96,7 @@ export function writeBlockRows(memory: ArrayBuffer, layout: PmiMemoryLayout, row
 /** The SIMD WebAssembly processor on the calling thread. Works in Node and browsers. */
 export async function createWasmPmiProcessor(plan: PmiPlan): Promise<PmiBlockProcessor> {
   const layout = planPmiMemory(plan.neurons, plan.concepts, plan.blockRows);
-  let memory: WebAssembly.Memory | undefined = createPmiMemory(layout);
+  let memory: WasmMemory | undefined = createPmiMemory(layout);
   const kernel = instantiatePmiKernel(memory);
   const cw = pmiCoefficients(plan.weights, plan.minProb);
   return {
@@ -98,11 +104,25 @@ export async function createWasmPmiProcessor(plan: PmiPlan): Promise<PmiBlockPro
       if (!memory) throw new Error('The processor was disposed.');
       writeBlockRows(memory.buffer, layout, rows, cosines);
       kernel.softmax_rows(layout.rowsOffset, rows, layout.stride, plan.a, layout.normsOffset);
-      accumulatePmiBlock(kernel, layout, plan.slots.offsets, plan.slots.slots, cursor, rows, plan.topK, 0, plan.neurons, cw);
+      accumulatePmiBlock(
+        kernel,
+        layout,
+        plan.slots.offsets,
+        plan.slots.slots,
+        cursor,
+        rows,
+        plan.topK,
+        0,
+        plan.neurons,
+        cw,
+      );
     },
     async sums() {
       if (!memory) throw new Error('The processor was disposed.');
-      return { data: new Float64Array(memory.buffer, layout.accOffset, plan.neurons * layout.stride), stride: layout.stride };
+      return {
+        data: new Float64Array(memory.buffer, layout.accOffset, plan.neurons * layout.stride),
+        stride: layout.stride,
+      };
     },
     async dispose() {
       memory = undefined;
@@ -119,27 +139,170 @@ export interface PmiLayerInput {
   top?: ColumnTopK;
 }
 
-/** Options of {@link scorePmiLayers}. */
-export interface ScorePmiLayersOptions extends OperationOptions {
+/** Options of {@link planPmiLayers}. */
+export interface PlanPmiOptions {
   /** `'soft_wpmi'` (default) or `'wpmi'`. */
   fn?: 'soft_wpmi' | 'wpmi';
   options?: SoftWpmiOptions | WpmiOptions;
-  /** Where the per-block work runs. @defaultValue {@link createWasmPmiProcessor} */
-  processor?: PmiProcessorFactory;
   /** Images per block. @defaultValue 256 */
   blockRows?: number;
+}
+
+/** A planned multi-layer PMI run: what to stream, and where each layer's neurons are. */
+export interface PmiLayersPlan extends PmiPlan {
+  readonly lambda: number;
+  /** Each layer's name, first neuron (in the concatenation) and neuron count. */
+  readonly layers: readonly { name: string; first: number; count: number }[];
+}
+
+/** Takes every layer's top-k and indexes which slots each image fills. */
+export function planPmiLayers(
+  source: SimilaritySource,
+  layers: readonly PmiLayerInput[],
+  options: PlanPmiOptions = {},
+): PmiLayersPlan {
+  const fn = options.fn ?? 'soft_wpmi';
+  const o =
+    fn === 'soft_wpmi'
+      ? { ...SOFT_WPMI_DEFAULTS, ...(options.options as SoftWpmiOptions) }
+      : { ...WPMI_DEFAULTS, pStart: 1, pEnd: 1, ...(options.options as WpmiOptions) };
+  if (o.topK > source.images) {
+    throw new NeurodissectError(
+      ErrorCode.InvalidOption,
+      `topK is ${o.topK} but there are only ${source.images} images; choose topK ≤ ${source.images}.`,
+    );
+  }
+  checkInteger('topK', o.topK, 1, source.images);
+  checkNumber('a', o.a);
+  checkNumber('lambda', o.lambda);
+  checkNumber('minProb', o.minProb, Number.MIN_VALUE);
+  checkNumber('pStart', o.pStart, 0, 1);
+  checkNumber('pEnd', o.pEnd, 0, 1);
+  const blockRows = checkInteger('blockRows', options.blockRows ?? 256, 1);
+  if (layers.length === 0) throw new RangeError('Give at least one layer to score.');
+  if (source.concepts < 1)
+    throw new NeurodissectError(ErrorCode.EmptyConceptSet, 'There are no concepts to score.');
+
+  const tops = layers.map((layer) => {
+    if (layer.top) {
+      if (layer.top.k !== o.topK) {
+        throw new RangeError(
+          `Layer ${layer.name}: its top-k holds ${layer.top.k} images per neuron, topK is ${o.topK}.`,
+        );
+      }
+      return layer.top;
+    }
+    if (!layer.activations) throw new RangeError(`Layer ${layer.name}: give its activations or its top-k.`);
+    if (layer.activations.rows !== source.images) {
+      throw new NeurodissectError(
+        ErrorCode.ShapeMismatch,
+        `Layer ${layer.name} has activations for ${layer.activations.rows} images but the CLIP similarities cover ${source.images}; both must come from the same probe images in the same order.`,
+      );
+    }
+    return topKPerColumn(layer.activations, o.topK);
+  });
+  const neurons = tops.reduce((n, t) => n + t.columns, 0);
+  const indices = new Int32Array(neurons * o.topK);
+  const placed: { name: string; first: number; count: number }[] = [];
+  let first = 0;
+  tops.forEach((top, l) => {
+    indices.set(top.indices, first * o.topK);
+    placed.push({ name: layers[l].name, first, count: top.columns });
+    first += top.columns;
+  });
+  return {
+    neurons,
+    concepts: source.concepts,
+    topK: o.topK,
+    a: o.a,
+    minProb: o.minProb,
+    lambda: o.lambda,
+    weights:
+      fn === 'soft_wpmi' ? softMembershipWeights(o.topK, o.pStart, o.pEnd) : new Float64Array(o.topK).fill(1),
+    slots: buildSlotIndex(indices, neurons, o.topK, source.images),
+    blockRows,
+    layers: placed,
+  };
+}
+
+/** Options of {@link streamPmi}. */
+export interface StreamPmiOptions extends OperationOptions {
+  /** Positions in `plan.slots.images` to stream: an image shard. @defaultValue all */
+  from?: number;
+  to?: number;
+}
+
+/** Time spent by {@link streamPmi}, in milliseconds. */
+export interface PmiStreamTimings {
+  /** Waiting for rows of `P` (matrix products not hidden behind accumulation). */
+  similarities: number;
+  /** Softmax and log-accumulate. */
+  accumulate: number;
+}
+
+/**
+ * Streams the plan's needed images (or the shard `from .. to` of them) through `processor`: rows of
+ * `P` come from `source` block by block, the next block's product overlapping this block's work.
+ * Image shards streamed into separate processors merge with {@link mergePmiSums}.
+ */
+export async function streamPmi(
+  source: SimilaritySource,
+  plan: PmiPlan,
+  processor: PmiBlockProcessor,
+  options: StreamPmiOptions = {},
+): Promise<PmiStreamTimings> {
+  const total = plan.slots.images.length;
+  const from = options.from ?? 0;
+  const to = Math.min(options.to ?? total, total);
+  const timings = { similarities: 0, accumulate: 0 };
+  const fetch = (cursor: number) =>
+    Promise.resolve(source.rows(plan.slots.images.subarray(cursor, Math.min(to, cursor + plan.blockRows))));
+  let next = from < to ? fetch(from) : undefined;
+  try {
+    for (let cursor = from; cursor < to; cursor += plan.blockRows) {
+      throwIfAborted(options.signal);
+      const rows = Math.min(plan.blockRows, to - cursor);
+      let t = now();
+      const cosines = await next!;
+      next = cursor + plan.blockRows < to ? fetch(cursor + plan.blockRows) : undefined;
+      timings.similarities += now() - t;
+      t = now();
+      await processor.process(cursor, rows, cosines.data);
+      timings.accumulate += now() - t;
+      options.onProgress?.({ stage: 'score', done: cursor + rows - from, total: to - from });
+    }
+  } finally {
+    // A block fetched ahead of a failure must not reject unobserved.
+    next?.catch(() => {});
+  }
+  return timings;
+}
+
+/** Adds the partial sums of image shards (float64; exact up to the order of additions). */
+export function mergePmiSums(parts: readonly PmiSums[]): PmiSums {
+  if (parts.length === 0) throw new RangeError('Nothing to merge.');
+  const { stride } = parts[0];
+  const data = new Float64Array(parts[0].data.length);
+  for (const part of parts) {
+    if (part.stride !== stride || part.data.length !== data.length)
+      throw new RangeError('Partial sums of different plans cannot be merged.');
+    for (let i = 0; i < data.length; i++) data[i] += part.data[i];
+  }
+  return { data, stride };
+}
+
+/** Options of {@link scorePmiLayers}. */
+export interface ScorePmiLayersOptions extends PlanPmiOptions, OperationOptions {
+  /** Where the per-block work runs. @defaultValue {@link createWasmPmiProcessor} */
+  processor?: PmiProcessorFactory;
   /** Receives each layer's K×M scores as soon as they are ready (then they may be dropped). */
   onLayer?: (layer: string, scores: Matrix) => void | Promise<void>;
 }
 
 /** Timings of a {@link scorePmiLayers} run, in milliseconds. */
-export interface PmiTimings {
-  /** Taking each neuron's top-k. */
+export interface PmiTimings extends PmiStreamTimings {
+  /** Taking each neuron's top-k and planning. */
   topK: number;
-  /** Waiting for rows of `P` (matrix products not hidden behind accumulation). */
-  similarities: number;
-  /** Softmax and log-accumulate. */
-  accumulate: number;
   /** Priors and final scores. */
   finish: number;
   /** Images whose rows were needed (in some neuron's top-k). */
@@ -157,104 +320,105 @@ export async function scorePmiLayers(
   layers: readonly PmiLayerInput[],
   options: ScorePmiLayersOptions = {},
 ): Promise<PmiTimings> {
-  const fn = options.fn ?? 'soft_wpmi';
-  const o =
-    fn === 'soft_wpmi'
-      ? { ...SOFT_WPMI_DEFAULTS, ...(options.options as SoftWpmiOptions) }
-      : { ...WPMI_DEFAULTS, pStart: 1, pEnd: 1, ...(options.options as WpmiOptions) };
-  checkInteger('topK', o.topK, 1, source.images);
-  checkNumber('a', o.a);
-  checkNumber('lambda', o.lambda);
-  checkNumber('minProb', o.minProb, Number.MIN_VALUE);
-  const blockRows = checkInteger('blockRows', options.blockRows ?? 256, 1);
-  if (layers.length === 0) throw new RangeError('Give at least one layer to score.');
-
-  const started = performance.now();
-  const tops = layers.map((layer) => {
-    if (layer.top) {
-      if (layer.top.k !== o.topK) throw new RangeError(`Layer ${layer.name}: its top-k holds ${layer.top.k} images per neuron, topK is ${o.topK}.`);
-      return layer.top;
-    }
-    if (!layer.activations) throw new RangeError(`Layer ${layer.name}: give its activations or its top-k.`);
-    if (layer.activations.rows !== source.images) {
-      throw new NeurodissectError(
-        ErrorCode.ShapeMismatch,
-        `Layer ${layer.name} has activations for ${layer.activations.rows} images but the CLIP similarities cover ${source.images}.`,
-      );
-    }
-    return topKPerColumn(layer.activations, o.topK);
-  });
-  const neurons = tops.reduce((n, t) => n + t.columns, 0);
-  const indices = new Int32Array(neurons * o.topK);
-  let offset = 0;
-  for (const top of tops) {
-    indices.set(top.indices, offset);
-    offset += top.indices.length;
-  }
-  const slots = buildSlotIndex(indices, neurons, o.topK, source.images);
-  const weights = fn === 'soft_wpmi' ? softMembershipWeights(o.topK, o.pStart, o.pEnd) : new Float64Array(o.topK).fill(1);
-  const plan: PmiPlan = { neurons, concepts: source.concepts, topK: o.topK, a: o.a, minProb: o.minProb, weights, slots, blockRows };
-  const timings: PmiTimings = { topK: performance.now() - started, similarities: 0, accumulate: 0, finish: 0, neededImages: slots.images.length };
-
+  let t = now();
+  const plan = planPmiLayers(source, layers, options);
+  const topK = now() - t;
   const processor = await (options.processor ?? createWasmPmiProcessor)(plan);
   try {
-    const total = slots.images.length;
-    const fetch = (cursor: number) =>
-      Promise.resolve(source.rows(slots.images.subarray(cursor, Math.min(total, cursor + blockRows))));
-    // The next block's similarities are computed while this block is accumulated.
-    let next = total > 0 ? fetch(0) : undefined;
-    for (let cursor = 0; cursor < total; cursor += blockRows) {
-      throwIfAborted(options.signal);
-      const rows = Math.min(blockRows, total - cursor);
-      let t = performance.now();
-      const cosines = await next!;
-      next = cursor + blockRows < total ? fetch(cursor + blockRows) : undefined;
-      timings.similarities += performance.now() - t;
-      t = performance.now();
-      await processor.process(cursor, rows, cosines.data);
-      timings.accumulate += performance.now() - t;
-      options.onProgress?.({ stage: 'score', done: cursor + rows, total });
-    }
-    const t = performance.now();
+    const streamed = await streamPmi(source, plan, processor, options);
+    t = now();
     const sums = await processor.sums();
-    let first = 0;
-    for (let l = 0; l < layers.length; l++) {
-      const count = tops[l].columns;
-      const scores = pmiScoresFromStrided(sums, first, count, source.concepts, o.lambda);
-      first += count;
-      await options.onLayer?.(layers[l].name, scores);
+    for (const layer of plan.layers) {
+      await options.onLayer?.(
+        layer.name,
+        pmiScoresFromStrided(sums, layer.first, layer.count, plan.concepts, plan.lambda),
+      );
     }
-    timings.finish = performance.now() - t;
+    return { ...streamed, topK, finish: now() - t, neededImages: plan.slots.images.length };
   } finally {
     await processor.dispose();
   }
-  return timings;
+}
+
+/** A neuron shard's contribution to a layer's concept prior: per concept, `max_k L` and `Σ_k exp(L − max)`. */
+export interface PriorPartial {
+  readonly max: Float64Array;
+  readonly sumExp: Float64Array;
+  /** Neurons covered. */
+  readonly count: number;
+}
+
+/** The prior partial of neurons `first .. first+count` of `sums` (values stored as float32 first, as in scoring). */
+export function pmiPriorPartial(sums: PmiSums, first: number, count: number, concepts: number): PriorPartial {
+  const max = new Float64Array(concepts).fill(Number.NEGATIVE_INFINITY);
+  const sumExp = new Float64Array(concepts);
+  for (let k = 0; k < count; k++) {
+    const base = (first + k) * sums.stride;
+    for (let m = 0; m < concepts; m++) max[m] = Math.max(max[m], Math.fround(sums.data[base + m]));
+  }
+  for (let k = 0; k < count; k++) {
+    const base = (first + k) * sums.stride;
+    for (let m = 0; m < concepts; m++) sumExp[m] += Math.exp(Math.fround(sums.data[base + m]) - max[m]);
+  }
+  return { max, sumExp, count };
+}
+
+/** Merges the prior partials of the neuron shards of one layer (a streaming logsumexp). */
+export function mergePriorPartials(parts: readonly PriorPartial[]): PriorPartial {
+  if (parts.length === 0) throw new RangeError('Nothing to merge.');
+  const concepts = parts[0].max.length;
+  const max = new Float64Array(concepts).fill(Number.NEGATIVE_INFINITY);
+  const sumExp = new Float64Array(concepts);
+  for (const part of parts) for (let m = 0; m < concepts; m++) max[m] = Math.max(max[m], part.max[m]);
+  for (const part of parts) {
+    for (let m = 0; m < concepts; m++) sumExp[m] += part.sumExp[m] * Math.exp(part.max[m] - max[m]);
+  }
+  return { max, sumExp, count: parts.reduce((n, p) => n + p.count, 0) };
+}
+
+/**
+ * Final scores `sim = L − λ·log p(t)` of neurons `first .. first+count` given their layer's
+ * (merged) prior partial: `log p(t_m) = max_m + ln(sumExp_m) − ln K`.
+ */
+export function pmiScoresWithPrior(
+  sums: PmiSums,
+  first: number,
+  count: number,
+  concepts: number,
+  lambda: number,
+  prior: PriorPartial,
+): Matrix {
+  const out = createMatrix(count, concepts);
+  const logK = Math.log(prior.count);
+  const shift = new Float32Array(concepts);
+  for (let m = 0; m < concepts; m++)
+    shift[m] = lambda * Math.fround(prior.max[m] + Math.log(prior.sumExp[m]) - logK);
+  for (let k = 0; k < count; k++) {
+    const base = (first + k) * sums.stride;
+    for (let m = 0; m < concepts; m++)
+      out.data[k * concepts + m] = Math.fround(sums.data[base + m]) - shift[m];
+  }
+  return out;
 }
 
 /**
  * `sim = L − λ·(logsumexp_k L − log K)` for neurons `first .. first+count` of strided sums. As in
- * {@link pmiScores}, `L` is stored as float32 before the prior is taken, as the reference stores it.
+ * the reference, `L` is stored as float32 before the prior is taken: scores that tie in the
+ * reference's float32 output then tie here too (argmax takes the lower concept index).
  */
-export function pmiScoresFromStrided(sums: PmiSums, first: number, count: number, concepts: number, lambda: number): Matrix {
-  const out = createMatrix(count, concepts);
-  const max = new Float64Array(concepts).fill(Number.NEGATIVE_INFINITY);
-  for (let k = 0; k < count; k++) {
-    const base = (first + k) * sums.stride;
-    for (let m = 0; m < concepts; m++) {
-      const v = Math.fround(sums.data[base + m]);
-      out.data[k * concepts + m] = v;
-      if (v > max[m]) max[m] = v;
-    }
-  }
-  const total = new Float64Array(concepts);
-  for (let k = 0; k < count; k++) {
-    for (let m = 0; m < concepts; m++) total[m] += Math.exp(out.data[k * concepts + m] - max[m]);
-  }
-  const logK = Math.log(count);
-  const prior = new Float32Array(concepts);
-  for (let m = 0; m < concepts; m++) prior[m] = lambda * Math.fround(max[m] + Math.log(total[m]) - logK);
-  for (let k = 0; k < count; k++) {
-    for (let m = 0; m < concepts; m++) out.data[k * concepts + m] -= prior[m];
-  }
-  return out;
+export function pmiScoresFromStrided(
+  sums: PmiSums,
+  first: number,
+  count: number,
+  concepts: number,
+  lambda: number,
+): Matrix {
+  return pmiScoresWithPrior(
+    sums,
+    first,
+    count,
+    concepts,
+    lambda,
+    pmiPriorPartial(sums, first, count, concepts),
+  );
 }

@@ -34,7 +34,12 @@ export interface SlotIndex {
 }
 
 /** Builds the {@link SlotIndex} of the per-neuron top-k image lists (`K × topK`, flat). */
-export function buildSlotIndex(topIndices: Int32Array, neurons: number, topK: number, images: number): SlotIndex {
+export function buildSlotIndex(
+  topIndices: Int32Array,
+  neurons: number,
+  topK: number,
+  images: number,
+): SlotIndex {
   const counts = new Int32Array(images);
   for (let s = 0; s < neurons * topK; s++) counts[topIndices[s]]++;
   let used = 0;
@@ -61,7 +66,11 @@ export function buildSlotIndex(topIndices: Int32Array, neurons: number, topK: nu
  * The per-neuron log-likelihoods `L[k,m] = Σ_j log(1 + π_j·(p(t_m|x_{B_k[j]}) − 1) + minProb)`,
  * accumulated in float64, then `sim = L − λ·(logsumexp_k L − log K)`.
  */
-export function createPmiAccumulator(activations: Matrix, concepts: number, params: PmiParameters): ScoreAccumulator {
+export function createPmiAccumulator(
+  activations: Matrix,
+  concepts: number,
+  params: PmiParameters,
+): ScoreAccumulator {
   const neurons = activations.cols;
   const { topK, minProb, weights, lambda } = params;
   const top = topKPerColumn(activations, topK);

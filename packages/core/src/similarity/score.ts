@@ -35,8 +35,10 @@ function checkInputs(source: SimilaritySource, activations: Matrix): void {
       { details: { activations: activations.rows, clip: source.images } },
     );
   }
-  if (activations.cols < 1) throw new NeurodissectError(ErrorCode.ShapeMismatch, 'The activations have no neurons.');
-  if (source.concepts < 1) throw new NeurodissectError(ErrorCode.EmptyConceptSet, 'There are no concepts to score.');
+  if (activations.cols < 1)
+    throw new NeurodissectError(ErrorCode.ShapeMismatch, 'The activations have no neurons.');
+  if (source.concepts < 1)
+    throw new NeurodissectError(ErrorCode.EmptyConceptSet, 'There are no concepts to score.');
 }
 
 function checkTopK(topK: number, images: number): number {
@@ -101,7 +103,9 @@ function* planAccumulator(
       return createRankReorderAccumulator(activations, M, o);
     }
     default:
-      throw new RangeError(`Unknown similarity function "${String(fn)}"; use one of ${SIMILARITY_NAMES.join(', ')}.`);
+      throw new RangeError(
+        `Unknown similarity function "${String(fn)}"; use one of ${SIMILARITY_NAMES.join(', ')}.`,
+      );
   }
 }
 
@@ -112,7 +116,8 @@ function feed(acc: ScoreAccumulator, images: Int32Array, rows: Matrix): void {
   }
   if (acc.softmaxScale !== undefined) {
     const probs = createMatrix(rows.rows, rows.cols);
-    for (let r = 0; r < rows.rows; r++) softmaxRowInto(rows.data, probs.data, r * rows.cols, rows.cols, acc.softmaxScale);
+    for (let r = 0; r < rows.rows; r++)
+      softmaxRowInto(rows.data, probs.data, r * rows.cols, rows.cols, acc.softmaxScale);
     acc.add(images, probs);
   } else {
     acc.add(images, rows);

@@ -1,0 +1,207 @@
+import {
+  isNeurodissectError,
+  NeurodissectError,
+  parseConceptSet,
+  parseResults,
+  type Results,
+} from '@neurodissect/core';
+import {
+  type ConceptEmbeddings,
+  createSearchIndex,
+  MATCH_MODES,
+  type MatchMode,
+  type SearchIndex,
+  type SearchResult,
+} from '@neurodissect/search';
+import { type Command, Option } from 'commander';
+import { CliError } from '../cli-error';
+import { readInput, readNpyMatrix } from '../files';
+import type { CliIo } from '../io';
+import { integer } from '../option-parsers';
+
+/** Options of `neurodissect search`, as parsed. */
+export interface SearchCommandOptions {
+  results: string;
+  concept: string;
+  layers?: string;
+  labeler?: string;
+  match: MatchMode;
+  top?: number;
+  maxDistance?: number;
+  textEmb?: string;
+  concepts?: string;
+  json?: boolean;
+}
+
+/** Reads and validates a Results document; problems become one-line CLI errors naming `option`. */
+export async function readResultsFile(path: string, option: string): Promise<Results> {
+  const text = (await readInput(path, option)).toString('utf8');
+  try {
+    return parseResults(text, path);
+  } catch (error) {
+    if (!isNeurodissectError(error)) throw error;
+    const issues = error.details.issues as { path: string; message: string }[] | undefined;
+    if (issues === undefined || issues.length === 0)
+      throw new CliError(`${option}: ${error.message.split('\n')[0]}`);
+    throw new CliError(
+      `${option}: ${path} is not a valid Results document (${issues.length} problem(s), first: ${issues[0].path}: ${issues[0].message}); run "neurodissect validate ${path}" to list them`,
+    );
+  }
+}
+
+/** Runs a library call, turning its coded errors and argument errors into one-line CLI errors. */
+export function asCliError<T>(call: () => T): T {
+  try {
+    return call();
+  } catch (error) {
+    if (error instanceof NeurodissectError || error instanceof RangeError) throw new CliError(error.message);
+    throw error;
+  }
+}
+
+/** Concept embeddings from `--text-emb` (M×D .npy) and `--concepts` (one concept per line, row order). */
+async function readEmbeddings(o: SearchCommandOptions): Promise<ConceptEmbeddings | undefined> {
+  if (o.textEmb === undefined && o.concepts === undefined) return undefined;
+  if (o.textEmb === undefined || o.concepts === undefined) {
+    throw new CliError(
+      '--text-emb and --concepts go together; give both (the concepts in the order of the rows)',
+    );
+  }
+  const matrix = await readNpyMatrix(o.textEmb, '--text-emb');
+  const text = (await readInput(o.concepts, '--concepts')).toString('utf8');
+  const set = asCliError(() => parseConceptSet(text, { source: o.concepts }));
+  if (set.concepts.length !== matrix.rows) {
+    throw new CliError(
+      `--concepts: ${o.concepts} has ${set.concepts.length} concepts but ${o.textEmb} has ${matrix.rows} rows; give the concept list the embeddings were made from`,
+    );
+  }
+  const vectors = new Map<string, Float32Array>();
+  set.concepts.forEach((concept, i) => {
+    vectors.set(concept, matrix.data.subarray(i * matrix.cols, (i + 1) * matrix.cols));
+  });
+  return { vectors };
+}
+
+function formatScore(score: number): string {
+  return score.toFixed(4);
+}
+
+/** The text report: a header, then per layer its count and one line per matching neuron. */
+export function formatSearchText(result: SearchResult): string {
+  const lines: string[] = [];
+  const layersWithHits = result.layers.filter((l) => l.count > 0).length;
+  lines.push(
+    `"${result.query}" (${result.match} match, ${result.labelers.join(', ')}): ${result.total} neuron(s) in ${layersWithHits} of ${result.layers.length} layer(s)`,
+  );
+  if (result.match === 'fuzzy' || result.match === 'semantic' || result.match === 'stem') {
+    const shown = result.matchedLabels.slice(0, 10).map((m) => {
+      if (m.distance !== undefined) return `${m.label} (distance ${m.distance})`;
+      if (m.similarity !== undefined) return `${m.label} (similarity ${m.similarity.toFixed(3)})`;
+      return m.label;
+    });
+    const more = result.matchedLabels.length > 10 ? `, … (${result.matchedLabels.length} in all)` : '';
+    lines.push(`matched labels: ${shown.length > 0 ? shown.join(', ') : 'none'}${more}`);
+  }
+  const several = result.labelers.length > 1;
+  for (const layer of result.layers) {
+    lines.push(`${layer.layer}: ${layer.count} neuron(s)`);
+    const width = Math.max(0, ...layer.hits.map((h) => String(h.unit).length));
+    for (const hit of layer.hits) {
+      const by = several ? `  (${hit.labeler})` : '';
+      lines.push(
+        `  unit ${String(hit.unit).padStart(width)}  ${hit.label}  rank ${hit.rank}  score ${formatScore(hit.score)}${by}`,
+      );
+    }
+    if (layer.hits.length < layer.count)
+      lines.push(`  … ${layer.count - layer.hits.length} more (raise --top to see them)`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** The `--json` report: `{ query, match, layers: [{ layer, count, hits: [{ unit, label, rank, score }] }] }`. */
+export function searchJson(result: SearchResult): unknown {
+  const several = result.labelers.length > 1;
+  return {
+    query: result.query,
+    match: result.match,
+    layers: result.layers.map((layer) => ({
+      layer: layer.layer,
+      count: layer.count,
+      hits: layer.hits.map((hit) =>
+        several
+          ? { unit: hit.unit, label: hit.label, rank: hit.rank, score: hit.score, labeler: hit.labeler }
+          : { unit: hit.unit, label: hit.label, rank: hit.rank, score: hit.score },
+      ),
+    })),
+  };
+}
+
+/** `neurodissect search`: finds the neurons whose labels match a concept, per layer, best first. */
+export async function searchCommand(o: SearchCommandOptions, io: CliIo): Promise<void> {
+  if (o.top !== undefined && o.top < 1) throw new CliError(`--top: must be 1 or more, got ${o.top}`);
+  if (o.maxDistance !== undefined && o.maxDistance < 0)
+    throw new CliError(`--max-distance: must be 0 or more, got ${o.maxDistance}`);
+  if (o.concept.trim() === '')
+    throw new CliError('--concept: give a concept to search for, e.g. --concept striped');
+  if (o.match !== 'semantic' && (o.textEmb !== undefined || o.concepts !== undefined)) {
+    throw new CliError('--text-emb and --concepts are only used with --match semantic');
+  }
+  if (o.match === 'semantic' && o.textEmb === undefined && o.concepts === undefined) {
+    throw new CliError(
+      '--match semantic needs concept embeddings: add --text-emb T.npy (CLIP text embeddings, one row per concept) and --concepts FILE (the concepts in row order)',
+    );
+  }
+  const results = await readResultsFile(o.results, '--results');
+  const embeddings = await readEmbeddings(o);
+  const index: SearchIndex = asCliError(() => createSearchIndex(results, { embeddings }));
+  const layers = o.layers
+    ?.split(',')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  const result = asCliError(() =>
+    index.search(o.concept, {
+      match: o.match,
+      layers: layers === undefined || layers.length === 0 ? undefined : layers,
+      labelers: o.labeler === undefined ? undefined : [o.labeler],
+      top: o.top,
+      maxDistance: o.maxDistance,
+    }),
+  );
+  io.stdout.write(o.json ? `${JSON.stringify(searchJson(result), null, 2)}\n` : formatSearchText(result));
+}
+
+/** Adds `search` to the program. */
+export function registerSearchCommand(program: Command, io: CliIo): void {
+  program
+    .command('search')
+    .description(
+      "Find the neurons whose labels match a concept: per layer, each neuron's best matching label with its rank and score.",
+    )
+    .requiredOption('--results <file>', 'the Results document (.json)')
+    .requiredOption('--concept <text>', 'the concept to look for, e.g. "striped"')
+    .option('--layers <names>', 'comma-separated layers to search (default: all)')
+    .option('--labeler <id>', "search only this labeler's labels (default: all)")
+    .addOption(
+      new Option(
+        '--match <mode>',
+        'exact (case-insensitive), stem (stripe/stripes/striped), fuzzy (typos), semantic (needs --text-emb)',
+      )
+        .choices([...MATCH_MODES])
+        .default('exact'),
+    )
+    .option('--top <n>', 'at most N neurons per layer (default: all)', integer)
+    .option(
+      '--max-distance <n>',
+      'fuzzy: typos allowed (default: 0 below 4 letters, 1 up to 7, 2 from 8)',
+      integer,
+    )
+    .option('--text-emb <file>', 'semantic: M×D concept text embeddings (.npy)')
+    .option('--concepts <file>', 'semantic: the M concepts of --text-emb, one per line, in row order')
+    .option(
+      '--json',
+      'print JSON: { query, match, layers: [{ layer, count, hits: [{ unit, label, rank, score }] }] }',
+    )
+    .action(async (options: SearchCommandOptions) => {
+      await searchCommand(options, io);
+    });
+}

@@ -1,0 +1,284 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { importClipSearchCsv, serializeNpy } from '@neurodissect/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CliIo } from '../src/io';
+import { runCli } from '../src/program';
+
+// Expected values were obtained independently with Python's csv module over
+// packages/core/test/fixtures/clip-search/layer{1..4}.csv (labels in columns 1-10, scores in
+// 11-20), keeping each neuron's best-scoring matching label, sorted by score then rank.
+
+const fixtures = fileURLToPath(new URL('../../core/test/fixtures/clip-search/', import.meta.url));
+let dir: string;
+let resultsPath: string;
+// The same document cut to the first 3 neurons of each layer: quicker to load for error paths.
+let smallPath: string;
+
+function capture(): CliIo & { out: () => string; err: () => string } {
+  let out = '';
+  let err = '';
+  return {
+    stdout: { write: (text: string) => (out += text) },
+    stderr: { write: (text: string) => (err += text) },
+    out: () => out,
+    err: () => err,
+  };
+}
+
+async function cli(...argv: string[]) {
+  const io = capture();
+  const code = await runCli(argv, io);
+  return { code, stdout: io.out(), stderr: io.err() };
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'nd-search-'));
+  const results = importClipSearchCsv(
+    [1, 2, 3, 4].map((n) => ({ layer: `layer${n}`, text: readFileSync(`${fixtures}layer${n}.csv`, 'utf8') })),
+    { createdAt: '2024-01-01T00:00:00Z' },
+  );
+  resultsPath = join(dir, 'results.json');
+  writeFileSync(resultsPath, JSON.stringify(results));
+  smallPath = join(dir, 'small.json');
+  const small = { ...results, layers: results.layers.map((l) => ({ ...l, neurons: l.neurons.slice(0, 3) })) };
+  writeFileSync(smallPath, JSON.stringify(small));
+});
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('neurodissect search', () => {
+  it('prints per layer each matching neuron, best first', async () => {
+    const { code, stdout, stderr } = await cli(
+      'search',
+      '--results',
+      resultsPath,
+      '--concept',
+      'striped',
+      '--layers',
+      'layer3,layer4',
+      '--top',
+      '2',
+    );
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toBe(
+      [
+        '"striped" (exact match, clip-dissect): 122 neuron(s) in 2 of 2 layer(s)',
+        'layer3: 70 neuron(s)',
+        '  unit 516  striped  rank 3  score 0.4668',
+        '  unit 880  striped  rank 3  score 0.4447',
+        '  … 68 more (raise --top to see them)',
+        'layer4: 52 neuron(s)',
+        '  unit 1330  striped  rank 3  score 0.3821',
+        '  unit  853  striped  rank 1  score 0.3714',
+        '  … 50 more (raise --top to see them)',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('prints the JSON shape of the issue, in the same order', async () => {
+    const { code, stdout } = await cli(
+      'search',
+      '--results',
+      resultsPath,
+      '--concept',
+      'Stripes',
+      '--match',
+      'stem',
+      '--layers',
+      'layer4',
+      '--top',
+      '3',
+      '--json',
+    );
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toEqual({
+      query: 'Stripes',
+      match: 'stem',
+      layers: [
+        {
+          layer: 'layer4',
+          count: 59,
+          hits: [
+            { unit: 1330, label: 'stripes', rank: 2, score: 0.432708740234375 },
+            { unit: 761, label: 'stripes', rank: 2, score: 0.403717041015625 },
+            { unit: 769, label: 'stripes', rank: 2, score: 0.396942138671875 },
+          ],
+        },
+      ],
+    });
+  });
+
+  it('finds a typo with --match fuzzy and lists the matched labels', async () => {
+    const { code, stdout } = await cli(
+      'search',
+      '--results',
+      resultsPath,
+      '--concept',
+      'zebar',
+      '--match',
+      'fuzzy',
+      '--layers',
+      'layer4',
+      '--top',
+      '1',
+    );
+    expect(code).toBe(0);
+    expect(stdout.split('\n').slice(0, 4)).toEqual([
+      '"zebar" (fuzzy match, clip-dissect): 42 neuron(s) in 1 of 1 layer(s)',
+      'matched labels: zebra (distance 1)',
+      'layer4: 42 neuron(s)',
+      '  unit 1330  zebra  rank 1  score 0.7256',
+    ]);
+  });
+
+  it('answers --match semantic from --text-emb and --concepts', async () => {
+    // Three concepts in 2-D: "zebra" and "striped" point the same way, "dog" is orthogonal.
+    const concepts = join(dir, 'concepts.txt');
+    const textEmb = join(dir, 'text.npy');
+    writeFileSync(concepts, 'zebra\nstriped\ndog\n');
+    writeFileSync(
+      textEmb,
+      serializeNpy({ dtype: 'float32', dims: [3, 2], data: new Float32Array([1, 0, 0.9, 0.1, 0, 1]) }),
+    );
+    const { code, stdout, stderr } = await cli(
+      'search',
+      '--results',
+      resultsPath,
+      '--concept',
+      'zebra',
+      '--match',
+      'semantic',
+      '--layers',
+      'layer4',
+      '--text-emb',
+      textEmb,
+      '--concepts',
+      concepts,
+      '--json',
+      '--top',
+      '1',
+    );
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    // Nearest concepts are zebra, striped, dog (all ≥ 0): the union of their layer4 neurons.
+    const json = JSON.parse(stdout);
+    expect(json.layers[0].hits[0]).toEqual({ unit: 1330, label: 'zebra', rank: 1, score: 0.725616455078125 });
+  });
+
+  it('explains how to enable semantic search', async () => {
+    const { code, stderr } = await cli(
+      'search',
+      '--results',
+      smallPath,
+      '--concept',
+      'zebra',
+      '--match',
+      'semantic',
+    );
+    expect(code).toBe(2);
+    expect(stderr).toMatch(
+      /^neurodissect: --match semantic needs concept embeddings: add --text-emb T\.npy .* and --concepts FILE/,
+    );
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('names the existing layers and labelers on a typo', async () => {
+    const layer = await cli('search', '--results', smallPath, '--concept', 'zebra', '--layers', 'layer9');
+    expect(layer.code).toBe(2);
+    expect(layer.stderr).toBe(
+      'neurodissect: Unknown layer "layer9"; use one of layer1, layer2, layer3, layer4 (closest: layer4).\n',
+    );
+    const labeler = await cli(
+      'search',
+      '--results',
+      smallPath,
+      '--concept',
+      'zebra',
+      '--labeler',
+      'clipdissect',
+    );
+    expect(labeler.code).toBe(2);
+    expect(labeler.stderr).toBe(
+      'neurodissect: Unknown labeler "clipdissect"; use one of clip-dissect (closest: clip-dissect).\n',
+    );
+  });
+
+  it('reports a missing or invalid Results file in one line', async () => {
+    const missing = await cli('search', '--results', join(dir, 'nope.json'), '--concept', 'zebra');
+    expect(missing).toMatchObject({
+      code: 2,
+      stderr: `neurodissect: --results: file not found: ${join(dir, 'nope.json')}\n`,
+    });
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ format: 'neurodissect.results', version: 1 }));
+    const invalid = await cli('search', '--results', bad, '--concept', 'zebra');
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toMatch(
+      /^neurodissect: --results: .*bad\.json is not a valid Results document \(\d+ problem\(s\), first: .*\); run "neurodissect validate .*bad\.json" to list them\n$/,
+    );
+  });
+});
+
+describe('neurodissect neuron', () => {
+  it('prints the labels and top images of layer4 unit 1802', async () => {
+    const { code, stdout } = await cli(
+      'neuron',
+      '--results',
+      resultsPath,
+      '--layer',
+      'layer4',
+      '--unit',
+      '1802',
+    );
+    expect(code).toBe(0);
+    // Row 1802 of layer4.csv.
+    expect(stdout.split('\n').slice(0, 5)).toEqual([
+      'layer4 unit 1802',
+      'labels (clip-dissect):',
+      '   1. bloodhound  0.3242',
+      '   2. retriever  0.3239',
+      '   3. dog  0.3107',
+    ]);
+    expect(stdout).toContain('top images (20):\n   1. data/broden1_224/images/pascal/2010_003186.jpg\n');
+  });
+
+  it('prints JSON', async () => {
+    const { code, stdout } = await cli(
+      'neuron',
+      '--results',
+      smallPath,
+      '--layer',
+      'layer4',
+      '--unit',
+      '1',
+      '--json',
+    );
+    expect(code).toBe(0);
+    const neuron = JSON.parse(stdout);
+    // Row 1 of layer4.csv (head -3 layer4.csv).
+    expect(neuron).toMatchObject({ layer: 'layer4', unit: 1, issues: [] });
+    expect(neuron.labels['clip-dissect'][0]).toEqual({ label: 'regard', score: 0.21240234375 });
+    expect(neuron.topImages[0]).toMatchObject({ uri: 'data/broden1_224/images/dtd/freckled_0062.jpg' });
+  });
+
+  it('names what exists for an unknown layer or unit', async () => {
+    const layer = await cli('neuron', '--results', smallPath, '--layer', 'layr4', '--unit', '3');
+    expect(layer).toMatchObject({
+      code: 2,
+      stderr:
+        'neurodissect: Unknown layer "layr4"; use one of layer1, layer2, layer3, layer4 (closest: layer4).\n',
+    });
+    const unit = await cli('neuron', '--results', smallPath, '--layer', 'layer1', '--unit', '256');
+    expect(unit).toMatchObject({
+      code: 2,
+      stderr: 'neurodissect: Layer layer1 has no unit 256; its units are 0–2.\n',
+    });
+  });
+});

@@ -1,0 +1,157 @@
+import { normalizeLabel, type Results } from '@neurodissect/core';
+import type { GroundTruth } from './ground-truth';
+import { createLabelMatcher, type LabelMatcher } from './label-matcher';
+import {
+  EVAL_REPORT_FORMAT,
+  EVAL_REPORT_VERSION,
+  type EvalReport,
+  EvalReportSchema,
+  type LabelerLayerReport,
+  type LabelerReport,
+  type LayerSummary,
+} from './report-schema';
+import { rocAuc } from './roc-auc';
+import {
+  correctnessTables,
+  DEFAULT_THRESHOLDS,
+  histogram,
+  type InterpretabilityThresholds,
+  interpretabilityCounts,
+  type JudgedNeuron,
+  maxScore,
+  mean,
+} from './tables';
+
+/** Options of {@link evaluateResults}. */
+export interface EvaluateOptions {
+  /** The ground truth; without it only the score-only tables (Table 3, mean max score) are made. */
+  groundTruth?: GroundTruth;
+  /** How predicted and true labels are compared. @defaultValue createLabelMatcher() */
+  matcher?: LabelMatcher;
+  /** Table 3 thresholds. @defaultValue DEFAULT_THRESHOLDS (0.3 / 0.2 / 0.1) */
+  thresholds?: Partial<InterpretabilityThresholds>;
+  /** How many of the most frequent top-1 labels to keep per layer. @defaultValue 26 */
+  topLabels?: number;
+  /** About how many bins the max-score histograms have. @defaultValue 30 */
+  histogramBins?: number;
+  /** Only these labelers (ids); by default every labeler of the Results. */
+  labelers?: readonly string[];
+}
+
+/** Whether a labeler run gives meaningful scores (importers of score-less formats record `scores: false`). */
+function isScored(options: Record<string, unknown>): boolean {
+  return options.scores !== false;
+}
+
+/**
+ * Evaluates a Results document: per labeler and layer the score-only tables (mean max score,
+ * Table 3, max-score histogram, most frequent labels) and, with a ground truth, Table 1 (top-k
+ * accuracy), Table 2 (mean max score by correctness) and the ROC-AUC of max score vs top-1
+ * correctness. The returned report is validated against {@link EvalReportSchema}.
+ */
+export function evaluateResults(results: Results, options: EvaluateOptions = {}): EvalReport {
+  const thresholds = { ...DEFAULT_THRESHOLDS, ...options.thresholds };
+  if (!(thresholds.high >= thresholds.medium && thresholds.medium >= thresholds.low)) {
+    throw new RangeError(
+      `thresholds must satisfy high ≥ medium ≥ low (got ${thresholds.high}, ${thresholds.medium}, ${thresholds.low})`,
+    );
+  }
+  const matcher = options.matcher ?? createLabelMatcher();
+  const topLabelCount = options.topLabels ?? 26;
+  const truthByLayer = new Map<string, Map<number, string | null>>();
+  for (const entry of options.groundTruth?.entries ?? []) {
+    let layer = truthByLayer.get(entry.layer);
+    if (!layer) {
+      layer = new Map();
+      truthByLayer.set(entry.layer, layer);
+    }
+    layer.set(entry.unit, entry.label);
+  }
+  const runs = options.labelers
+    ? results.labelers.filter((l) => options.labelers!.includes(l.id))
+    : results.labelers;
+
+  const labelers: LabelerReport[] = runs.map((run) => {
+    const scored = isScored(run.options);
+    const layers = results.layers.map((layer): LabelerLayerReport => {
+      const maxScores: number[] = [];
+      const topCounts = new Map<string, { label: string; count: number }>();
+      let unlabelled = 0;
+      for (const neuron of layer.neurons) {
+        const labels = neuron.labels[run.id];
+        const best = maxScore(labels);
+        if (best === undefined) {
+          unlabelled++;
+          continue;
+        }
+        maxScores.push(best);
+        const key = normalizeLabel(labels![0].label);
+        const entry = topCounts.get(key);
+        if (entry) entry.count++;
+        else topCounts.set(key, { label: labels![0].label, count: 1 });
+      }
+      const report: LabelerLayerReport = {
+        layer: layer.name,
+        neurons: maxScores.length,
+        unlabelled,
+        meanMaxScore: scored ? mean(maxScores) : null,
+        interpretability: scored ? interpretabilityCounts(maxScores, thresholds) : null,
+        histogram: scored ? histogram(maxScores, options.histogramBins) : null,
+        topLabels: [...topCounts.values()]
+          .sort((a, b) => b.count - a.count || a.label.localeCompare(b.label))
+          .slice(0, topLabelCount),
+      };
+      const truth = truthByLayer.get(layer.name);
+      if (truth) {
+        const byUnit = new Map(layer.neurons.map((n) => [n.unit, n]));
+        const judged: JudgedNeuron[] = [];
+        let missing = 0;
+        for (const [unit, label] of truth) {
+          const neuron = byUnit.get(unit);
+          if (neuron) judged.push({ truth: label, labels: neuron.labels[run.id] });
+          else missing++;
+        }
+        const tables = correctnessTables(judged, matcher, missing);
+        report.accuracy = tables.accuracy;
+        if (scored) {
+          report.scoreByCorrectness = tables.scoreByCorrectness;
+          report.rocAuc = rocAuc(
+            tables.scored.map((s) => s.score),
+            tables.scored.map((s) => s.top1),
+          );
+        }
+      }
+      return report;
+    });
+    return { id: run.id, version: run.version, scored, layers };
+  });
+
+  const primary = labelers.find((l) => l.scored) ?? labelers[0];
+  const layers: LayerSummary[] = results.layers.map((layer, i) => {
+    const entry = primary?.layers[i];
+    return {
+      layer: layer.name,
+      neurons: entry?.neurons ?? layer.neurons.length,
+      meanMaxScore: entry?.meanMaxScore ?? null,
+      interpretability: entry?.interpretability ?? null,
+      labeler: primary?.id ?? null,
+    };
+  });
+  const groundTruth = options.groundTruth
+    ? {
+        source: options.groundTruth.source,
+        neurons: options.groundTruth.entries.length,
+        nonInterpretable: options.groundTruth.entries.filter((e) => e.label === null).length,
+      }
+    : null;
+  return EvalReportSchema.parse({
+    format: EVAL_REPORT_FORMAT,
+    version: EVAL_REPORT_VERSION,
+    source: { model: results.model.name, kind: results.run.kind, createdAt: results.run.createdAt },
+    thresholds,
+    groundTruth,
+    primaryLabeler: primary?.id ?? null,
+    layers,
+    labelers,
+  });
+}

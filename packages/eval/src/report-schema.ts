@@ -1,0 +1,143 @@
+import { z } from 'zod';
+
+/** The format tag of `report.json`. */
+export const EVAL_REPORT_FORMAT = 'neurodissect.eval-report';
+/** The `report.json` version this package writes. */
+export const EVAL_REPORT_VERSION = 1;
+
+const count = z.number().int().nonnegative();
+const nullableNumber = z.number().nullable();
+
+/** Table 3: neurons per interpretability class of their max score. */
+export const InterpretabilitySchema = z.object({
+  /** max score ≥ `thresholds.high`. */
+  high: count,
+  /** `thresholds.medium` ≤ max score < `thresholds.high`. */
+  medium: count,
+  /** `thresholds.low` ≤ max score < `thresholds.medium`. */
+  low: count,
+  /** max score < `thresholds.low`. */
+  none: count,
+});
+
+/** Table 1: top-k accuracy against the ground truth (top-3 counts include top-1, top-5 include top-3). */
+export const AccuracySchema = z.object({
+  top1: count,
+  top3: count,
+  top5: count,
+  /** Interpretable, but the true label is not among the first 5 predictions. */
+  incorrect: count,
+  nonInterpretable: count,
+  /** Neurons with both a ground truth and a prediction. */
+  total: count,
+  interpretable: count,
+  /** `top5 / interpretable`; null when no neuron is interpretable. */
+  top5AccuracyInterpretable: nullableNumber,
+  /** Ground-truth neurons that the Results do not hold (not counted above). */
+  missing: count,
+});
+
+/** Table 2: mean max score by correctness (null where the group is empty). */
+export const ScoreByCorrectnessSchema = z.object({
+  top1: nullableNumber,
+  top3: nullableNumber,
+  top5: nullableNumber,
+  incorrectOrNonInterpretable: nullableNumber,
+  all: nullableNumber,
+});
+
+/** Counts of max scores in equal-width bins `[start + i·width, start + (i+1)·width)`. */
+export const HistogramSchema = z.object({
+  start: z.number(),
+  width: z.number().positive(),
+  counts: z.array(count),
+});
+
+/** One layer as one labeler labelled it. */
+export const LabelerLayerReportSchema = z.object({
+  layer: z.string(),
+  /** Neurons with at least one label from this labeler. */
+  neurons: count,
+  /** Neurons of the layer without a label from this labeler. */
+  unlabelled: count,
+  /** Mean over neurons of their max score; null for labelers without scores. */
+  meanMaxScore: nullableNumber,
+  interpretability: InterpretabilitySchema.nullable(),
+  histogram: HistogramSchema.nullable(),
+  /** The most frequent top-1 labels (after normalisation), most frequent first. */
+  topLabels: z.array(z.object({ label: z.string(), count: count })),
+  accuracy: AccuracySchema.optional(),
+  scoreByCorrectness: ScoreByCorrectnessSchema.optional(),
+  /** ROC-AUC of "max score predicts top-1 correctness"; null when only one class occurs. */
+  rocAuc: nullableNumber.optional(),
+});
+
+/** One labeler's evaluation. */
+export const LabelerReportSchema = z.object({
+  id: z.string(),
+  version: z.string(),
+  /** False for labelers that give no scores (e.g. imported MILAN descriptions). */
+  scored: z.boolean(),
+  layers: z.array(LabelerLayerReportSchema),
+});
+
+/** The per-layer summary of the primary (first scored) labeler. */
+export const LayerSummarySchema = z.object({
+  layer: z.string(),
+  neurons: count,
+  meanMaxScore: nullableNumber,
+  interpretability: InterpretabilitySchema.nullable(),
+  /** The labeler the numbers come from. */
+  labeler: z.string().nullable(),
+});
+
+/** CLIP-Dissect's metrics for a final layer whose units are classes. */
+export const FinalLayerMetricsSchema = z.object({
+  layer: z.string(),
+  labeler: z.string(),
+  /** Units evaluated (units that have both a class name and labels). */
+  neurons: count,
+  top1Accuracy: nullableNumber,
+  top5Accuracy: nullableNumber,
+  /** Mean 1-based rank of the class among the predictions; null unless every class was found. */
+  meanRank: nullableNumber,
+  /** Median 1-based rank; null when more than half of the classes were not among the predictions. */
+  medianRank: nullableNumber,
+  /** Units whose class was not among the stored predictions. */
+  notRanked: count,
+  rocAuc: nullableNumber,
+  /** Mean cosine between the top-1 label and the class name, per text-embedding model given. */
+  textSimilarity: z.record(z.string(), z.number()),
+});
+
+/** `report.json`: what `evaluateResults` computes, validated on write and read. */
+export const EvalReportSchema = z.object({
+  format: z.literal(EVAL_REPORT_FORMAT),
+  version: z.literal(EVAL_REPORT_VERSION),
+  source: z.object({ model: z.string(), kind: z.string(), createdAt: z.string() }),
+  thresholds: z.object({ high: z.number(), medium: z.number(), low: z.number() }),
+  groundTruth: z.object({ source: z.string(), neurons: count, nonInterpretable: count }).nullable(),
+  primaryLabeler: z.string().nullable(),
+  layers: z.array(LayerSummarySchema),
+  labelers: z.array(LabelerReportSchema),
+  finalLayer: z.array(FinalLayerMetricsSchema).optional(),
+});
+
+/** Table 3 counts (see {@link InterpretabilitySchema}). */
+export type Interpretability = z.infer<typeof InterpretabilitySchema>;
+/** Table 1 (see {@link AccuracySchema}). */
+export type Accuracy = z.infer<typeof AccuracySchema>;
+/** Table 2 (see {@link ScoreByCorrectnessSchema}). */
+export type ScoreByCorrectness = z.infer<typeof ScoreByCorrectnessSchema>;
+/** A max-score histogram (see {@link HistogramSchema}). */
+export type Histogram = z.infer<typeof HistogramSchema>;
+/** One layer as one labeler labelled it (see {@link LabelerLayerReportSchema}). */
+export type LabelerLayerReport = z.infer<typeof LabelerLayerReportSchema>;
+/** One labeler's evaluation (see {@link LabelerReportSchema}). */
+export type LabelerReport = z.infer<typeof LabelerReportSchema>;
+/** A layer's summary for the primary labeler (see {@link LayerSummarySchema}). */
+export type LayerSummary = z.infer<typeof LayerSummarySchema>;
+/** CLIP-Dissect's final-layer metrics (see {@link FinalLayerMetricsSchema}). */
+export type FinalLayerMetrics = z.infer<typeof FinalLayerMetricsSchema>;
+/** The content of `report.json` (see {@link EvalReportSchema}). */
+export type EvalReport = z.infer<typeof EvalReportSchema>;

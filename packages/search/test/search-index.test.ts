@@ -1,0 +1,202 @@
+import { isNeurodissectError } from '@neurodissect/core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createSearchIndex, type SearchIndex } from '../src/index';
+import { loadClipSearch } from './clip-search-fixture';
+
+// Expected values below were obtained independently with Python's csv module over
+// packages/core/test/fixtures/clip-search/layer{1..4}.csv (labels in columns 1-10, scores in
+// 11-20): for each neuron, the matching labels (lower-cased), keeping the best score; sorted by
+// score descending, then rank. None of this uses the code under test.
+
+let index: SearchIndex;
+beforeAll(() => {
+  index = createSearchIndex(loadClipSearch());
+});
+
+describe('exact search on the clip-search layers', () => {
+  it('finds every layer4 neuron labelled "striped", best first', () => {
+    const result = index.search('striped', { layers: ['layer4'] });
+    expect(result.match).toBe('exact');
+    expect(result.labelers).toEqual(['clip-dissect']);
+    expect(result.layers.map((l) => [l.layer, l.count])).toEqual([['layer4', 52]]);
+    expect(result.layers[0].hits.slice(0, 3)).toEqual([
+      {
+        layer: 'layer4',
+        unit: 1330,
+        labeler: 'clip-dissect',
+        label: 'striped',
+        rank: 3,
+        score: 0.382110595703125,
+      },
+      {
+        layer: 'layer4',
+        unit: 853,
+        labeler: 'clip-dissect',
+        label: 'striped',
+        rank: 1,
+        score: 0.371368408203125,
+      },
+      {
+        layer: 'layer4',
+        unit: 779,
+        labeler: 'clip-dissect',
+        label: 'striped',
+        rank: 2,
+        score: 0.362518310546875,
+      },
+    ]);
+  });
+
+  it('counts per layer across all layers, case-insensitively, with a total', () => {
+    const result = index.search('  STRIPED ');
+    expect(result.layers.map((l) => [l.layer, l.count])).toEqual([
+      ['layer1', 59],
+      ['layer2', 69],
+      ['layer3', 70],
+      ['layer4', 52],
+    ]);
+    expect(result.total).toBe(250);
+    expect(result.layers[2].hits[0]).toMatchObject({ unit: 516, rank: 3, score: 0.466827392578125 });
+  });
+
+  it('orders hits by score, then rank', () => {
+    for (const layer of index.search('zebra').layers) {
+      for (let i = 1; i < layer.hits.length; i++) {
+        const [a, b] = [layer.hits[i - 1], layer.hits[i]];
+        expect(a.score > b.score || (a.score === b.score && a.rank <= b.rank)).toBe(true);
+      }
+    }
+  });
+
+  it('limits hits per layer with top but keeps the counts', () => {
+    const result = index.search('zebra', { top: 2 });
+    expect(result.layers.map((l) => [l.count, l.hits.length])).toEqual([
+      [49, 2],
+      [62, 2],
+      [70, 2],
+      [42, 2],
+    ]);
+    expect(result.layers[0].hits.map((h) => h.unit)).toEqual([147, 201]);
+    expect(result.layers[3].hits[0]).toMatchObject({ unit: 1330, rank: 1, score: 0.725616455078125 });
+  });
+
+  it('returns empty groups for a concept nobody has', () => {
+    const result = index.search('xylophonist');
+    expect(result.total).toBe(0);
+    expect(result.layers.every((l) => l.count === 0 && l.hits.length === 0)).toBe(true);
+  });
+});
+
+describe('stemmed search', () => {
+  it('matches stripe, stripes and striped but not strips or stripped', () => {
+    const result = index.search('striped', { match: 'stem', layers: ['layer4'] });
+    expect(result.matchedLabels.map((m) => m.label).sort()).toEqual(['stripe', 'striped', 'stripes']);
+    // Python: labels in {stripe, stripes, striped, striping}: 59 neurons in layer4.
+    expect(result.layers[0].count).toBe(59);
+    expect(result.layers[0].hits.slice(0, 2)).toEqual([
+      {
+        layer: 'layer4',
+        unit: 1330,
+        labeler: 'clip-dissect',
+        label: 'stripes',
+        rank: 2,
+        score: 0.432708740234375,
+      },
+      {
+        layer: 'layer4',
+        unit: 761,
+        labeler: 'clip-dissect',
+        label: 'stripes',
+        rank: 2,
+        score: 0.403717041015625,
+      },
+    ]);
+  });
+
+  it('gives the same answer for any inflection of the query', () => {
+    const counts = ['stripe', 'Stripes', 'striping'].map((q) => index.search(q, { match: 'stem' }).total);
+    // Python: 61 + 83 + 84 + 59 neurons in layers 1-4.
+    expect(counts).toEqual([287, 287, 287]);
+  });
+});
+
+describe('fuzzy search', () => {
+  it('forgives a transposition', () => {
+    const result = index.search('stirped', { match: 'fuzzy', layers: ['layer4'] });
+    expect(result.matchedLabels).toEqual([{ label: 'striped', occurrences: 250, distance: 1 }]);
+    expect(result.layers[0].count).toBe(52);
+    expect(result.layers[0].hits[0]).toMatchObject({ unit: 1330, label: 'striped', rank: 3, distance: 1 });
+  });
+
+  it('forgives a swapped ending and keeps exact matches at distance 0', () => {
+    const result = index.search('zebar', { match: 'fuzzy' });
+    expect(result.matchedLabels.map((m) => m.label)).toEqual(['zebra']);
+    expect(result.layers[3].hits[0]).toMatchObject({ unit: 1330, label: 'zebra', score: 0.725616455078125 });
+    const exact = index.search('dotted', { match: 'fuzzy' });
+    expect(exact.matchedLabels[0]).toMatchObject({ label: 'dotted', distance: 0 });
+  });
+
+  it('widens with maxDistance, closest labels first', () => {
+    // Python OSA distance ≤ 2 from "stirped": striped (1), stored, stripe, stripes, stripped (2).
+    const result = index.search('stirped', { match: 'fuzzy', maxDistance: 2 });
+    expect(result.matchedLabels.map((m) => [m.label, m.distance])).toEqual([
+      ['striped', 1],
+      ['stored', 2],
+      ['stripe', 2],
+      ['stripes', 2],
+      ['stripped', 2],
+    ]);
+  });
+});
+
+describe('errors', () => {
+  it('names the closest layer for an unknown one', () => {
+    expect(() => index.search('zebra', { layers: ['layer5'] })).toThrowError(
+      'Unknown layer "layer5"; use one of layer1, layer2, layer3, layer4 (closest: layer4).',
+    );
+  });
+
+  it('names the labelers for an unknown one', () => {
+    try {
+      index.search('zebra', { labelers: ['clip-disect'] });
+      expect.unreachable();
+    } catch (error) {
+      expect(isNeurodissectError(error, 'ND_INVALID_OPTION')).toBe(true);
+      expect((error as Error).message).toBe(
+        'Unknown labeler "clip-disect"; use one of clip-dissect (closest: clip-dissect).',
+      );
+    }
+  });
+
+  it('explains how to enable semantic search', () => {
+    expect(() => index.search('zebra', { match: 'semantic' })).toThrowError(
+      /needs concept embeddings; pass \{ embeddings/,
+    );
+  });
+
+  it('rejects an empty query and a bad top', () => {
+    expect(() => index.search('   ')).toThrowError(/query is empty/);
+    expect(() => index.search('zebra', { top: 0 })).toThrowError(RangeError);
+  });
+});
+
+describe('neuron lookup', () => {
+  it('returns the labels and top images of layer4 unit 1802', () => {
+    const neuron = index.neuron('layer4', 1802);
+    // From layer4.csv, row 1802.
+    expect(neuron.labels['clip-dissect'].slice(0, 3)).toEqual([
+      { label: 'bloodhound', score: 0.324188232421875 },
+      { label: 'retriever', score: 0.323944091796875 },
+      { label: 'dog', score: 0.3106689453125 },
+    ]);
+    expect(neuron.labels['clip-dissect']).toHaveLength(10);
+    expect(neuron.topImages).toHaveLength(20);
+    expect(neuron.topImages[0].uri).toBe('data/broden1_224/images/pascal/2010_003186.jpg');
+  });
+
+  it('says which units exist', () => {
+    expect(() => index.neuron('layer4', 2048)).toThrowError(
+      'Layer layer4 has no unit 2048; its units are 0–2047.',
+    );
+  });
+});
