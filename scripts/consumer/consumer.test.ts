@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { pnpmCommand } from '../test-setup/pnpm-command';
 
 // Packs the published packages the way `npm publish` would, installs the tarballs into a fresh
 // project with npm, and uses them from ESM and CommonJS as a library user would.
@@ -12,7 +13,8 @@ const packages = ['core', 'labelers'];
 function pack(dir: string): Record<string, string> {
   const tarballs: Record<string, string> = {};
   for (const name of packages) {
-    execFileSync('pnpm', ['pack', '--pack-destination', dir], {
+    const [command, args] = pnpmCommand(['pack', '--pack-destination', dir]);
+    execFileSync(command, args, {
       cwd: join(root, 'packages', name),
       stdio: 'pipe',
     });

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseNpy, tensorToMatrix } from '@neurodissect/core';
 import { describe, expect, it } from 'vitest';
+import { pnpmCommand } from '../../../scripts/test-setup/pnpm-command';
 import { compareScores, loadGolden } from '../../core/test/golden';
 import { tempDir, writeMatrix } from './helpers';
 
@@ -14,21 +15,18 @@ describe('the built neurodissect binary', () => {
     const golden = loadGolden('case-3');
     const dir = tempDir();
     const out = join(dir, 'S.npy');
-    const stdout = execFileSync(
-      'pnpm',
-      [
-        'exec',
-        'neurodissect',
-        'score',
-        '--activations',
-        writeMatrix(dir, 'A.npy', golden.activations),
-        '--clip-sim',
-        writeMatrix(dir, 'P.npy', golden.clip),
-        '--out',
-        out,
-      ],
-      { cwd: root, encoding: 'utf8' },
-    );
+    const [command, args] = pnpmCommand([
+      'exec',
+      'neurodissect',
+      'score',
+      '--activations',
+      writeMatrix(dir, 'A.npy', golden.activations),
+      '--clip-sim',
+      writeMatrix(dir, 'P.npy', golden.clip),
+      '--out',
+      out,
+    ]);
+    const stdout = execFileSync(command, args, { cwd: root, encoding: 'utf8' });
     expect(stdout).toMatch(/30×40 soft_wpmi scores/);
     const { worstExcess, argmaxMismatches } = compareScores(
       tensorToMatrix(parseNpy(readFileSync(out))),
