@@ -5,7 +5,7 @@ import { pmiKernelBase64, pmiKernelSharedBase64 } from './pmi-kernel.wasm.gen';
 export interface PmiKernelExports {
   /** Row-wise softmax(scale·x) in place; writes (max, sum) as two f64 per row at `out`. */
   softmax_rows(ptr: number, rows: number, stride: number, scale: number, out: number): void;
-  /** `acc[m] += ln(c + w·p[m])` for `count` (a multiple of 4) entries; p f32, acc f64. */
+  /** `acc[m] += ln(c + w·p[m])` for `count` (a multiple of 8) entries; p f32, acc f64. */
   log_accumulate(probs: number, acc: number, count: number, c: number, w: number): void;
 }
 
@@ -13,7 +13,7 @@ export interface PmiKernelExports {
 export interface PmiMemoryLayout {
   /** M, the number of concepts. */
   readonly concepts: number;
-  /** Row stride in floats: M rounded up to a multiple of 4. */
+  /** Row stride in floats: M rounded up to a multiple of 8 (two SIMD vectors). */
   readonly stride: number;
   /** Rows per block. */
   readonly blockRows: number;
@@ -33,7 +33,7 @@ const PAGE = 65536;
 
 /** Lays out memory for `neurons` accumulators over `concepts`, processing `blockRows` images at a time. */
 export function planPmiMemory(neurons: number, concepts: number, blockRows: number): PmiMemoryLayout {
-  const stride = Math.ceil(concepts / 4) * 4;
+  const stride = Math.ceil(concepts / 8) * 8;
   const rowsOffset = 64;
   const normsOffset = rowsOffset + blockRows * stride * 4;
   const accOffset = Math.ceil((normsOffset + blockRows * 16) / 64) * 64;

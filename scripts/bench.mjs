@@ -1,0 +1,47 @@
+// `pnpm bench`: every benchmark, one after another, each in its own process (so each reports its
+// own peak memory). `pnpm bench -- --quick` runs the same benchmarks at small sizes.
+import { spawnSync } from 'node:child_process';
+
+const quick = process.argv.includes('--quick');
+const root = new URL('../', import.meta.url).pathname;
+
+const runs = [
+  {
+    title:
+      'soft-WPMI from embeddings, N=20,000 images × M=20,000 concepts × K=512 neurons (D=512), vs the reference formulation',
+    command: [
+      'node',
+      'packages/runtime-node/bench/pmi-scale.mjs',
+      '--images',
+      quick ? '4000' : '20000',
+      '--concepts',
+      quick ? '4000' : '20000',
+      '--layers',
+      '512',
+      '--compare',
+    ],
+  },
+  {
+    title:
+      'soft-WPMI at Broden scale: ResNet-50 layers 1-4 (3,840 neurons), N=63,305, M=20,000, D=512, one pass',
+    command: [
+      'node',
+      'packages/runtime-node/bench/pmi-scale.mjs',
+      '--images',
+      quick ? '6000' : '63305',
+      '--concepts',
+      quick ? '4000' : '20000',
+      '--layers',
+      '256,512,1024,2048',
+    ],
+  },
+  { title: 'vitest benchmarks (search, runtimes)', command: ['pnpm', 'exec', 'vitest', 'bench', '--run'] },
+];
+
+let failed = false;
+for (const run of runs) {
+  console.log(`\n## ${run.title}${quick ? ' (quick sizes)' : ''}\n$ ${run.command.join(' ')}`);
+  const result = spawnSync(run.command[0], run.command.slice(1), { cwd: root, stdio: 'inherit' });
+  if (result.status !== 0) failed = true;
+}
+process.exitCode = failed ? 1 : 0;
