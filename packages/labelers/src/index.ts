@@ -1,1 +1,2 @@
+export * from './clip-avg';
 export * from './clip-dissect';

@@ -69,6 +69,8 @@ export function createOrtMatmulKernel(options: OrtMatmulOptions = {}): OrtMatmul
       session = ort.InferenceSession.create(productModel(b), {
         executionProviders: ['cpu'],
         graphOptimizationLevel: 'all',
+        // Each block's output is handed to JavaScript and dropped; an arena would keep the peak.
+        enableCpuMemArena: false,
         ...(options.threads ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {}),
       });
       sessions.set(b.data, session);

@@ -1,0 +1,360 @@
+import type { ConceptSet } from '../concepts';
+import { ErrorCode, isNeurodissectError, NeurodissectError } from '../errors';
+import type {
+  ClipModel,
+  FeatureStore,
+  Labeler,
+  LayerLabels,
+  ProbeDataset,
+  RgbImage,
+  TargetModel,
+} from '../interfaces';
+import { topKPerColumn } from '../math/top-k';
+import { now, sha256 } from '../platform';
+import { type OperationOptions, throwIfAborted } from '../progress';
+import { createResults } from '../results/create';
+import { parseResults } from '../results/parse';
+import type { Results, ResultsFailure, ResultsLayer, ResultsNeuron } from '../results/schema';
+import { createMatrix, type Matrix, type Tensor } from '../tensor';
+import { type ActivationSummary, summarizeActivations } from './summarize';
+
+/** The network being dissected, with how probe images become its input. */
+export interface DissectionTarget {
+  model: TargetModel;
+  /** Decoded probe images → the model's input batch `[N,3,H,W]` (e.g. the `imagenet` preset). */
+  prepare(images: readonly RgbImage[]): Tensor<'float32'>;
+  /** Name recorded in the Results. */
+  name: string;
+  /** Content hash of the model file (keys the feature cache). */
+  hash: string;
+  uri?: string;
+  /** @defaultValue 'auto' (mean over H×W, CLS for tokens, identity for vectors) */
+  summary?: ActivationSummary;
+  /** Identifies the preprocessing (part of the cache key). */
+  preprocessing: string;
+}
+
+/** The CLIP model used by labelers that require `clip`. */
+export interface DissectionClip {
+  model: ClipModel;
+  name: string;
+  /** Content hash of the model files (keys the feature cache). */
+  hash: string;
+}
+
+/** Options of {@link createDissection}. */
+export interface DissectionOptions extends OperationOptions {
+  target: DissectionTarget;
+  /** Layers to dissect (module paths or tensor names). */
+  layers: readonly string[];
+  clip?: DissectionClip;
+  probe: ProbeDataset;
+  concepts: ConceptSet & { name: string };
+  labelers: readonly Labeler[];
+  /** Caches activations and embeddings by content hash. */
+  store?: FeatureStore;
+  /** Images per batch. @defaultValue 16 */
+  batchSize?: number;
+  /** Top activating images kept per neuron. @defaultValue 20 */
+  topImages?: number;
+  /** The runtime and execution provider that ran, recorded in the Results. */
+  runtime?: { name: string; executionProvider: string };
+  /** The tool recorded in the Results. @defaultValue { name: 'neurodissect', version: '0.0.0' } */
+  tool?: { name: string; version: string };
+  /** Results of an interrupted run of the same job: its finished layers are kept, not recomputed. */
+  resume?: Results;
+  /** Called with the Results so far after each layer (to save partial results). */
+  onLayer?: (partial: Results) => void | Promise<void>;
+}
+
+/** A configured dissection; `run()` produces the Results document. */
+export interface Dissection {
+  run(): Promise<Results>;
+}
+
+/**
+ * The pipeline: activations of the selected layers and CLIP embeddings of the probe set (both
+ * cached by content hash), then every labeler on every layer, into one Results document. A labeler
+ * that throws is recorded in `failures` and the others' labels are kept; neurons with non-finite
+ * activations are reported in their `issues` and never labelled.
+ */
+export function createDissection(options: DissectionOptions): Dissection {
+  return { run: () => runDissection(options) };
+}
+
+async function runDissection(o: DissectionOptions): Promise<Results> {
+  const batchSize = o.batchSize ?? 16;
+  const topImages = Math.min(o.topImages ?? 20, o.probe.size);
+  if (o.probe.size === 0)
+    throw new NeurodissectError(ErrorCode.InvalidOption, `The probe set ${o.probe.name} has no images.`);
+  if (o.layers.length === 0)
+    throw new NeurodissectError(ErrorCode.InvalidOption, 'Select at least one layer to dissect.');
+  if (o.concepts.concepts.length === 0)
+    throw new NeurodissectError(ErrorCode.EmptyConceptSet, 'The concept set is empty.');
+  const needsClip = o.labelers.some((l) => l.requires.includes('clip'));
+  if (needsClip && !o.clip) {
+    const ids = o.labelers.filter((l) => l.requires.includes('clip')).map((l) => l.id);
+    throw new NeurodissectError(
+      ErrorCode.InvalidOption,
+      `The labelers ${ids.join(', ')} need a CLIP model; pass one.`,
+    );
+  }
+  const timings: Record<string, number> = {};
+  const items = Array.from({ length: o.probe.size }, (_, i) => o.probe.item(i));
+  const probeHash = await sha256(items.map((item) => item.id).join('\n'));
+  const conceptHash = await sha256(o.concepts.concepts.join('\n'));
+
+  const results = createResults({
+    run: {
+      tool: o.tool ?? { name: 'neurodissect', version: '0.0.0' },
+      createdAt: new Date().toISOString(),
+      kind: 'dissect',
+      runtime: o.runtime,
+      timings,
+      parameters: { layers: [...o.layers], batchSize, topImages, summary: o.target.summary ?? 'auto' },
+    },
+    model: { name: o.target.name, uri: o.target.uri, hash: o.target.hash },
+    probe: {
+      name: o.probe.name,
+      hash: probeHash,
+      images: items.map((item) => ({ id: item.id, uri: item.uri })),
+    },
+    concepts: {
+      name: o.concepts.name,
+      size: o.concepts.concepts.length,
+      hash: conceptHash,
+      items: [...o.concepts.concepts],
+    },
+    labelers: o.labelers.map((l) => ({ id: l.id, version: l.version, options: { ...l.options } })),
+    layers: [],
+  });
+  const resumed = new Map((o.resume?.layers ?? []).map((layer) => [layer.name, layer]));
+
+  const todo = o.layers.filter((layer) => !resumed.has(layer));
+  let t = now();
+  const activations =
+    todo.length > 0
+      ? await layerActivations(o, todo, items, probeHash, batchSize)
+      : new Map<string, Matrix>();
+  timings.activations = now() - t;
+
+  let imageEmbeddings: Matrix | undefined;
+  let textEmbeddings: Matrix | undefined;
+  if (needsClip && o.clip && todo.length > 0) {
+    t = now();
+    imageEmbeddings = await cached(
+      o.store,
+      { kind: 'clip-images', clip: o.clip.hash, probe: probeHash },
+      () => embedImages(o, o.clip!.model, batchSize),
+    );
+    timings.imageEmbeddings = now() - t;
+    t = now();
+    textEmbeddings = await cached(
+      o.store,
+      { kind: 'clip-texts', clip: o.clip.hash, concepts: conceptHash },
+      () => o.clip!.model.embedTexts(o.concepts.concepts, { signal: o.signal, onProgress: o.onProgress }),
+    );
+    timings.textEmbeddings = now() - t;
+  }
+
+  for (const name of o.layers) {
+    const previous = resumed.get(name);
+    if (previous) {
+      results.layers.push(previous);
+      continue;
+    }
+    throwIfAborted(o.signal);
+    t = now();
+    const layerActs = activations.get(name)!;
+    results.layers.push(
+      await labelLayer(o, name, layerActs, imageEmbeddings, textEmbeddings, topImages, results.failures),
+    );
+    timings[`label:${name}`] = now() - t;
+    await o.onLayer?.(results);
+  }
+  return parseResults(results, 'the dissection Results');
+}
+
+async function layerActivations(
+  o: DissectionOptions,
+  layers: readonly string[],
+  items: readonly { id: string }[],
+  probeHash: string,
+  batchSize: number,
+): Promise<Map<string, Matrix>> {
+  const keys = new Map<string, string>();
+  const out = new Map<string, Matrix>();
+  for (const layer of layers) {
+    const key = await sha256(
+      JSON.stringify({
+        kind: 'activations',
+        model: o.target.hash,
+        layer,
+        summary: o.target.summary ?? 'auto',
+        probe: probeHash,
+        preprocessing: o.target.preprocessing,
+      }),
+    );
+    keys.set(layer, key);
+    const hit = await o.store?.get(key);
+    if (hit && hit.tensor.dims.length === 2 && hit.tensor.dims[0] === items.length) {
+      out.set(layer, { rows: hit.tensor.dims[0], cols: hit.tensor.dims[1], data: hit.tensor.data });
+    }
+  }
+  const missing = layers.filter((layer) => !out.has(layer));
+  if (missing.length === 0) return out;
+  const parts = new Map<string, Matrix[]>(missing.map((layer) => [layer, []]));
+  for (let start = 0; start < items.length; start += batchSize) {
+    throwIfAborted(o.signal);
+    const count = Math.min(batchSize, items.length - start);
+    const images = await readImages(o.probe, start, count, o);
+    const raw = await o.target.model.run(o.target.prepare(images), missing, { signal: o.signal });
+    for (const layer of missing) {
+      const tensor = raw.get(layer);
+      if (!tensor)
+        throw new NeurodissectError(
+          ErrorCode.InvalidFormat,
+          `The model returned no output for layer ${layer}.`,
+        );
+      parts.get(layer)!.push(summarizeActivations(tensor, o.target.summary ?? 'auto'));
+    }
+    o.onProgress?.({ stage: 'activations', done: start + count, total: items.length });
+  }
+  for (const layer of missing) {
+    const blocks = parts.get(layer)!;
+    const cols = blocks[0].cols;
+    const matrix = createMatrix(items.length, cols);
+    let row = 0;
+    for (const block of blocks) {
+      matrix.data.set(block.data, row * cols);
+      row += block.rows;
+    }
+    out.set(layer, matrix);
+    await o.store?.put(
+      keys.get(layer)!,
+      { dtype: 'float32', dims: [matrix.rows, matrix.cols], data: matrix.data },
+      { layer },
+    );
+  }
+  return out;
+}
+
+async function readImages(
+  probe: ProbeDataset,
+  start: number,
+  count: number,
+  o: OperationOptions,
+): Promise<RgbImage[]> {
+  const images: RgbImage[] = [];
+  for (let i = start; i < start + count; i++) images.push(await probe.read(i, { signal: o.signal }));
+  return images;
+}
+
+async function embedImages(o: DissectionOptions, clip: ClipModel, batchSize: number): Promise<Matrix> {
+  const blocks: Matrix[] = [];
+  for (let start = 0; start < o.probe.size; start += batchSize) {
+    throwIfAborted(o.signal);
+    const count = Math.min(batchSize, o.probe.size - start);
+    blocks.push(await clip.embedImages(await readImages(o.probe, start, count, o), { signal: o.signal }));
+    o.onProgress?.({ stage: 'image-embeddings', done: start + count, total: o.probe.size });
+  }
+  const out = createMatrix(o.probe.size, clip.dim);
+  let row = 0;
+  for (const block of blocks) {
+    out.data.set(block.data, row * clip.dim);
+    row += block.rows;
+  }
+  return out;
+}
+
+async function cached(
+  store: FeatureStore | undefined,
+  keyParts: object,
+  compute: () => Promise<Matrix>,
+): Promise<Matrix> {
+  const key = await sha256(JSON.stringify(keyParts));
+  const hit = await store?.get(key);
+  if (hit && hit.tensor.dims.length === 2)
+    return { rows: hit.tensor.dims[0], cols: hit.tensor.dims[1], data: hit.tensor.data };
+  const matrix = await compute();
+  await store?.put(
+    key,
+    { dtype: 'float32', dims: [matrix.rows, matrix.cols], data: matrix.data },
+    keyParts as Record<string, unknown>,
+  );
+  return matrix;
+}
+
+/** Neurons whose activations hold NaN or ±Infinity, with how many. */
+function nonFiniteNeurons(activations: Matrix): Map<number, number> {
+  const bad = new Map<number, number>();
+  for (let i = 0; i < activations.data.length; i++) {
+    if (!Number.isFinite(activations.data[i])) {
+      const k = i % activations.cols;
+      bad.set(k, (bad.get(k) ?? 0) + 1);
+    }
+  }
+  return bad;
+}
+
+async function labelLayer(
+  o: DissectionOptions,
+  name: string,
+  activations: Matrix,
+  imageEmbeddings: Matrix | undefined,
+  textEmbeddings: Matrix | undefined,
+  topImages: number,
+  failures: ResultsFailure[],
+): Promise<ResultsLayer> {
+  const bad = nonFiniteNeurons(activations);
+  const top = topKPerColumn(activations, topImages);
+  const neurons: ResultsNeuron[] = Array.from({ length: activations.cols }, (_, unit) => ({
+    unit,
+    topImages: Array.from({ length: topImages }, (_, j) => ({
+      image: top.indices[unit * topImages + j],
+      activation: top.values[unit * topImages + j],
+    })).filter((entry) => Number.isFinite(entry.activation)),
+    labels: {},
+    ...(bad.has(unit) ? { issues: [`${bad.get(unit)} non-finite activation value(s); not labelled`] } : {}),
+  }));
+  for (const labeler of o.labelers) {
+    throwIfAborted(o.signal);
+    let labels: LayerLabels;
+    try {
+      labels = await labeler.label({
+        layer: name,
+        activations,
+        concepts: o.concepts.concepts,
+        imageEmbeddings,
+        textEmbeddings,
+        signal: o.signal,
+        onProgress: (event) => o.onProgress?.({ ...event, stage: `${labeler.id}:${name}` }),
+      });
+    } catch (error) {
+      if (isNeurodissectError(error, ErrorCode.Aborted)) throw error;
+      failures.push({
+        stage: `labeler:${labeler.id}`,
+        layer: name,
+        code: isNeurodissectError(error) ? error.code : undefined,
+        message: error instanceof Error ? error.message : String(error),
+      });
+      continue;
+    }
+    if (labels.length !== activations.cols) {
+      failures.push({
+        stage: `labeler:${labeler.id}`,
+        layer: name,
+        message: `returned labels for ${labels.length} neurons, the layer has ${activations.cols}`,
+      });
+      continue;
+    }
+    labels.forEach((ranked, unit) => {
+      if (!bad.has(unit)) neurons[unit].labels[labeler.id] = ranked;
+    });
+  }
+  return { name, units: activations.cols, summary: summaryName(o.target.summary), neurons };
+}
+
+function summaryName(summary: ActivationSummary | undefined): ResultsLayer['summary'] {
+  return summary === undefined || summary === 'auto' ? undefined : summary;
+}
