@@ -19,6 +19,25 @@ export interface ProbeItem {
   readonly uri: string;
 }
 
+/** One pixel mask of an image: a label number per pixel (0 = unlabelled), row-major. */
+export interface AnnotationMask {
+  /** The category the mask belongs to (e.g. `object`, `color`). */
+  readonly category: string;
+  readonly width: number;
+  readonly height: number;
+  readonly labels: Uint16Array;
+}
+
+/** Concept annotations of a probe set, as Broden has them: image-level labels and pixel masks. */
+export interface ProbeAnnotations {
+  /** Every label number with its name and its category. */
+  readonly labels: ReadonlyMap<number, { readonly name: string; readonly category: string }>;
+  /** Image-level labels of image `index` by category (e.g. `{ texture: [12] }`). */
+  imageLabels(index: number): Readonly<Record<string, readonly number[]>>;
+  /** Decodes the pixel masks of image `index`. */
+  masks(index: number, options?: OperationOptions): Promise<readonly AnnotationMask[]>;
+}
+
 /** A probe set: the images neurons are dissected on. */
 export interface ProbeDataset {
   readonly name: string;
@@ -26,6 +45,8 @@ export interface ProbeDataset {
   item(index: number): ProbeItem;
   /** Decodes image `index` to RGB. */
   read(index: number, options?: OperationOptions): Promise<RgbImage>;
+  /** Concept annotations, for probe sets that have them (Broden, the toy world). */
+  readonly conceptAnnotations?: ProbeAnnotations;
 }
 
 /** A layer of a target model that can be dissected. */
@@ -103,6 +124,10 @@ export interface LabelerContext extends OperationOptions {
   /** N×D image and M×D text embeddings, when the labeler requires `clip`. */
   readonly imageEmbeddings?: Matrix;
   readonly textEmbeddings?: Matrix;
+  /** The layer's raw activation maps `[N, K, h, w]`, when the labeler requires `activation-maps`. */
+  readonly activationMaps?: Tensor<'float32'>;
+  /** The probe set's concept annotations, when the labeler requires `annotations`. */
+  readonly annotations?: ProbeAnnotations;
 }
 
 /** Ranked labels for each neuron of a layer (index = unit). */

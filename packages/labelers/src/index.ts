@@ -1,2 +1,4 @@
+export * from './broden-label';
 export * from './clip-avg';
 export * from './clip-dissect';
+export * from './netdissect';

@@ -73,12 +73,16 @@ const clip: ClipModel = {
   dim: 3,
   async embedImages(images) {
     const m = createMatrix(images.length, 3);
-    images.forEach((image, i) => m.data.set(meanColour(image), i * 3));
+    images.forEach((image, i) => {
+      m.data.set(meanColour(image), i * 3);
+    });
     return m;
   },
   async embedTexts(texts) {
     const m = createMatrix(texts.length, 3);
-    texts.forEach((t, i) => m.data.set(axes[t], i * 3));
+    texts.forEach((t, i) => {
+      m.data.set(axes[t], i * 3);
+    });
     return m;
   },
   async dispose() {},
@@ -117,7 +121,9 @@ function options(model: TargetModel, store: FeatureStore) {
       preprocessing: 'mean-colour',
       prepare: (images: readonly RgbImage[]) => {
         const data = new Float32Array(images.length * 3);
-        images.forEach((image, i) => data.set(meanColour(image), i * 3));
+        images.forEach((image, i) => {
+          data.set(meanColour(image), i * 3);
+        });
         return { dtype: 'float32' as const, dims: [images.length, 3, 1, 1], data };
       },
     },

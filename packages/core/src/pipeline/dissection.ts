@@ -131,11 +131,12 @@ async function runDissection(o: DissectionOptions): Promise<Results> {
   const resumed = new Map((o.resume?.layers ?? []).map((layer) => [layer.name, layer]));
 
   const todo = o.layers.filter((layer) => !resumed.has(layer));
+  const needMaps = o.labelers.some((l) => l.requires.includes('activation-maps'));
   let t = now();
-  const activations =
+  const { activations, maps } =
     todo.length > 0
-      ? await layerActivations(o, todo, items, probeHash, batchSize)
-      : new Map<string, Matrix>();
+      ? await layerActivations(o, todo, items, probeHash, batchSize, needMaps)
+      : { activations: new Map<string, Matrix>(), maps: new Map<string, Tensor<'float32'>>() };
   timings.activations = now() - t;
 
   let imageEmbeddings: Matrix | undefined;
@@ -167,8 +168,18 @@ async function runDissection(o: DissectionOptions): Promise<Results> {
     t = now();
     const layerActs = activations.get(name)!;
     results.layers.push(
-      await labelLayer(o, name, layerActs, imageEmbeddings, textEmbeddings, topImages, results.failures),
+      await labelLayer(
+        o,
+        name,
+        layerActs,
+        maps.get(name),
+        imageEmbeddings,
+        textEmbeddings,
+        topImages,
+        results.failures,
+      ),
     );
+    maps.delete(name);
     timings[`label:${name}`] = now() - t;
     await o.onLayer?.(results);
   }
@@ -181,9 +192,11 @@ async function layerActivations(
   items: readonly { id: string }[],
   probeHash: string,
   batchSize: number,
-): Promise<Map<string, Matrix>> {
+  needMaps: boolean,
+): Promise<{ activations: Map<string, Matrix>; maps: Map<string, Tensor<'float32'>> }> {
   const keys = new Map<string, string>();
   const out = new Map<string, Matrix>();
+  const maps = new Map<string, Tensor<'float32'>>();
   for (const layer of layers) {
     const key = await sha256(
       JSON.stringify({
@@ -196,14 +209,16 @@ async function layerActivations(
       }),
     );
     keys.set(layer, key);
-    const hit = await o.store?.get(key);
+    // Raw maps are not cached (they are large): a run that needs them runs the model.
+    const hit = needMaps ? undefined : await o.store?.get(key);
     if (hit && hit.tensor.dims.length === 2 && hit.tensor.dims[0] === items.length) {
       out.set(layer, { rows: hit.tensor.dims[0], cols: hit.tensor.dims[1], data: hit.tensor.data });
     }
   }
   const missing = layers.filter((layer) => !out.has(layer));
-  if (missing.length === 0) return out;
+  if (missing.length === 0) return { activations: out, maps };
   const parts = new Map<string, Matrix[]>(missing.map((layer) => [layer, []]));
+  const rawParts = new Map<string, Tensor<'float32'>[]>(missing.map((layer) => [layer, []]));
   for (let start = 0; start < items.length; start += batchSize) {
     throwIfAborted(o.signal);
     const count = Math.min(batchSize, items.length - start);
@@ -217,6 +232,7 @@ async function layerActivations(
           `The model returned no output for layer ${layer}.`,
         );
       parts.get(layer)!.push(summarizeActivations(tensor, o.target.summary ?? 'auto'));
+      if (needMaps && tensor.dims.length === 4) rawParts.get(layer)!.push(tensor);
     }
     o.onProgress?.({ stage: 'activations', done: start + count, total: items.length });
   }
@@ -235,8 +251,19 @@ async function layerActivations(
       { dtype: 'float32', dims: [matrix.rows, matrix.cols], data: matrix.data },
       { layer },
     );
+    const raw = rawParts.get(layer)!;
+    if (raw.length === blocks.length && raw.length > 0) {
+      const [, k, h, w] = raw[0].dims;
+      const data = new Float32Array(items.length * k * h * w);
+      let offset = 0;
+      for (const part of raw) {
+        data.set(part.data, offset);
+        offset += part.data.length;
+      }
+      maps.set(layer, { dtype: 'float32', dims: [items.length, k, h, w], data });
+    }
   }
-  return out;
+  return { activations: out, maps };
 }
 
 async function readImages(
@@ -301,6 +328,7 @@ async function labelLayer(
   o: DissectionOptions,
   name: string,
   activations: Matrix,
+  activationMaps: Tensor<'float32'> | undefined,
   imageEmbeddings: Matrix | undefined,
   textEmbeddings: Matrix | undefined,
   topImages: number,
@@ -327,6 +355,8 @@ async function labelLayer(
         concepts: o.concepts.concepts,
         imageEmbeddings,
         textEmbeddings,
+        activationMaps,
+        annotations: o.probe.conceptAnnotations,
         signal: o.signal,
         onProgress: (event) => o.onProgress?.({ ...event, stage: `${labeler.id}:${name}` }),
       });

@@ -1,0 +1,104 @@
+import { type AnnotationMask, matrixFromRows, type ProbeAnnotations } from '@neurodissect/core';
+import { describe, expect, it } from 'vitest';
+import { upsampleBilinear } from '../src/annotations';
+import { brodenLabel, netDissect } from '../src/index';
+
+// Four images with 4×4 object masks: 1 = circle (top-left 2×2), 2 = square (bottom-right 2×2);
+// texture 3 = striped is an image-level label of images 0 and 3.
+function objectMask(label: number, corner: 'tl' | 'br' | 'none'): AnnotationMask {
+  const labels = new Uint16Array(16);
+  if (corner !== 'none') {
+    const offset = corner === 'tl' ? 0 : 2;
+    for (let y = 0; y < 2; y++) for (let x = 0; x < 2; x++) labels[(y + offset) * 4 + x + offset] = label;
+  }
+  return { category: 'object', width: 4, height: 4, labels };
+}
+const masks = [objectMask(1, 'tl'), objectMask(2, 'br'), objectMask(1, 'tl'), objectMask(0, 'none')];
+const annotations: ProbeAnnotations = {
+  labels: new Map([
+    [1, { name: 'circle', category: 'object' }],
+    [2, { name: 'square', category: 'object' }],
+    [3, { name: 'striped', category: 'texture' }],
+  ]),
+  imageLabels: (i) => (i === 0 || i === 3 ? { texture: [3] } : {}),
+  masks: async (i) => [masks[i]],
+};
+
+// Unit 0 fires at the top-left of images 0 and 2, unit 1 at the bottom-right of image 1, unit 2 never.
+const maps = new Float32Array(4 * 3 * 4);
+maps[(0 * 3 + 0) * 4 + 0] = 1;
+maps[(2 * 3 + 0) * 4 + 0] = 1;
+maps[(1 * 3 + 1) * 4 + 3] = 1;
+const activationMaps = { dtype: 'float32' as const, dims: [4, 3, 2, 2], data: maps };
+const activations = matrixFromRows([
+  [0.25, 0, 0],
+  [0, 0.25, 0],
+  [0.25, 0, 0],
+  [0, 0, 0],
+]);
+
+describe('netDissect', () => {
+  it('ranks concepts by IoU as computed by hand', async () => {
+    const labels = await netDissect({ quantile: 0.1 }).label({
+      layer: 'l',
+      activations,
+      activationMaps,
+      concepts: [],
+      annotations,
+    });
+    // Unit 0: threshold 0; the upsampled map is > 0 on a 3×3 top-left block (9 px) in images 0, 2.
+    // circle: I = 4 + 4, U = Σ|M| over object-annotated images (18) + |L| (8) − I = 18 → 8/18.
+    // striped: texture-annotated images 0, 3: I = 9, U = 9 + 32 − 9 = 32 → 9/32.
+    expect(labels[0]).toEqual([
+      { label: 'circle', score: 8 / 18 },
+      { label: 'striped', score: 9 / 32 },
+    ]);
+    // Unit 1: 3×3 bottom-right block in image 1; square: I = 4, U = 9 + 4 − 4 → 4/9.
+    expect(labels[1]).toEqual([{ label: 'square', score: 4 / 9 }]);
+    // Unit 2 never fires: not a detector.
+    expect(labels[2]).toEqual([]);
+  });
+
+  it('leaves units below the IoU threshold unlabelled', async () => {
+    const labels = await netDissect({ quantile: 0.1, threshold: 0.5 }).label({
+      layer: 'l',
+      activations,
+      activationMaps,
+      concepts: [],
+      annotations,
+    });
+    expect(labels.map((l) => l.length)).toEqual([0, 0, 0]);
+  });
+
+  it('says what is missing', async () => {
+    await expect(netDissect().label({ layer: 'fc', activations, concepts: [], annotations })).rejects.toThrow(
+      /needs spatial activation maps/,
+    );
+    await expect(
+      netDissect().label({ layer: 'l', activations, activationMaps, concepts: [] }),
+    ).rejects.toThrow(/needs a probe set with concept annotations/);
+  });
+});
+
+describe('brodenLabel', () => {
+  it('votes with image-level labels (weight 1) and pixel labels (area fraction)', async () => {
+    const labels = await brodenLabel({ topImages: 2 }).label({
+      layer: 'l',
+      activations,
+      concepts: [],
+      annotations,
+    });
+    // Unit 0's top images 0 and 2: striped 1; circle 4/16 + 4/16. Total 1.5.
+    expect(labels[0]).toEqual([
+      { label: 'striped', score: 1 / 1.5, votes: 1 },
+      { label: 'circle', score: 0.5 / 1.5, votes: 2 },
+    ]);
+  });
+});
+
+describe('upsampleBilinear', () => {
+  it('uses half-pixel centres with clamped edges', () => {
+    // 2 → 4: source coordinates 0 (clamped), 0.25, 0.75, 1 (clamped).
+    expect(Array.from(upsampleBilinear(Float32Array.from([0, 4]), 1, 2, 1, 4))).toEqual([0, 1, 3, 4]);
+  });
+});
