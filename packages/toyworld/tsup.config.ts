@@ -1,4 +1,5 @@
 import { defineConfig } from 'tsup';
 import { packageBuild } from '../../tsup.base';
 
-export default defineConfig(packageBuild({ index: 'src/index.ts' }));
+// shims: the CJS build needs `import.meta.url` to find the committed models in models/.
+export default defineConfig(packageBuild({ index: 'src/index.ts', node: 'src/node.ts' }, { shims: true }));

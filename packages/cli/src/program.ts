@@ -5,6 +5,9 @@ import { registerImportCommand } from './commands/import';
 import { registerNeuronCommand } from './commands/neuron';
 import { registerScoreCommand } from './commands/score';
 import { registerSearchCommand } from './commands/search';
+import { registerServeCommand } from './commands/serve';
+import { registerSiteCommand } from './commands/site';
+import { registerToyWorldCommand } from './commands/toyworld';
 import { registerValidateCommand } from './commands/validate';
 import type { CliIo } from './io';
 import { version } from './version';
@@ -27,6 +30,9 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
   registerEvalCommand(program, io);
   registerSearchCommand(program, io);
   registerNeuronCommand(program, io);
+  registerSiteCommand(program, io);
+  registerServeCommand(program, io);
+  registerToyWorldCommand(program, io);
 
   return program;
 }

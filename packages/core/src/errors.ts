@@ -33,6 +33,10 @@ export const ErrorCode = {
   ExecutionProviderUnavailable: 'ND_EXECUTION_PROVIDER_UNAVAILABLE',
   /** A model directory lacks a file its layout needs (e.g. `onnx/text_model.onnx`). */
   MissingModelFile: 'ND_MISSING_MODEL_FILE',
+  /** A probe set has no images (an empty folder, or an index with no rows). */
+  EmptyDataset: 'ND_EMPTY_DATASET',
+  /** A cached feature file is truncated or corrupt; it is ignored and recomputed. */
+  CorruptCacheEntry: 'ND_CORRUPT_CACHE_ENTRY',
 } as const;
 
 /** One of the values of {@link ErrorCode}. */

@@ -21,7 +21,7 @@ export function requireAnnotations(context: LabelerContext, labeler: string): Pr
 /** The context's activation maps `[N,K,h,w]`, or a coded error. */
 export function requireMaps(context: LabelerContext, labeler: string): Tensor<'float32'> {
   const maps = context.activationMaps;
-  if (!maps || maps.dims.length !== 4) {
+  if (maps?.dims.length !== 4) {
     throw new NeurodissectError(
       ErrorCode.ShapeMismatch,
       `${labeler} needs spatial activation maps [N,K,h,w]; layer ${context.layer} has none (a vector or token layer).`,

@@ -18,6 +18,12 @@ export interface PreprocessConfig {
   /** Per-channel mean and standard deviation applied to values in [0, 1]. */
   readonly mean: readonly [number, number, number];
   readonly std: readonly [number, number, number];
+  /**
+   * How an odd crop margin is split: `half-even` as torchvision's `CenterCrop` (Python's `round`),
+   * `floor` as Hugging Face image processors (`(size - crop) // 2`).
+   * @defaultValue `'half-even'`
+   */
+  readonly cropRounding?: 'half-even' | 'floor';
 }
 
 /** Named presets. */
@@ -229,8 +235,9 @@ function preprocessInto(image: RgbImage, config: PreprocessConfig, out: Float32A
   const resized = resizeRgb(image, w, h, config.interpolation);
   const size = config.crop;
   // Crops larger than the image are padded with zeros by torchvision; the presets never need it.
-  const top = roundHalfEven((h - size) / 2);
-  const left = roundHalfEven((w - size) / 2);
+  const splitMargin = config.cropRounding === 'floor' ? Math.floor : roundHalfEven;
+  const top = splitMargin((h - size) / 2);
+  const left = splitMargin((w - size) / 2);
   for (let c = 0; c < 3; c++) {
     const mean = config.mean[c];
     const std = config.std[c];

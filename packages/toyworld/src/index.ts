@@ -1,1 +1,10 @@
-export {};
+export * from './broden-format';
+export * from './concepts';
+export * from './generate';
+export {
+  insideUnitShape,
+  patternAt,
+  rasterizeShape,
+  type ShapePlacement,
+  type TexturePattern,
+} from './rasterize';

@@ -1,0 +1,237 @@
+import { createReadStream } from 'node:fs';
+import { realpath, stat } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import type { Command } from 'commander';
+import { CliError } from '../cli-error';
+import type { CliIo } from '../io';
+import { integer } from '../option-parsers';
+
+/** Options of {@link startStaticServer}. */
+export interface StaticServerOptions {
+  /** The folder to serve; nothing outside it can be fetched. */
+  root: string;
+  /** @defaultValue 8080 (0 picks a free port) */
+  port?: number;
+  /** @defaultValue '127.0.0.1' */
+  host?: string;
+}
+
+/** A running static server. */
+export interface StaticServer {
+  /** The base URL, e.g. `http://127.0.0.1:8080/`. */
+  url: string;
+  port: number;
+  /** Stops listening and closes open connections. */
+  close(): Promise<void>;
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.webp': 'image/webp',
+  '.ico': 'image/x-icon',
+};
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+/** Whether `path` is `root` or lies inside it. */
+function within(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
+}
+
+function send(
+  response: ServerResponse,
+  status: number,
+  text: string,
+  headers: Record<string, string> = {},
+): void {
+  response.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...headers });
+  response.end(`${text}\n`);
+}
+
+/**
+ * The file a request path names inside `root` (a folder means its `index.html`), or undefined
+ * when there is none or the path would leave the root: `..` segments (also percent-encoded), NUL
+ * bytes, hidden files (`.git`), and symbolic links that point outside are all refused.
+ */
+export async function resolveRequestPath(root: string, urlPath: string): Promise<string | undefined> {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(urlPath);
+  } catch {
+    return undefined;
+  }
+  if (decoded.includes('\0') || decoded.includes('\\')) return undefined;
+  const segments = decoded.split('/').filter((s) => s !== '');
+  if (segments.some((s) => s === '..' || s.startsWith('.'))) return undefined;
+  let path = resolve(root, ...segments);
+  if (!within(root, path)) return undefined;
+  try {
+    if ((await stat(path)).isDirectory()) path = join(path, 'index.html');
+    const real = await realpath(path);
+    if (!within(await realpath(root), real) || !(await stat(real)).isFile()) return undefined;
+    return real;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a Host header names the loopback server itself (defends against DNS rebinding). */
+function hostAllowed(header: string | undefined, port: number): boolean {
+  if (header === undefined) return false;
+  return [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`].includes(header.toLowerCase());
+}
+
+/**
+ * Serves the files of one folder over HTTP (GET and HEAD only). Bound to a loopback address, it
+ * also refuses requests whose Host header is not that address, so other web sites cannot reach
+ * it through DNS rebinding.
+ */
+export async function startStaticServer(options: StaticServerOptions): Promise<StaticServer> {
+  const root = resolve(options.root);
+  const host = options.host ?? '127.0.0.1';
+  const loopback = LOOPBACK.has(host);
+  let port = options.port ?? 8080;
+
+  const server = createServer((request: IncomingMessage, response: ServerResponse) => {
+    void (async () => {
+      if (request.method !== 'GET' && request.method !== 'HEAD') {
+        send(response, 405, 'Method not allowed', { Allow: 'GET, HEAD' });
+        return;
+      }
+      if (loopback && !hostAllowed(request.headers.host, port)) {
+        send(response, 421, 'Misdirected request: this server answers only to its loopback address');
+        return;
+      }
+      const target = request.url ?? '/';
+      const queryAt = target.search(/[?#]/);
+      const urlPath = queryAt === -1 ? target : target.slice(0, queryAt);
+      const file = urlPath.startsWith('/') ? await resolveRequestPath(root, urlPath) : undefined;
+      if (file === undefined) {
+        send(response, 404, 'Not found');
+        return;
+      }
+      const size = (await stat(file)).size;
+      response.writeHead(200, {
+        'Content-Type': CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
+        'Content-Length': String(size),
+        'Cache-Control': 'no-cache',
+        'X-Content-Type-Options': 'nosniff',
+        'Referrer-Policy': 'no-referrer',
+      });
+      if (request.method === 'HEAD') {
+        response.end();
+        return;
+      }
+      createReadStream(file)
+        .on('error', () => response.destroy())
+        .pipe(response);
+    })().catch(() => {
+      if (!response.headersSent) send(response, 500, 'Internal error');
+      else response.destroy();
+    });
+  });
+
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolveListen();
+    });
+  });
+  port = (server.address() as AddressInfo).port;
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${shownHost}:${port}/`,
+    port,
+    close: () =>
+      new Promise<void>((resolveClose) => {
+        server.close(() => resolveClose());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** Options of `neurodissect serve`, as parsed. */
+export interface ServeCommandOptions {
+  port: number;
+  host: string;
+}
+
+/** `neurodissect serve DIR`: serves a built site until `stop` is aborted. */
+export async function serveCommand(
+  dir: string,
+  o: ServeCommandOptions,
+  io: CliIo,
+  stop: AbortSignal,
+): Promise<void> {
+  if (o.port < 0 || o.port > 65535) throw new CliError(`--port: must be from 0 to 65535, got ${o.port}`);
+  const info = await stat(dir).catch(() => undefined);
+  if (!info?.isDirectory())
+    throw new CliError(`${dir} is not a folder; give the folder "neurodissect site --out" wrote`);
+  if (!(await stat(join(dir, 'index.html')).catch(() => undefined))?.isFile()) {
+    throw new CliError(
+      `${dir} has no index.html; build a site there first: neurodissect site --results r.json --out ${dir}`,
+    );
+  }
+  let server: StaticServer;
+  try {
+    server = await startStaticServer({ root: dir, port: o.port, host: o.host });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE')
+      throw new CliError(`--port: port ${o.port} is in use; choose another with --port`);
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND')
+      throw new CliError(
+        `--host: cannot listen on ${o.host}; give an address of this machine, e.g. 127.0.0.1`,
+      );
+    if (code === 'EACCES')
+      throw new CliError(`--port: not allowed to listen on port ${o.port}; choose one above 1023`);
+    throw error;
+  }
+  if (!LOOPBACK.has(o.host)) {
+    io.stderr.write(
+      `neurodissect: serving on ${o.host}: anyone who can reach this address can read the site\n`,
+    );
+  }
+  io.stdout.write(`Serving ${dir} at ${server.url} (press Ctrl-C to stop)\n`);
+  if (!stop.aborted)
+    await new Promise<void>((done) => stop.addEventListener('abort', () => done(), { once: true }));
+  await server.close();
+}
+
+/** Adds `serve` to the program. */
+export function registerServeCommand(program: Command, io: CliIo): void {
+  program
+    .command('serve')
+    .description(
+      'Serve a site built by "neurodissect site" over HTTP (only files inside DIR; localhost by default).',
+    )
+    .argument('<dir>', 'the site folder')
+    .option('--port <n>', 'the port to listen on (0 picks a free one)', integer, 8080)
+    .option('--host <address>', 'the address to listen on', '127.0.0.1')
+    .action(async (dir: string, options: ServeCommandOptions) => {
+      const stop = new AbortController();
+      const onSignal = () => stop.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      try {
+        await serveCommand(dir, options, io, stop.signal);
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+}

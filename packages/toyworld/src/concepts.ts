@@ -1,0 +1,84 @@
+/** The Broden categories the toy world annotates. */
+export type ToyWorldCategory = 'color' | 'object' | 'texture';
+
+/** One concept of the toy world, numbered as Broden numbers labels (globally, from 1). */
+export interface ToyWorldLabel {
+  /** Global label number (Broden's `number`, the value in mask PNGs); 0 means "no label". */
+  readonly number: number;
+  /** The word, as it appears in captions and ground truth. */
+  readonly name: string;
+  readonly category: ToyWorldCategory;
+  /** `pixel` categories have masks; `image` categories label the whole image. */
+  readonly level: 'pixel' | 'image';
+}
+
+/** Broden's eleven colour names with the RGB each one is painted with (before jitter and noise). */
+export const TOYWORLD_COLORS = {
+  black: [20, 20, 20],
+  blue: [30, 70, 225],
+  brown: [125, 75, 30],
+  gray: [128, 128, 128],
+  green: [35, 170, 50],
+  orange: [250, 140, 20],
+  pink: [250, 135, 195],
+  purple: [130, 45, 175],
+  red: [220, 25, 30],
+  white: [240, 240, 240],
+  yellow: [240, 220, 30],
+} as const satisfies Record<string, readonly [number, number, number]>;
+
+/** A colour name of the toy world. */
+export type ToyWorldColor = keyof typeof TOYWORLD_COLORS;
+
+/** The shapes drawn as objects (pixel masks). */
+export const TOYWORLD_OBJECTS = [
+  'circle',
+  'square',
+  'triangle',
+  'star',
+  'cross',
+  'ring',
+  'heart',
+  'diamond',
+] as const;
+
+/** A shape of the toy world. */
+export type ToyWorldObjectName = (typeof TOYWORLD_OBJECTS)[number];
+
+/** The background patterns (image-level labels, as Broden's textures are). */
+export const TOYWORLD_TEXTURES = ['plain', 'striped', 'dotted', 'checkered', 'grid', 'zigzag'] as const;
+
+/** A texture of the toy world. */
+export type ToyWorldTexture = (typeof TOYWORLD_TEXTURES)[number];
+
+/** The categories in Broden's order, with their level. */
+export const TOYWORLD_CATEGORIES: readonly { name: ToyWorldCategory; level: 'pixel' | 'image' }[] = [
+  { name: 'color', level: 'pixel' },
+  { name: 'object', level: 'pixel' },
+  { name: 'texture', level: 'image' },
+];
+
+const colorNames = Object.keys(TOYWORLD_COLORS) as ToyWorldColor[];
+
+/**
+ * Every label of the toy world: colours 1–11, objects 12–19, textures 20–25. The order is part of
+ * the format (the committed target model's logit `i` is label number `i + 1`).
+ */
+export const TOYWORLD_LABELS: readonly ToyWorldLabel[] = [
+  ...colorNames.map((name) => ({ name, category: 'color' as const, level: 'pixel' as const })),
+  ...TOYWORLD_OBJECTS.map((name) => ({ name, category: 'object' as const, level: 'pixel' as const })),
+  ...TOYWORLD_TEXTURES.map((name) => ({ name, category: 'texture' as const, level: 'image' as const })),
+].map((label, i) => ({ ...label, number: i + 1 }));
+
+const byName = new Map(TOYWORLD_LABELS.map((label) => [label.name, label]));
+
+/** The label with this name; throws a `RangeError` for a name the toy world does not have. */
+export function toyWorldLabel(name: string): ToyWorldLabel {
+  const label = byName.get(name);
+  if (label === undefined) {
+    throw new RangeError(
+      `"${name}" is not a toy-world concept; use one of: ${TOYWORLD_LABELS.map((l) => l.name).join(', ')}.`,
+    );
+  }
+  return label;
+}

@@ -1,0 +1,53 @@
+import { createSearchIndex, type SearchIndex } from '@neurodissect/search';
+import type { Route } from '../route';
+import { assembleResults, type SiteLayerData, type SiteLayerEntry, type SiteManifest } from '../site-data';
+import type { DataLoader } from './data-loader';
+
+/** What every page renderer gets: the manifest, data access and navigation. */
+export interface AppContext {
+  manifest: SiteManifest;
+  /** The manifest entry of a layer, by name. */
+  layer(name: string): SiteLayerEntry | undefined;
+  /** A layer's neurons and images. */
+  layerData(name: string): Promise<SiteLayerData>;
+  /** A search index over the given layers (every layer when absent); built once per set. */
+  searchIndex(layers?: readonly string[]): Promise<SearchIndex>;
+  /** Goes to a route, adding a history entry (or replacing the current one). */
+  navigate(route: Route, options?: { replace?: boolean }): void;
+}
+
+/** Builds the {@link AppContext} over a loaded manifest. */
+export function createAppContext(
+  manifest: SiteManifest,
+  loader: DataLoader,
+  navigate: AppContext['navigate'],
+): AppContext {
+  const byName = new Map(manifest.layers.map((l) => [l.name, l]));
+  const indexes = new Map<string, Promise<SearchIndex>>();
+
+  function layerData(name: string): Promise<SiteLayerData> {
+    const entry = byName.get(name);
+    if (entry === undefined) return Promise.reject(new Error(`The site has no layer "${name}".`));
+    return loader.layer(entry.key);
+  }
+
+  return {
+    manifest,
+    layer: (name) => byName.get(name),
+    layerData,
+    searchIndex(layers) {
+      const names = layers ?? manifest.layers.map((l) => l.name);
+      const key = names.join('\u0000');
+      let index = indexes.get(key);
+      if (index === undefined) {
+        index = Promise.all(names.map(layerData)).then((data) =>
+          createSearchIndex(assembleResults(manifest, data)),
+        );
+        index.catch(() => indexes.delete(key));
+        indexes.set(key, index);
+      }
+      return index;
+    },
+    navigate,
+  };
+}

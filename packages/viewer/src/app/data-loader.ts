@@ -1,0 +1,62 @@
+import {
+  SITE_DATA_CALLBACK,
+  SITE_FORMAT,
+  SITE_VERSION,
+  type SiteLayerData,
+  type SiteManifest,
+} from '../site-data';
+
+type Pending = { resolve: (data: unknown) => void; reject: (error: Error) => void };
+
+/** Loads the site's data files (`data/<key>.js`, each a call of the data callback), once each. */
+export interface DataLoader {
+  manifest(): Promise<SiteManifest>;
+  layer(key: string): Promise<SiteLayerData>;
+}
+
+/** A loader that injects `<script src="data/KEY.js">` tags: works over http and from `file://`. */
+export function createDataLoader(base = 'data/'): DataLoader {
+  const pending = new Map<string, Pending>();
+  const cache = new Map<string, Promise<unknown>>();
+  (window as unknown as Record<string, unknown>)[SITE_DATA_CALLBACK] = (key: string, data: unknown) => {
+    pending.get(key)?.resolve(data);
+    pending.delete(key);
+  };
+
+  function load(key: string): Promise<unknown> {
+    const cached = cache.get(key);
+    if (cached) return cached;
+    const promise = new Promise<unknown>((resolve, reject) => {
+      pending.set(key, { resolve, reject });
+      const script = document.createElement('script');
+      script.src = `${base}${encodeURIComponent(key)}.js`;
+      script.async = true;
+      script.addEventListener('error', () => {
+        pending.delete(key);
+        cache.delete(key);
+        reject(
+          new Error(
+            `Could not load ${script.getAttribute('src')}; rebuild the site with "neurodissect site --results FILE --out DIR".`,
+          ),
+        );
+      });
+      script.addEventListener('load', () => script.remove());
+      document.head.appendChild(script);
+    }).then((data) => {
+      const d = data as { format?: string; version?: number };
+      if (d?.format !== SITE_FORMAT || d.version !== SITE_VERSION) {
+        throw new Error(
+          `${base}${key}.js is not site data version ${SITE_VERSION}; rebuild the site with this version of neurodissect.`,
+        );
+      }
+      return data;
+    });
+    cache.set(key, promise);
+    return promise;
+  }
+
+  return {
+    manifest: () => load('site') as Promise<SiteManifest>,
+    layer: (key) => load(key) as Promise<SiteLayerData>,
+  };
+}

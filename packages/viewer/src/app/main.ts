@@ -1,0 +1,138 @@
+import { formatRoute, parseRoute, type Route, searchRoute } from '../route';
+import { type AppContext, createAppContext } from './context';
+import { createDataLoader } from './data-loader';
+import { h } from './dom';
+import { renderLayer } from './pages/layer';
+import { neighbours, renderNeuron } from './pages/neuron';
+import { renderNotFound } from './pages/not-found';
+import { renderOverview } from './pages/overview';
+import { renderSearch } from './pages/search';
+
+type Page = { title: string; content: Node };
+
+function render(ctx: AppContext, route: Route): Page | Promise<Page> {
+  switch (route.kind) {
+    case 'overview':
+      return renderOverview(ctx);
+    case 'layer':
+      return renderLayer(ctx, route);
+    case 'neuron':
+      return renderNeuron(ctx, route);
+    case 'search':
+      return renderSearch(ctx, route);
+    case 'not-found':
+      return renderNotFound(`There is no page at "${route.hash}".`);
+  }
+}
+
+/** Whether two routes show the same page (so focus can stay where it was). */
+function samePage(a: Route | undefined, b: Route): boolean {
+  if (a === undefined || a.kind !== b.kind) return false;
+  if (a.kind === 'layer' && b.kind === 'layer') return a.layer === b.layer;
+  return a.kind === 'search' || a.kind === 'overview' || a.kind === 'neuron';
+}
+
+function isTyping(target: EventTarget | null): boolean {
+  const element = target as HTMLElement | null;
+  return (
+    element !== null &&
+    (element.isContentEditable || ['INPUT', 'SELECT', 'TEXTAREA'].includes(element.tagName))
+  );
+}
+
+async function start(): Promise<void> {
+  const main = document.getElementById('main')!;
+  const loader = createDataLoader();
+  let current: Route | undefined;
+  let generation = 0;
+
+  const navigate: AppContext['navigate'] = (route, options = {}) => {
+    const hash = formatRoute(route);
+    if (options.replace) {
+      history.replaceState(null, '', hash);
+      void show();
+    } else if (location.hash === hash) {
+      void show();
+    } else {
+      location.hash = hash;
+    }
+  };
+
+  let ctx: AppContext;
+  try {
+    ctx = createAppContext(await loader.manifest(), loader, navigate);
+  } catch (error) {
+    main.replaceChildren(
+      h('h1', {}, 'The site data could not be loaded'),
+      h('p', { role: 'alert' }, (error as Error).message),
+    );
+    return;
+  }
+
+  async function show(): Promise<void> {
+    const route = parseRoute(location.hash);
+    const mine = ++generation;
+    const focusKey = (document.activeElement as HTMLElement | null)?.dataset?.focusKey;
+    const keepFocus = samePage(current, route);
+    main.setAttribute('aria-busy', 'true');
+    let page: Page;
+    try {
+      page = await render(ctx, route);
+    } catch (error) {
+      page = {
+        title: 'Error',
+        content: h(
+          'div',
+          { class: 'page' },
+          h('h1', { tabindex: '-1' }, 'Something went wrong'),
+          h('p', { role: 'alert' }, (error as Error).message),
+        ),
+      };
+    }
+    if (mine !== generation) return;
+    const first = current === undefined;
+    current = route;
+    main.replaceChildren(page.content);
+    main.removeAttribute('aria-busy');
+    document.title = page.title;
+    const again =
+      focusKey === undefined
+        ? null
+        : main.querySelector<HTMLElement>(`[data-focus-key="${CSS.escape(focusKey)}"]`);
+    if (keepFocus && again) again.focus();
+    else if (!first) main.querySelector<HTMLElement>('h1')?.focus();
+    if (!keepFocus) window.scrollTo(0, 0);
+  }
+
+  window.addEventListener('hashchange', () => void show());
+  document.addEventListener('click', (event) => {
+    const link = (event.target as HTMLElement | null)?.closest?.('[data-skip-link]');
+    if (link) {
+      event.preventDefault();
+      main.focus();
+    }
+  });
+  document.addEventListener('keydown', (event) => {
+    if (event.altKey || event.ctrlKey || event.metaKey || isTyping(event.target)) return;
+    if (event.key === '/') {
+      event.preventDefault();
+      const input = document.getElementById('concept-query');
+      if (input) input.focus();
+      else navigate(searchRoute(''));
+      return;
+    }
+    if (current?.kind === 'neuron' && (event.key === 'ArrowLeft' || event.key === 'ArrowRight')) {
+      const entry = ctx.layer(current.layer);
+      if (entry === undefined) return;
+      const { previous, next } = neighbours(entry.unitList, current.unit);
+      const unit = event.key === 'ArrowLeft' ? previous : next;
+      if (unit === undefined) return;
+      event.preventDefault();
+      navigate({ kind: 'neuron', layer: current.layer, unit });
+    }
+  });
+  await show();
+}
+
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', () => void start());
+else void start();

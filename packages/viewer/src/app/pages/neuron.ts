@@ -1,0 +1,198 @@
+import { formatRoute, layerRoute, type NeuronRoute, searchRoute } from '../../route';
+import type { AppContext } from '../context';
+import { formatNumber, h } from '../dom';
+import { imageTile } from '../images';
+import { renderNotFound } from './not-found';
+
+/** The units before and after `unit` in the layer, for previous/next. */
+export function neighbours(units: readonly number[], unit: number): { previous?: number; next?: number } {
+  const i = units.indexOf(unit);
+  return {
+    ...(i > 0 ? { previous: units[i - 1] } : {}),
+    ...(i >= 0 && i < units.length - 1 ? { next: units[i + 1] } : {}),
+  };
+}
+
+/** One neuron: its labels per labeler, its top images, similar neurons, previous/next. */
+export async function renderNeuron(
+  ctx: AppContext,
+  route: NeuronRoute,
+): Promise<{ title: string; content: Node }> {
+  const entry = ctx.layer(route.layer);
+  if (entry === undefined) return renderNotFound(`The site has no layer "${route.layer}".`);
+  const data = await ctx.layerData(route.layer);
+  const neuron = data.neurons.find((n) => n.unit === route.unit);
+  if (neuron === undefined) {
+    const units = entry.unitList;
+    return renderNotFound(
+      `Layer ${route.layer} has no unit ${route.unit}; its units run from ${units[0] ?? '–'} to ${units[units.length - 1] ?? '–'}.`,
+    );
+  }
+  const { previous, next } = neighbours(entry.unitList, route.unit);
+  const unitLink = (unit: number | undefined, text: string, rel: string, key: string) =>
+    unit === undefined
+      ? h('span', { class: 'disabled', 'aria-disabled': 'true' }, text)
+      : h(
+          'a',
+          { href: formatRoute({ kind: 'neuron', layer: route.layer, unit }), rel, 'data-focus-key': key },
+          `${text} (unit ${unit})`,
+        );
+
+  const labelSections = ctx.manifest.labelers
+    .filter((l) => neuron.labels[l.id] !== undefined)
+    .map((labeler) => {
+      const labels = neuron.labels[labeler.id].slice(0, 10);
+      const hasVotes = labels.some((l) => l.votes !== undefined);
+      return h(
+        'table',
+        { class: 'data-table labels', 'data-labeler': labeler.id },
+        h('caption', {}, `Top ${labels.length} labels by ${labeler.id}`),
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            h('th', { scope: 'col' }, 'Rank'),
+            h('th', { scope: 'col' }, 'Label'),
+            h('th', { scope: 'col' }, 'Score'),
+            hasVotes ? h('th', { scope: 'col' }, 'Votes') : null,
+          ),
+        ),
+        h(
+          'tbody',
+          {},
+          labels.map((label, i) =>
+            h(
+              'tr',
+              {},
+              h('td', { class: 'num' }, i + 1),
+              h(
+                'td',
+                {},
+                h('a', { href: formatRoute(searchRoute(label.label)), class: 'label-link' }, label.label),
+              ),
+              h('td', { class: 'num' }, formatNumber(label.score, 4)),
+              hasVotes ? h('td', { class: 'num' }, label.votes ?? '–') : null,
+            ),
+          ),
+        ),
+      );
+    });
+
+  const hasHeatmaps = neuron.topImages.some((t) => t.heatmap !== undefined);
+  const grid = h(
+    'div',
+    { class: 'tiles' },
+    neuron.topImages.map((top, i) =>
+      imageTile({
+        image: data.images[top.image] ?? { uri: `probe image ${top.image}` },
+        title: `#${i + 1}`,
+        ...(top.activation === undefined ? {} : { activation: top.activation }),
+        ...(top.heatmap === undefined ? {} : { heatmap: top.heatmap }),
+      }),
+    ),
+  );
+  const heatmapToggle = hasHeatmaps
+    ? h(
+        'label',
+        { class: 'toggle' },
+        h('input', {
+          type: 'checkbox',
+          checked: true,
+          'data-focus-key': 'heatmaps',
+          onchange: (event: Event) =>
+            grid.classList.toggle('hide-heatmaps', !(event.target as HTMLInputElement).checked),
+        }),
+        ' Show activation heatmaps',
+      )
+    : null;
+
+  const similar = h(
+    'div',
+    { 'aria-live': 'polite', class: 'similar' },
+    h('p', {}, 'Finding similar neurons…'),
+  );
+  ctx
+    .searchIndex([route.layer])
+    .then((index) => {
+      const found = index.similarNeurons(route.layer, route.unit, { limit: 10 });
+      similar.replaceChildren(
+        found.length === 0
+          ? h('p', {}, 'No neuron in this layer shares a label or a top image with this one.')
+          : h(
+              'ol',
+              { class: 'similar-list' },
+              found.map((n) =>
+                h(
+                  'li',
+                  {},
+                  h(
+                    'a',
+                    { href: formatRoute({ kind: 'neuron', layer: n.layer, unit: n.unit }) },
+                    `unit ${n.unit}`,
+                  ),
+                  ` similarity ${n.similarity.toFixed(3)}`,
+                  n.sharedLabels.length > 0
+                    ? ` · shared labels: ${n.sharedLabels.slice(0, 5).join(', ')}`
+                    : '',
+                  n.sharedImages > 0 ? ` · ${n.sharedImages} shared images` : '',
+                ),
+              ),
+            ),
+      );
+    })
+    .catch((error: Error) => similar.replaceChildren(h('p', { role: 'alert' }, error.message)));
+
+  const content = h(
+    'div',
+    { class: 'page neuron', 'data-layer': route.layer, 'data-unit': route.unit },
+    h(
+      'nav',
+      { class: 'breadcrumbs', 'aria-label': 'Breadcrumbs' },
+      h('a', { href: '#/' }, 'Overview'),
+      ' › ',
+      h('a', { href: formatRoute(layerRoute(route.layer)) }, route.layer),
+    ),
+    h('h1', { tabindex: '-1' }, `${route.layer} · unit ${route.unit}`),
+    h(
+      'nav',
+      { class: 'pager', 'aria-label': 'Neighbouring neurons' },
+      unitLink(previous, '← Previous', 'prev', 'neuron-prev'),
+      unitLink(next, 'Next →', 'next', 'neuron-next'),
+      h('span', { class: 'hint' }, 'Keys: ← / → previous and next neuron, / search'),
+    ),
+    neuron.issues && neuron.issues.length > 0
+      ? h(
+          'div',
+          { class: 'issues', role: 'note' },
+          h('h2', {}, 'Issues'),
+          h(
+            'ul',
+            {},
+            neuron.issues.map((i) => h('li', {}, i)),
+          ),
+        )
+      : null,
+    h(
+      'section',
+      { 'aria-labelledby': 'labels-heading' },
+      h('h2', { id: 'labels-heading' }, 'Labels'),
+      labelSections.length > 0 ? labelSections : h('p', {}, 'No labels.'),
+    ),
+    h(
+      'section',
+      { 'aria-labelledby': 'images-heading' },
+      h('h2', { id: 'images-heading' }, `Top ${neuron.topImages.length} activating images`),
+      heatmapToggle,
+      grid,
+    ),
+    h(
+      'section',
+      { 'aria-labelledby': 'similar-heading' },
+      h('h2', { id: 'similar-heading' }, 'Similar neurons'),
+      similar,
+    ),
+  );
+  return { title: `${route.layer} unit ${route.unit} — ${ctx.manifest.title}`, content };
+}

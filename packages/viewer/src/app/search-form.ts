@@ -1,0 +1,57 @@
+import { type SearchRoute, SITE_MATCH_MODES, type SiteMatchMode, searchRoute } from '../route';
+import type { AppContext } from './context';
+import { h } from './dom';
+
+const MATCH_LABELS: Record<SiteMatchMode, string> = {
+  exact: 'Exact (ignores case)',
+  stem: 'Word forms (stripe, striped)',
+  fuzzy: 'Fuzzy (allows typos)',
+};
+
+/** The concept search form; submitting it goes to the search page. */
+export function searchForm(ctx: AppContext, current?: SearchRoute): HTMLFormElement {
+  const input = h('input', {
+    id: 'concept-query',
+    name: 'q',
+    type: 'search',
+    value: current?.query ?? '',
+    placeholder: 'e.g. striped, dog, sky',
+    autocomplete: 'off',
+    'data-focus-key': 'search-query',
+  });
+  const match = h(
+    'select',
+    { id: 'concept-match', name: 'match', 'data-focus-key': 'search-match' },
+    SITE_MATCH_MODES.map((m) =>
+      h('option', { value: m, selected: m === (current?.match ?? 'exact') }, MATCH_LABELS[m]),
+    ),
+    h('option', { value: 'semantic', disabled: true }, 'Semantic (needs concept embeddings)'),
+  );
+  const layer = h(
+    'select',
+    { id: 'concept-layer', name: 'layer', 'data-focus-key': 'search-layer' },
+    h('option', { value: '' }, 'All layers'),
+    ctx.manifest.layers.map((l) =>
+      h('option', { value: l.name, selected: l.name === current?.layer }, l.name),
+    ),
+  );
+  const form = h(
+    'form',
+    { class: 'search-form', role: 'search', 'aria-label': 'Concept search' },
+    h('div', { class: 'field' }, h('label', { for: 'concept-query' }, 'Concept'), input),
+    h('div', { class: 'field' }, h('label', { for: 'concept-match' }, 'Match'), match),
+    h('div', { class: 'field' }, h('label', { for: 'concept-layer' }, 'Layer'), layer),
+    h('button', { type: 'submit', 'data-focus-key': 'search-submit' }, 'Search'),
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const query = input.value.trim();
+    ctx.navigate(
+      searchRoute(query, {
+        match: match.value as SiteMatchMode,
+        ...(layer.value === '' ? {} : { layer: layer.value }),
+      }),
+    );
+  });
+  return form;
+}

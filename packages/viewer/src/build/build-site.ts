@@ -1,0 +1,336 @@
+import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import {
+  ErrorCode,
+  NeurodissectError,
+  type OperationOptions,
+  type Results,
+  type ResultsNeuron,
+  throwIfAborted,
+} from '@neurodissect/core';
+import { createSearchIndex, type LayerSummary } from '@neurodissect/search';
+import {
+  type MissingImageReason,
+  missingImageText,
+  SITE_FORMAT,
+  SITE_VERSION,
+  type SiteImage,
+  type SiteLayerData,
+  type SiteManifest,
+  siteDataScript,
+} from '../site-data';
+import { APP_FILES, defaultAppDir } from './app-dir';
+import { indexHtml } from './index-html';
+
+/** Makes a small image from an image file (the CLI passes one built on sharp). */
+export interface Thumbnailer {
+  /** The file extension of what {@link Thumbnailer.create} returns, without the dot, e.g. `webp`. */
+  extension: string;
+  /** Reads the image at `path` and returns it encoded, fitting inside `size`×`size` pixels. */
+  create(path: string, size: number): Promise<Uint8Array>;
+}
+
+/** Options of {@link buildSite}. */
+export interface BuildSiteOptions extends OperationOptions {
+  /** The Results document to show. */
+  results: Results;
+  /** The folder to write; created when absent. It must be empty or a site built before (which is replaced). */
+  outDir: string;
+  /** Where the probe images' relative paths are resolved. Without it every local image is a placeholder. */
+  imageRoot?: string;
+  /** Where the Results file is: heatmap paths are relative to it. Without it only data-URI heatmaps are kept. */
+  resultsDir?: string;
+  /** Makes the thumbnails. @defaultValue none: images are copied as they are */
+  thumbnailer?: Thumbnailer;
+  /** Thumbnail size in pixels (longest side). @defaultValue 112 */
+  thumbnailSize?: number;
+  /** Images read at the same time. @defaultValue 4 */
+  concurrency?: number;
+  /** The site's title. @defaultValue the model's name */
+  title?: string;
+  /** The bundled browser app (`app.js`, `app.css`). @defaultValue this package's `dist/site` */
+  appDir?: string;
+  /** Interpretability thresholds of the layer summaries. @defaultValue [0.3, 0.2, 0.1] */
+  thresholds?: number[];
+}
+
+/** What {@link buildSite} wrote. */
+export interface SiteBuildReport {
+  outDir: string;
+  /** Every file written, relative to `outDir`, sorted. */
+  files: string[];
+  layers: number;
+  neurons: number;
+  images: {
+    /** Distinct images among the neurons' top images. */
+    shown: number;
+    /** Of those, images with a thumbnail (local ones written, remote URLs linked). */
+    thumbnails: number;
+    /** Of those, images shown as a placeholder, with the reason, at most 20 (see `missingCount`). */
+    missing: { uri: string; reason: string }[];
+    missingCount: number;
+  };
+  heatmaps: { kept: number; dropped: number };
+}
+
+const DATA_IMAGE = /^data:image\/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=]+$/;
+const REMOTE = /^https?:\/\//i;
+const SITE_MARKER = join('data', 'site.js');
+const SITE_ENTRIES = ['index.html', ...APP_FILES, 'data', 'thumbs', 'heatmaps'];
+
+function invalid(message: string, details: Record<string, unknown> = {}): NeurodissectError {
+  return new NeurodissectError(ErrorCode.InvalidOption, message, { details });
+}
+
+/** `path` resolved under `root`, or undefined when it would leave the root. */
+function inside(root: string, path: string): string | undefined {
+  if (isAbsolute(path) || path.includes('\0')) return undefined;
+  const full = resolve(root, path);
+  const rel = relative(root, full);
+  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return undefined;
+  return full;
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Empties `outDir` of a previous site, refusing a folder that holds anything else. */
+async function prepareOutDir(outDir: string): Promise<void> {
+  let entries: string[];
+  try {
+    entries = await readdir(outDir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    await mkdir(outDir, { recursive: true });
+    return;
+  }
+  if (entries.length === 0) return;
+  const foreign = entries.filter((e) => !SITE_ENTRIES.includes(e));
+  if (!(await isFile(join(outDir, SITE_MARKER))) || foreign.length > 0) {
+    throw invalid(
+      `${outDir} is not empty and is not a site built before (it holds ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''}); give a new or empty folder.`,
+      { outDir },
+    );
+  }
+  for (const entry of entries) await rm(join(outDir, entry), { recursive: true, force: true });
+}
+
+/** Runs `work` on every item, at most `limit` at a time. */
+async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/**
+ * Builds the static site for a Results document: `index.html`, the browser app, `data/site.js`
+ * (the overview and layer summaries) and one `data/layer-N.js` per layer (so a page loads only
+ * the layers it shows), `thumbs/` with a thumbnail of every top image found under `imageRoot`,
+ * and `heatmaps/` with the heatmap files found beside the Results. Images that cannot be found
+ * are recorded with the reason and shown as a placeholder with their path.
+ */
+export async function buildSite(options: BuildSiteOptions): Promise<SiteBuildReport> {
+  const { results, signal, onProgress } = options;
+  const size = options.thumbnailSize ?? 112;
+  const concurrency = options.concurrency ?? 4;
+  if (!Number.isInteger(size) || size < 8 || size > 2048)
+    throw new RangeError(`thumbnailSize must be an integer from 8 to 2048, got ${size}`);
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
+  const outDir = resolve(options.outDir);
+  const appDir = options.appDir ?? defaultAppDir();
+  for (const file of APP_FILES) {
+    if (!(await isFile(join(appDir, file)))) {
+      throw new NeurodissectError(
+        ErrorCode.FileNotFound,
+        `The viewer's browser app is missing (${join(appDir, file)}); build it with "pnpm --filter @neurodissect/viewer build".`,
+        { details: { appDir } },
+      );
+    }
+  }
+  if (
+    options.imageRoot !== undefined &&
+    !(await stat(options.imageRoot).catch(() => undefined))?.isDirectory()
+  ) {
+    throw new NeurodissectError(
+      ErrorCode.FileNotFound,
+      `The image root ${options.imageRoot} is not a folder; give the folder the Results' image paths are relative to.`,
+      { details: { imageRoot: options.imageRoot } },
+    );
+  }
+  throwIfAborted(signal);
+  await prepareOutDir(outDir);
+
+  const written: string[] = [];
+  const write = async (path: string, data: string | Uint8Array) => {
+    await mkdir(join(outDir, path, '..'), { recursive: true });
+    await writeFile(join(outDir, path), data);
+    written.push(path.split(sep).join('/'));
+  };
+
+  const title = options.title ?? results.model.name;
+  await write('index.html', indexHtml(title));
+  for (const file of APP_FILES) {
+    await copyFile(join(appDir, file), join(outDir, file));
+    written.push(file);
+  }
+
+  // Thumbnails of every image that some neuron shows.
+  const shown = new Set<number>();
+  for (const layer of results.layers)
+    for (const neuron of layer.neurons) for (const top of neuron.topImages) shown.add(top.image);
+  const siteImages = new Map<number, SiteImage>();
+  const missing: { uri: string; reason: string }[] = [];
+  let missingCount = 0;
+  let thumbnails = 0;
+  let done = 0;
+  const imageRoot = options.imageRoot === undefined ? undefined : resolve(options.imageRoot);
+  const indices = [...shown].sort((a, b) => a - b);
+  const miss = (image: SiteImage, reason: MissingImageReason, error?: string) => {
+    image.missing = reason;
+    if (error !== undefined) image.error = error;
+    missingCount++;
+    if (missing.length < 20) missing.push({ uri: image.uri, reason: missingImageText(image) });
+  };
+  await pool(indices, concurrency, async (index) => {
+    throwIfAborted(signal);
+    const entry = results.probe.images[index];
+    const image: SiteImage = entry.id === entry.uri ? { uri: entry.uri } : { uri: entry.uri, id: entry.id };
+    siteImages.set(index, image);
+    if (REMOTE.test(entry.uri)) {
+      image.thumb = entry.uri;
+      thumbnails++;
+    } else if (imageRoot === undefined) {
+      miss(image, 'no-image-root');
+    } else {
+      const path = inside(imageRoot, entry.uri);
+      if (path === undefined) miss(image, 'outside-root');
+      else if (!(await isFile(path))) miss(image, 'not-found');
+      else {
+        try {
+          const extension = options.thumbnailer?.extension ?? extname(path).slice(1).toLowerCase();
+          const data = options.thumbnailer
+            ? await options.thumbnailer.create(path, size)
+            : await readFile(path);
+          const name = `thumbs/${index}.${extension.replace(/[^a-z0-9]/gi, '') || 'img'}`;
+          await write(name, data);
+          image.thumb = name;
+          thumbnails++;
+        } catch (error) {
+          miss(image, 'unreadable', (error as Error).message.split('\n')[0]);
+        }
+      }
+    }
+    done++;
+    if (done % 256 === 0 || done === indices.length)
+      onProgress?.({ stage: 'thumbnails', done, total: indices.length });
+  });
+
+  // Heatmaps: data URIs stay inline, files beside the Results are copied, the rest are dropped.
+  const heatmapPaths = new Map<string, string | undefined>();
+  let kept = 0;
+  let dropped = 0;
+  const resultsDir = options.resultsDir === undefined ? undefined : resolve(options.resultsDir);
+  const heatmapOf = async (heatmap: string): Promise<string | undefined> => {
+    if (DATA_IMAGE.test(heatmap)) return heatmap;
+    if (resultsDir === undefined) return undefined;
+    if (heatmapPaths.has(heatmap)) return heatmapPaths.get(heatmap);
+    const path = inside(resultsDir, heatmap);
+    let name: string | undefined;
+    const extension = path === undefined ? '' : extname(path).slice(1).toLowerCase();
+    if (
+      path !== undefined &&
+      ['png', 'jpg', 'jpeg', 'webp', 'gif'].includes(extension) &&
+      (await isFile(path))
+    ) {
+      name = `heatmaps/${heatmapPaths.size}.${extension}`;
+      await write(name, await readFile(path));
+    }
+    heatmapPaths.set(heatmap, name);
+    return name;
+  };
+
+  const index = createSearchIndex(results);
+  const thresholds = options.thresholds ?? [0.3, 0.2, 0.1];
+  const manifest: SiteManifest = {
+    format: SITE_FORMAT,
+    version: SITE_VERSION,
+    title,
+    model: results.model,
+    run: {
+      kind: results.run.kind,
+      createdAt: results.run.createdAt,
+      tool: results.run.tool,
+      ...(results.run.runtime === undefined ? {} : { runtime: results.run.runtime }),
+    },
+    probe: { name: results.probe.name, images: results.probe.images.length },
+    concepts: { name: results.concepts.name, size: results.concepts.size },
+    labelers: results.labelers,
+    thresholds,
+    layers: [],
+    failures: results.failures,
+    images: { shown: shown.size, thumbnails },
+  };
+
+  for (const [li, layer] of results.layers.entries()) {
+    throwIfAborted(signal);
+    const key = `layer-${li}`;
+    const neurons: ResultsNeuron[] = [];
+    const images: Record<string, SiteImage> = {};
+    for (const neuron of layer.neurons) {
+      const topImages = [];
+      for (const top of neuron.topImages) {
+        images[top.image] = siteImages.get(top.image)!;
+        if (top.heatmap === undefined) {
+          topImages.push(top);
+          continue;
+        }
+        const heatmap = await heatmapOf(top.heatmap);
+        const { heatmap: _, ...rest } = top;
+        if (heatmap === undefined) dropped++;
+        else kept++;
+        topImages.push(heatmap === undefined ? rest : { ...rest, heatmap });
+      }
+      neurons.push({ ...neuron, topImages });
+    }
+    const data: SiteLayerData = {
+      format: SITE_FORMAT,
+      version: SITE_VERSION,
+      layer: layer.name,
+      units: layer.units,
+      ...(layer.summary === undefined ? {} : { summary: layer.summary }),
+      neurons,
+      images,
+    };
+    await write(join('data', `${key}.js`), siteDataScript(key, data));
+    const summaries: Record<string, LayerSummary> = {};
+    for (const labeler of results.labelers)
+      summaries[labeler.id] = index.layerSummary(layer.name, { labeler: labeler.id, thresholds });
+    manifest.layers.push({
+      name: layer.name,
+      units: layer.units,
+      neurons: layer.neurons.length,
+      key,
+      unitList: layer.neurons.map((n) => n.unit).sort((a, b) => a - b),
+      summaries,
+    });
+    onProgress?.({ stage: 'site-data', done: li + 1, total: results.layers.length });
+  }
+  await write(SITE_MARKER, siteDataScript('site', manifest));
+
+  return {
+    outDir,
+    files: written.sort(),
+    layers: results.layers.length,
+    neurons: results.layers.reduce((n, l) => n + l.neurons.length, 0),
+    images: { shown: shown.size, thumbnails, missing, missingCount },
+    heatmaps: { kept, dropped },
+  };
+}

@@ -1,0 +1,31 @@
+import { escapeHtml } from '../escape-html';
+
+/**
+ * The site's `index.html`. Only the title comes from the data, escaped; the content security
+ * policy allows scripts and styles from the site folder only, so even a label that got into
+ * markup could not run.
+ */
+export function indexHtml(title: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: http: https:; base-uri 'none'; form-action 'none'">
+<title>${escapeHtml(title)}</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="app.css">
+<script src="app.js" defer></script>
+</head>
+<body>
+<a class="skip-link" href="#main" data-skip-link>Skip to content</a>
+<header class="site-header">
+<a class="site-title" href="#/">${escapeHtml(title)}</a>
+<nav aria-label="Site"><ul><li><a href="#/">Overview</a></li><li><a href="#/search">Concept search</a></li></ul></nav>
+</header>
+<main id="main" tabindex="-1"><p>Loading…</p></main>
+<noscript><p>This site needs JavaScript to show the neurons.</p></noscript>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,190 @@
+/** How the neuron table of a layer page is sorted. */
+export type LayerSort = 'unit' | 'score' | 'label';
+
+/** The match modes the site offers (the search library's, less `semantic`, which needs embeddings). */
+export type SiteMatchMode = 'exact' | 'stem' | 'fuzzy';
+
+/** The site's match modes, in the order the search form lists them. */
+export const SITE_MATCH_MODES: readonly SiteMatchMode[] = ['exact', 'stem', 'fuzzy'];
+
+/** The overview: model, layers, interpretability, search box. */
+export interface OverviewRoute {
+  kind: 'overview';
+}
+
+/** One layer: histogram, label chart, neuron table. */
+export interface LayerRoute {
+  kind: 'layer';
+  layer: string;
+  /** The labeler whose labels the page shows. @defaultValue the first labeler */
+  labeler?: string;
+  /** @defaultValue 'unit' */
+  sort: LayerSort;
+  /** @defaultValue 'asc' for `unit` and `label`, 'desc' for `score` */
+  order: 'asc' | 'desc';
+  /** Keeps the neurons whose labels contain this text (case-insensitive); '' keeps all. */
+  filter: string;
+  /** 0-based page of the neuron table. */
+  page: number;
+}
+
+/** One neuron: top images, labels, similar neurons. */
+export interface NeuronRoute {
+  kind: 'neuron';
+  layer: string;
+  unit: number;
+}
+
+/** A concept search across layers. */
+export interface SearchRoute {
+  kind: 'search';
+  /** The concept; '' shows the empty form. */
+  query: string;
+  match: SiteMatchMode;
+  /** Only this layer. @defaultValue every layer */
+  layer?: string;
+  /** Show every hit of each layer instead of the first page. */
+  all: boolean;
+}
+
+/** A URL the site does not know. */
+export interface NotFoundRoute {
+  kind: 'not-found';
+  /** The hash as given, for the message. */
+  hash: string;
+}
+
+/** Every page of the site, as a value: parsed from and formatted to the URL's hash. */
+export type Route = OverviewRoute | LayerRoute | NeuronRoute | SearchRoute | NotFoundRoute;
+
+const LAYER_SORTS: readonly LayerSort[] = ['unit', 'score', 'label'];
+
+/** The default order of a sort key: scores best first, the rest ascending. */
+export function defaultOrder(sort: LayerSort): 'asc' | 'desc' {
+  return sort === 'score' ? 'desc' : 'asc';
+}
+
+/** A layer route with the defaults filled in. */
+export function layerRoute(
+  layer: string,
+  options: Partial<Omit<LayerRoute, 'kind' | 'layer'>> = {},
+): LayerRoute {
+  const sort = options.sort ?? 'unit';
+  const route: LayerRoute = {
+    kind: 'layer',
+    layer,
+    sort,
+    order: options.order ?? defaultOrder(sort),
+    filter: options.filter ?? '',
+    page: options.page ?? 0,
+  };
+  if (options.labeler !== undefined) route.labeler = options.labeler;
+  return route;
+}
+
+/** A search route with the defaults filled in. */
+export function searchRoute(
+  query: string,
+  options: Partial<Omit<SearchRoute, 'kind' | 'query'>> = {},
+): SearchRoute {
+  const route: SearchRoute = {
+    kind: 'search',
+    query,
+    match: options.match ?? 'exact',
+    all: options.all ?? false,
+  };
+  if (options.layer !== undefined) route.layer = options.layer;
+  return route;
+}
+
+function decode(part: string): string | undefined {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Parses a location hash (`#/neuron/layer4/1802`, with or without the `#`) into a {@link Route}.
+ * Never throws: anything it does not understand is a `not-found` route.
+ *
+ * Formats: `#/` (overview), `#/layer/NAME?sort=score&order=desc&filter=dog&page=2&labeler=ID`,
+ * `#/neuron/NAME/UNIT`, `#/search?q=TEXT&match=stem&layer=NAME&all=1`; NAME and TEXT are
+ * URI-component encoded.
+ */
+export function parseRoute(hash: string): Route {
+  const raw = hash.startsWith('#') ? hash.slice(1) : hash;
+  const notFound: NotFoundRoute = { kind: 'not-found', hash };
+  const queryAt = raw.indexOf('?');
+  const path = queryAt === -1 ? raw : raw.slice(0, queryAt);
+  const params = new URLSearchParams(queryAt === -1 ? '' : raw.slice(queryAt + 1));
+  const parts = path.split('/').filter((p) => p !== '');
+  if (parts.length === 0) return { kind: 'overview' };
+  const segments = parts.map(decode);
+  if (segments.some((s) => s === undefined)) return notFound;
+  const [head, ...rest] = segments as string[];
+
+  if (head === 'layer' && rest.length === 1 && rest[0] !== '') {
+    const sortParam = params.get('sort');
+    const sort = LAYER_SORTS.find((s) => s === sortParam) ?? 'unit';
+    const orderParam = params.get('order');
+    const order = orderParam === 'asc' || orderParam === 'desc' ? orderParam : defaultOrder(sort);
+    const page = Number(params.get('page') ?? '0');
+    const labeler = params.get('labeler');
+    return layerRoute(rest[0], {
+      sort,
+      order,
+      filter: params.get('filter') ?? '',
+      page: Number.isInteger(page) && page >= 0 ? page : 0,
+      ...(labeler === null || labeler === '' ? {} : { labeler }),
+    });
+  }
+  if (head === 'neuron' && rest.length === 2 && rest[0] !== '' && /^\d{1,9}$/.test(rest[1])) {
+    return { kind: 'neuron', layer: rest[0], unit: Number(rest[1]) };
+  }
+  if (head === 'search' && rest.length === 0) {
+    const matchParam = params.get('match');
+    const layer = params.get('layer');
+    return searchRoute(params.get('q') ?? '', {
+      match: SITE_MATCH_MODES.find((m) => m === matchParam) ?? 'exact',
+      all: params.get('all') === '1',
+      ...(layer === null || layer === '' ? {} : { layer }),
+    });
+  }
+  return notFound;
+}
+
+function query(entries: [string, string | undefined][]): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of entries) if (value !== undefined) params.set(key, value);
+  const text = params.toString();
+  return text === '' ? '' : `?${text}`;
+}
+
+/** Formats a {@link Route} as a location hash (`#/…`); defaults are left out so URLs stay short. */
+export function formatRoute(route: Route): string {
+  switch (route.kind) {
+    case 'overview':
+      return '#/';
+    case 'layer':
+      return `#/layer/${encodeURIComponent(route.layer)}${query([
+        ['labeler', route.labeler],
+        ['sort', route.sort === 'unit' ? undefined : route.sort],
+        ['order', route.order === defaultOrder(route.sort) ? undefined : route.order],
+        ['filter', route.filter === '' ? undefined : route.filter],
+        ['page', route.page === 0 ? undefined : String(route.page)],
+      ])}`;
+    case 'neuron':
+      return `#/neuron/${encodeURIComponent(route.layer)}/${route.unit}`;
+    case 'search':
+      return `#/search${query([
+        ['q', route.query === '' ? undefined : route.query],
+        ['match', route.match === 'exact' ? undefined : route.match],
+        ['layer', route.layer],
+        ['all', route.all ? '1' : undefined],
+      ])}`;
+    case 'not-found':
+      return route.hash.startsWith('#') ? route.hash : `#${route.hash}`;
+  }
+}
