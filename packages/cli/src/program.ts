@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { CliError } from './cli-error';
+import { registerDissectCommand } from './commands/dissect';
 import { registerEvalCommand } from './commands/eval';
 import { registerImportCommand } from './commands/import';
 import { registerNeuronCommand } from './commands/neuron';
@@ -25,6 +26,7 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
 
   // Each command registers itself from its own module.
   registerScoreCommand(program, io);
+  registerDissectCommand(program, io);
   registerValidateCommand(program, io, setExitCode);
   registerImportCommand(program, io);
   registerEvalCommand(program, io);

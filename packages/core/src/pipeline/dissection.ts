@@ -198,16 +198,14 @@ async function layerActivations(
   const out = new Map<string, Matrix>();
   const maps = new Map<string, Tensor<'float32'>>();
   for (const layer of layers) {
-    const key = await sha256(
-      JSON.stringify({
-        kind: 'activations',
-        model: o.target.hash,
-        layer,
-        summary: o.target.summary ?? 'auto',
-        probe: probeHash,
-        preprocessing: o.target.preprocessing,
-      }),
-    );
+    const key = await cacheKey({
+      kind: 'activations',
+      model: o.target.hash,
+      layer,
+      summary: o.target.summary ?? 'auto',
+      probe: probeHash,
+      preprocessing: o.target.preprocessing,
+    });
     keys.set(layer, key);
     // Raw maps are not cached (they are large): a run that needs them runs the model.
     const hit = needMaps ? undefined : await o.store?.get(key);
@@ -299,7 +297,7 @@ async function cached(
   keyParts: object,
   compute: () => Promise<Matrix>,
 ): Promise<Matrix> {
-  const key = await sha256(JSON.stringify(keyParts));
+  const key = await cacheKey(keyParts);
   const hit = await store?.get(key);
   if (hit && hit.tensor.dims.length === 2)
     return { rows: hit.tensor.dims[0], cols: hit.tensor.dims[1], data: hit.tensor.data };
@@ -387,4 +385,9 @@ async function labelLayer(
 
 function summaryName(summary: ActivationSummary | undefined): ResultsLayer['summary'] {
   return summary === undefined || summary === 'auto' ? undefined : summary;
+}
+
+/** A feature-store key: the hex SHA-256 of the parts that determine the feature. */
+async function cacheKey(parts: object): Promise<string> {
+  return (await sha256(JSON.stringify(parts))).slice('sha256:'.length);
 }

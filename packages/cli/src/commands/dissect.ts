@@ -1,0 +1,299 @@
+import { existsSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import {
+  createDissection,
+  describeConceptSetChanges,
+  isNeurodissectError,
+  type Labeler,
+  type MatmulKernel,
+  type ProbeDataset,
+  parseResults,
+  type Results,
+  SIMILARITY_NAMES,
+  type SimilarityName,
+} from '@neurodissect/core';
+import { brodenLabel, clipAvg, clipDissect, netDissect } from '@neurodissect/labelers';
+import {
+  type ActivationSummary,
+  createBrodenDataset,
+  createFileFeatureStore,
+  createImageFolderDataset,
+  createNodeRuntime,
+  type ExecutionProvider,
+  hashFile,
+  type NodeClipModel,
+  type NodeTargetModel,
+  preprocessBatch,
+  readConceptSetFile,
+  sha256Hex,
+  writeFileAtomic,
+} from '@neurodissect/runtime-node';
+import { type Command, Option } from 'commander';
+import { CliError } from '../cli-error';
+import type { CliIo } from '../io';
+import { integer } from '../option-parsers';
+import { createProgressRenderer } from '../progress-bar';
+import { version } from '../version';
+
+/** The labelers the CLI can run, by name. */
+export const LABELER_NAMES = ['clip-dissect', 'clip-avg', 'broden-label', 'netdissect'] as const;
+
+/** Options of `neurodissect dissect`, as parsed. */
+export interface DissectCommandOptions {
+  model: string;
+  layers: string;
+  clip?: string;
+  probe: string;
+  concepts: string;
+  labelers: string;
+  similarity: string;
+  topK?: number;
+  topImages: number;
+  topLabels: number;
+  batchSize: number;
+  preset: 'imagenet' | 'clip';
+  summary: ActivationSummary;
+  ep: string;
+  strict?: boolean;
+  cache?: string | false;
+  resume?: boolean;
+  out: string;
+}
+
+/** What a dissection run printed as its summary, for callers (the demo) that go on. */
+export interface DissectOutcome {
+  results: Results;
+  out: string;
+}
+
+function fail(error: unknown, prefix = ''): never {
+  if (isNeurodissectError(error)) throw new CliError(`${prefix}${error.message}`);
+  throw error;
+}
+
+function createLabelers(names: readonly string[], o: DissectCommandOptions, matmul: MatmulKernel): Labeler[] {
+  if (!(SIMILARITY_NAMES as readonly string[]).includes(o.similarity)) {
+    throw new CliError(
+      `--similarity: unknown function "${o.similarity}"; use one of ${SIMILARITY_NAMES.join(', ')}`,
+    );
+  }
+  return names.map((name) => {
+    switch (name) {
+      case 'clip-dissect':
+        return clipDissect({
+          similarity: o.similarity as SimilarityName,
+          similarityOptions: o.topK !== undefined ? { topK: o.topK } : undefined,
+          topLabels: o.topLabels,
+          matmul,
+        });
+      case 'clip-avg':
+        return clipAvg({ topLabels: o.topLabels, matmul });
+      case 'broden-label':
+        return brodenLabel({ topLabels: o.topLabels });
+      case 'netdissect':
+        return netDissect({ topLabels: o.topLabels });
+      default:
+        throw new CliError(`--labelers: unknown labeler "${name}"; use any of ${LABELER_NAMES.join(', ')}`);
+    }
+  });
+}
+
+async function openProbe(spec: string): Promise<ProbeDataset> {
+  const broden = spec.startsWith('broden:');
+  const root = broden ? spec.slice('broden:'.length) : spec;
+  if (!existsSync(root) || !statSync(root).isDirectory()) {
+    throw new CliError(`--probe: ${root} is not a folder; give a folder of images or broden:DIR`);
+  }
+  try {
+    if (broden || existsSync(join(root, 'index.csv'))) return await createBrodenDataset({ root });
+    return await createImageFolderDataset({ root });
+  } catch (error) {
+    return fail(error, '--probe: ');
+  }
+}
+
+/** `neurodissect dissect`: labels every neuron of the chosen layers; writes a Results document. */
+export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promise<DissectOutcome> {
+  const layers = o.layers
+    .split(',')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  if (layers.length === 0)
+    throw new CliError('--layers: name at least one layer, e.g. --layers layer1,layer4');
+  const labelerNames = o.labelers
+    .split(',')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  if (!existsSync(o.model)) throw new CliError(`--model: file not found: ${o.model}`);
+  const executionProviders = o.ep.split(',').map((p) => p.trim()) as ExecutionProvider[];
+
+  const runtime = await createNodeRuntime({ executionProviders, strict: o.strict }).catch((e) =>
+    fail(e, '--ep: '),
+  );
+  const labelers = createLabelers(labelerNames, o, runtime.matmul);
+  const needsClip = labelers.some((l) => l.requires.includes('clip'));
+  if (needsClip && o.clip === undefined) {
+    throw new CliError(
+      `--clip: the labelers ${labelers
+        .filter((l) => l.requires.includes('clip'))
+        .map((l) => l.id)
+        .join(', ')} need a CLIP model folder`,
+    );
+  }
+  let target: NodeTargetModel | undefined;
+  let clip: NodeClipModel | undefined;
+  const controller = new AbortController();
+  const onSignal = () => controller.abort(new Error('interrupted'));
+  process.once('SIGINT', onSignal);
+  const progress = createProgressRenderer(io);
+  try {
+    target = await runtime.loadTargetModel({ uri: o.model }).catch((e) => fail(e, '--model: '));
+    for (const layer of layers) {
+      try {
+        target.resolveLayer(layer);
+      } catch (error) {
+        fail(error, '--layers: ');
+      }
+    }
+    if (needsClip) clip = await runtime.loadClipModel({ uri: o.clip! }).catch((e) => fail(e, '--clip: '));
+    const probe = await openProbe(o.probe);
+    const concepts = await readConceptSetFile(o.concepts).catch((e) => fail(e, '--concepts: '));
+    const changes = describeConceptSetChanges(concepts);
+    if (changes) io.stderr.write(`note: ${changes}\n`);
+
+    let resume: Results | undefined;
+    if (o.resume && existsSync(o.out)) {
+      resume = parseResults(await readFile(o.out, 'utf8'), o.out);
+      io.stderr.write(`resuming: ${resume.layers.length} layer(s) of ${o.out} are kept\n`);
+    }
+    const store =
+      o.cache === false
+        ? undefined
+        : createFileFeatureStore({ directory: o.cache ?? join(dirname(o.out), '.neurodissect-cache') });
+    // The CLIP model's identity: both towers' contents.
+    const clipHash = clip
+      ? `sha256:${sha256Hex((await Promise.all([hashFile(clip.files.vision), hashFile(clip.files.text)])).join('+'))}`
+      : undefined;
+    const dissection = createDissection({
+      target: {
+        model: target,
+        prepare: (images) => preprocessBatch(images, o.preset),
+        name: o.model,
+        uri: o.model,
+        hash: `sha256:${await hashFile(o.model)}`,
+        summary: o.summary,
+        preprocessing: o.preset,
+      },
+      layers,
+      clip: clip && clipHash ? { model: clip, name: o.clip!, hash: clipHash } : undefined,
+      probe,
+      concepts: { ...concepts, name: o.concepts },
+      labelers,
+      store,
+      batchSize: o.batchSize,
+      topImages: o.topImages,
+      runtime: { name: runtime.name, executionProvider: target.executionProvider },
+      tool: { name: 'neurodissect', version },
+      resume,
+      signal: controller.signal,
+      onProgress: progress.onProgress,
+      onLayer: async (partial) => {
+        await writeFileAtomic(o.out, JSON.stringify(partial));
+      },
+    });
+    let results: Results;
+    try {
+      results = await dissection.run();
+    } catch (error) {
+      if (controller.signal.aborted) {
+        throw new CliError(
+          `interrupted; the finished layers are in ${o.out}: run again with --resume to continue`,
+          130,
+        );
+      }
+      return fail(error);
+    }
+    progress.stop();
+    await writeFileAtomic(o.out, JSON.stringify(results));
+    writeSummary(results, o.out, io);
+    return { results, out: o.out };
+  } finally {
+    progress.stop();
+    process.off('SIGINT', onSignal);
+    await clip?.dispose();
+    await target?.dispose();
+    await runtime.dispose();
+  }
+}
+
+function writeSummary(results: Results, out: string, io: CliIo): void {
+  const images = results.probe.images.length;
+  io.stdout.write(
+    `dissected ${results.layers.length} layer(s) of ${results.model.name} on ${images} images with ${results.concepts.size} concepts (${results.run.runtime?.executionProvider ?? 'cpu'})\n`,
+  );
+  for (const layer of results.layers) {
+    const parts = results.labelers.map((labeler) => {
+      const counts = new Map<string, number>();
+      let labelled = 0;
+      for (const neuron of layer.neurons) {
+        const best = neuron.labels[labeler.id]?.[0];
+        if (!best) continue;
+        labelled++;
+        counts.set(best.label, (counts.get(best.label) ?? 0) + 1);
+      }
+      const common = [...counts.entries()]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 3)
+        .map(([label, n]) => `${label} ×${n}`);
+      return `${labeler.id}: ${labelled}/${layer.units} labelled${common.length ? ` (${common.join(', ')})` : ''}`;
+    });
+    io.stdout.write(`  ${layer.name} (${layer.units} units): ${parts.join('; ')}\n`);
+  }
+  for (const failure of results.failures) {
+    io.stdout.write(
+      `  failed: ${failure.stage}${failure.layer ? ` on ${failure.layer}` : ''}: ${failure.message}\n`,
+    );
+  }
+  io.stdout.write(`wrote ${out}\n`);
+}
+
+/** Adds `dissect` to the program. */
+export function registerDissectCommand(program: Command, io: CliIo): void {
+  program
+    .command('dissect')
+    .description(
+      'Label every neuron of the chosen layers of an ONNX model with words; writes a Results document.',
+    )
+    .requiredOption('--model <file>', 'the target model (.onnx)')
+    .requiredOption(
+      '--layers <names>',
+      'comma-separated layers: module paths (layer1, layer4.2) or tensor names',
+    )
+    .option('--clip <dir>', 'a CLIP model folder (Hugging Face or OpenCLIP ONNX layout)')
+    .requiredOption('--probe <dir>', 'probe images: a folder, or broden:DIR for a Broden-format set')
+    .requiredOption('--concepts <file>', 'concept list, one per line')
+    .option('--labelers <names>', `comma-separated, any of ${LABELER_NAMES.join(', ')}`, 'clip-dissect')
+    .option('--similarity <fn>', 'clip-dissect similarity function', 'soft_wpmi')
+    .option('--top-k <n>', 'clip-dissect top images per neuron (soft_wpmi: 100)', integer)
+    .option('--top-images <n>', 'top activating images kept per neuron', integer, 20)
+    .option('--top-labels <n>', 'labels kept per neuron and labeler', integer, 10)
+    .option('--batch-size <n>', 'images per batch', integer, 16)
+    .addOption(
+      new Option('--preset <name>', 'target preprocessing').choices(['imagenet', 'clip']).default('imagenet'),
+    )
+    .addOption(
+      new Option('--summary <how>', 'activation summary')
+        .choices(['auto', 'mean', 'max', 'cls', 'identity'])
+        .default('auto'),
+    )
+    .option('--ep <providers>', 'execution providers in order of preference (cpu, cuda, tensorrt)', 'cpu')
+    .option('--strict', 'fail instead of falling back to a later execution provider')
+    .option('--cache <dir>', 'feature cache folder (default: .neurodissect-cache beside --out)')
+    .option('--no-cache', 'do not cache features')
+    .option('--resume', 'keep the finished layers of an existing --out file')
+    .requiredOption('--out <file>', 'the Results document to write (.json)')
+    .action(async (options: DissectCommandOptions) => {
+      await dissectCommand(options, io);
+    });
+}

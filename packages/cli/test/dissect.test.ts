@@ -1,0 +1,153 @@
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseResults } from '@neurodissect/core';
+import { describe, expect, it } from 'vitest';
+import { cli, tempDir } from './helpers';
+
+// Real ONNX models made by real PyTorch (runtime-node's fixtures: a narrow torchvision ResNet and a
+// tiny CLIP in the OpenCLIP layout), real images (scikit-image samples), the real CLIP tokenizer.
+const fixtures = new URL('../../runtime-node/test/fixtures/', import.meta.url).pathname;
+const model = join(fixtures, 'resnet/narrow-resnet.onnx');
+const clip = join(fixtures, 'clip/clip-openclip');
+
+function probeFolder(): string {
+  const dir = join(tempDir(), 'probe');
+  mkdirSync(dir);
+  for (const name of ['brick.png', 'chessboard_RGB.png', 'coffee.png', 'hubble_deep_field.jpg']) {
+    copyFileSync(join(fixtures, 'preprocess', name), join(dir, name));
+  }
+  return dir;
+}
+
+describe('neurodissect dissect', () => {
+  const probe = probeFolder();
+  const work = tempDir();
+  const concepts = join(work, 'concepts.txt');
+  writeFileSync(concepts, 'brick\nchessboard\ncoffee\nstars\n\nbrick\n');
+
+  it('labels every neuron of the chosen layers and writes a valid Results document', {
+    timeout: 60_000,
+  }, async () => {
+    const out = join(work, 'results.json');
+    const result = await cli(
+      'dissect',
+      '--model',
+      model,
+      '--layers',
+      'layer1,layer4',
+      '--clip',
+      clip,
+      '--probe',
+      probe,
+      '--concepts',
+      concepts,
+      '--labelers',
+      'clip-dissect,clip-avg',
+      '--top-k',
+      '2',
+      '--top-images',
+      '3',
+      '--batch-size',
+      '2',
+      '--out',
+      out,
+    );
+    expect(result.stderr).toMatch(
+      /note: .*concepts.txt: dropped 1 blank line\(s\); dropped 1 duplicate\(s\)/,
+    );
+    expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
+    expect(result.stdout).toMatch(
+      /dissected 2 layer\(s\) of .*narrow-resnet.onnx on 4 images with 4 concepts \(cpu\)/,
+    );
+    const results = parseResults(readFileSync(out, 'utf8'));
+    expect(results.layers.map((l) => l.name)).toEqual(['layer1', 'layer4']);
+    for (const layer of results.layers) {
+      expect(layer.neurons).toHaveLength(layer.units);
+      for (const neuron of layer.neurons) {
+        expect(neuron.labels['clip-dissect'].map((l) => l.label).sort()).toEqual([
+          'brick',
+          'chessboard',
+          'coffee',
+          'stars',
+        ]);
+        expect(neuron.labels['clip-avg'].length).toBeGreaterThan(0);
+        expect(neuron.topImages).toHaveLength(3);
+      }
+    }
+    expect(results.run.runtime).toEqual({ name: 'onnxruntime-node', executionProvider: 'cpu' });
+    expect(results.probe.images.map((i) => i.id).sort()).toEqual([
+      'brick.png',
+      'chessboard_RGB.png',
+      'coffee.png',
+      'hubble_deep_field.jpg',
+    ]);
+    expect(existsSync(join(work, '.neurodissect-cache'))).toBe(true);
+
+    // --resume keeps finished layers; the cached features make a re-run cheap and identical.
+    const again = await cli(
+      'dissect',
+      '--model',
+      model,
+      '--layers',
+      'layer1,layer4',
+      '--clip',
+      clip,
+      '--probe',
+      probe,
+      '--concepts',
+      concepts,
+      '--labelers',
+      'clip-dissect,clip-avg',
+      '--top-k',
+      '2',
+      '--top-images',
+      '3',
+      '--out',
+      out,
+      '--resume',
+    );
+    expect(again.code).toBe(0);
+    expect(again.stderr).toMatch(/resuming: 2 layer\(s\)/);
+    expect(parseResults(readFileSync(out, 'utf8')).layers).toEqual(results.layers);
+  });
+
+  it('names an unknown layer with the closest ones, and exits 2', async () => {
+    const result = await cli(
+      'dissect',
+      '--model',
+      model,
+      '--layers',
+      'layer9',
+      '--clip',
+      clip,
+      '--probe',
+      probe,
+      '--concepts',
+      concepts,
+      '--out',
+      join(work, 'x.json'),
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^neurodissect: --layers: .*layer9.*layer/);
+  });
+
+  it('rejects a missing model, probe folder or CLIP with one line', async () => {
+    const base = ['--layers', 'layer1', '--concepts', concepts, '--out', join(work, 'x.json')];
+    expect(
+      await cli('dissect', '--model', 'none.onnx', '--clip', clip, '--probe', probe, ...base),
+    ).toMatchObject({
+      code: 2,
+      stderr: 'neurodissect: --model: file not found: none.onnx\n',
+    });
+    expect(
+      await cli('dissect', '--model', model, '--clip', clip, '--probe', join(work, 'nope'), ...base),
+    ).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/--probe: .*nope is not a folder/),
+    });
+    expect(await cli('dissect', '--model', model, '--probe', probe, ...base)).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/--clip: the labelers clip-dissect need a CLIP model folder/),
+    });
+  });
+});
