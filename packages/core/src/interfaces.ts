@@ -144,3 +144,59 @@ export interface Labeler {
   readonly options: Readonly<Record<string, unknown>>;
   label(context: LabelerContext): Promise<LayerLabels>;
 }
+
+/** A box in an image's pixel coordinates: left, top, right, bottom (right and bottom exclusive). */
+export type PixelBox = readonly [x0: number, y0: number, x1: number, y1: number];
+
+/** What an open-vocabulary detector is asked to find in one image. */
+export interface DetectorPrompt {
+  /** The phrases to look for (concepts); the detector joins them its own way (Grounding DINO: `"cat . dog ."`). */
+  readonly phrases: readonly string[];
+  /** Keep a box when its best phrase-token score exceeds this. @defaultValue the detector's own (Grounding DINO: 0.35) */
+  readonly boxThreshold?: number;
+  /** Attribute a box to a phrase only when that phrase's token score exceeds this. @defaultValue the detector's own (Grounding DINO: 0.25) */
+  readonly textThreshold?: number;
+}
+
+/** One box an open-vocabulary detector found. */
+export interface Detection {
+  readonly box: PixelBox;
+  /** The prompt phrase the box was attributed to: always one of {@link DetectorPrompt.phrases}. */
+  readonly phrase: string;
+  /** The detector's confidence in `[0, 1]`. */
+  readonly score: number;
+}
+
+/**
+ * An open-vocabulary detector (Grounding DINO and the like). Contract: `detect(image, prompt)`
+ * returns boxes, each attributed to one of the prompt's phrases with a score; a prompt whose
+ * `countTokens` exceeds `maxTextLength` is rejected, so callers chunk a long concept set with
+ * `countTokens`. Rejects with code `ND_ABORTED` when its signal is aborted.
+ */
+export interface Detector {
+  /** The longest prompt it reads, in its own tokens (special tokens included; Grounding DINO: 256). */
+  readonly maxTextLength: number;
+  /** Tokens the prompt built from `phrases` takes, special tokens included. */
+  countTokens(phrases: readonly string[]): number;
+  detect(image: RgbImage, prompt: DetectorPrompt, options?: OperationOptions): Promise<Detection[]>;
+  /** Releases native resources; idempotent. */
+  dispose(): Promise<void>;
+}
+
+/** A binary mask at an image's resolution: 1 inside, 0 outside, row-major. */
+export interface BinaryMask {
+  readonly width: number;
+  readonly height: number;
+  readonly data: Uint8Array;
+}
+
+/**
+ * A promptable segmenter (SAM and the like). Contract: `segment(image, boxes)` returns one mask per
+ * box, in the same order, each at the image's resolution. Rejects with code `ND_ABORTED` when its
+ * signal is aborted.
+ */
+export interface Segmenter {
+  segment(image: RgbImage, boxes: readonly PixelBox[], options?: OperationOptions): Promise<BinaryMask[]>;
+  /** Releases native resources; idempotent. */
+  dispose(): Promise<void>;
+}

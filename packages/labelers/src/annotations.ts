@@ -66,3 +66,21 @@ export function upsampleBilinear(
   }
   return out;
 }
+
+/**
+ * Each unit's activation threshold `T_k`: the value at rank ⌊(1−q)(n−1)⌋ of its sorted activation
+ * values over all images and positions of `maps` `[N,K,h,w]` (NetDissect's top-`quantile` cut).
+ */
+export function quantileThresholds(maps: Tensor<'float32'>, quantile: number): Float32Array {
+  const [N, K, h, w] = maps.dims as [number, number, number, number];
+  const plane = h * w;
+  const thresholds = new Float32Array(K);
+  const values = new Float32Array(N * plane);
+  for (let k = 0; k < K; k++) {
+    for (let i = 0; i < N; i++)
+      values.set(maps.data.subarray((i * K + k) * plane, (i * K + k + 1) * plane), i * plane);
+    const sorted = values.slice().sort();
+    thresholds[k] = sorted[Math.floor((1 - quantile) * (sorted.length - 1))];
+  }
+  return thresholds;
+}

@@ -1,4 +1,10 @@
-import { type Labeler, type LabelerContext, type LayerLabels, topKPerColumn } from '@neurodissect/core';
+import {
+  type Labeler,
+  type LabelerContext,
+  type LayerLabels,
+  throwIfAborted,
+  topKPerColumn,
+} from '@neurodissect/core';
 import { labelAreas, requireAnnotations } from './annotations';
 
 /** Options of {@link brodenLabel}. */
@@ -29,6 +35,7 @@ export function brodenLabel(options: BrodenLabelOptions = {}): Labeler {
       const top = topKPerColumn(context.activations, n);
       const perImage = new Map<number, Map<number, number>>();
       for (const image of new Set(top.indices)) {
+        throwIfAborted(context.signal);
         const weights = new Map<number, number>();
         for (const labels of Object.values(annotations.imageLabels(image))) {
           for (const label of labels) weights.set(label, (weights.get(label) ?? 0) + 1);

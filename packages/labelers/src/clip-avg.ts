@@ -9,6 +9,7 @@ import {
   NeurodissectError,
   normalizeRows,
   type ScoredLabel,
+  throwIfAborted,
   topKIndices,
   topKPerColumn,
 } from '@neurodissect/core';
@@ -46,6 +47,7 @@ export function clipAvg(options: ClipAvgOptions = {}): Labeler {
     requires: ['activations', 'clip'],
     options: { topImages, perImage, topLabels },
     async label(context: LabelerContext): Promise<LayerLabels> {
+      throwIfAborted(context.signal);
       const { imageEmbeddings, textEmbeddings, activations, concepts } = context;
       if (!imageEmbeddings || !textEmbeddings) {
         throw new NeurodissectError(

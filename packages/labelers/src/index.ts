@@ -2,3 +2,4 @@ export * from './broden-label';
 export * from './clip-avg';
 export * from './clip-dissect';
 export * from './netdissect';
+export * from './sam-grounding-dino';

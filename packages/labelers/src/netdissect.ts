@@ -1,5 +1,11 @@
 import { type Labeler, type LabelerContext, type LayerLabels, throwIfAborted } from '@neurodissect/core';
-import { labelAreas, requireAnnotations, requireMaps, upsampleBilinear } from './annotations';
+import {
+  labelAreas,
+  quantileThresholds,
+  requireAnnotations,
+  requireMaps,
+  upsampleBilinear,
+} from './annotations';
 
 /** Options of {@link netDissect}. */
 export interface NetDissectOptions {
@@ -34,14 +40,7 @@ export function netDissect(options: NetDissectOptions = {}): Labeler {
       const maps = requireMaps(context, 'netdissect');
       const [N, K, h, w] = maps.dims as [number, number, number, number];
       const plane = h * w;
-      const thresholds = new Float32Array(K);
-      const values = new Float32Array(N * plane);
-      for (let k = 0; k < K; k++) {
-        for (let i = 0; i < N; i++)
-          values.set(maps.data.subarray((i * K + k) * plane, (i * K + k + 1) * plane), i * plane);
-        const sorted = values.slice().sort();
-        thresholds[k] = sorted[Math.floor((1 - quantile) * (sorted.length - 1))];
-      }
+      const thresholds = quantileThresholds(maps, quantile);
       // Per unit: Σ|M| over images annotated in each category, Σ|M∩L_c| and Σ|L_c| per concept.
       const maskArea = Array.from({ length: K }, () => new Map<string, number>());
       const inter = Array.from({ length: K }, () => new Map<number, number>());

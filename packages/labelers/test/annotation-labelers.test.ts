@@ -20,7 +20,7 @@ const annotations: ProbeAnnotations = {
     [2, { name: 'square', category: 'object' }],
     [3, { name: 'striped', category: 'texture' }],
   ]),
-  imageLabels: (i) => (i === 0 || i === 3 ? { texture: [3] } : {}),
+  imageLabels: (i): Record<string, number[]> => (i === 0 || i === 3 ? { texture: [3] } : {}),
   masks: async (i) => [masks[i]],
 };
 

@@ -1,2 +1,5 @@
-// `@neurodissect/core/testing`: conformance suites for runtimes (vitest, an optional peer dependency).
+// `@neurodissect/core/testing`: conformance suites for runtimes and labelers (vitest, an optional
+// peer dependency), and the labelers' fixture world.
+export * from './labeler-conformance';
+export * from './labeler-fixture-world';
 export * from './runtime-conformance';
