@@ -20,13 +20,13 @@ import {
 } from './clip-model-files';
 import type { ClipTokenizer } from './clip-tokenizer';
 import { loadClipTokenizer } from './clip-tokenizer-files';
+import { type ClipTensorIo, ONNX_ELEMENT_TYPE, resolveClipTowerIo } from './clip-tower-io';
 import {
   type PreprocessConfig,
   type PreprocessPreset,
   preprocessBatch,
   resolvePreprocessConfig,
 } from './image-preprocess';
-import { type OnnxTypes, onnx } from './onnx-proto';
 import { type ExecutionProvider, openSession, type SessionOptions } from './target-model';
 
 /** Options for {@link loadClipModel}. */
@@ -64,75 +64,6 @@ export interface NodeClipModel extends ClipModel {
   };
   /** N×D embeddings of already preprocessed pixels `[N, 3, crop, crop]`. */
   embedPixels(pixels: Tensor<'float32'>, options?: OperationOptions): Promise<Matrix>;
-}
-
-interface TensorIo {
-  readonly name: string;
-  readonly elemType: number;
-  readonly shape: readonly (number | string)[];
-}
-
-interface GraphIo {
-  readonly inputs: readonly TensorIo[];
-  readonly outputs: readonly TensorIo[];
-}
-
-function readIo(bytes: Uint8Array, path: string): GraphIo {
-  let graph: OnnxTypes.IGraphProto | null | undefined;
-  try {
-    graph = onnx.ModelProto.decode(bytes).graph;
-  } catch (cause) {
-    throw new NeurodissectError(
-      ErrorCode.ModelLoadFailed,
-      `${path} is not a readable ONNX file (${(cause as Error).message}); re-export the CLIP tower.`,
-      { cause, details: { path } },
-    );
-  }
-  if (!graph) {
-    throw new NeurodissectError(
-      ErrorCode.ModelLoadFailed,
-      `${path} has no graph; re-export the CLIP tower.`,
-      {
-        details: { path },
-      },
-    );
-  }
-  const initializers = new Set((graph.initializer ?? []).map((t) => t.name));
-  const describe = (v: OnnxTypes.IValueInfoProto): TensorIo => ({
-    name: v.name ?? '',
-    elemType: v.type?.tensorType?.elemType ?? 0,
-    shape: (v.type?.tensorType?.shape?.dim ?? []).map((d) =>
-      d.dimParam ? d.dimParam : d.dimValue != null ? Number(d.dimValue) : '?',
-    ),
-  });
-  return {
-    inputs: (graph.input ?? []).filter((i) => !initializers.has(i.name)).map(describe),
-    outputs: (graph.output ?? []).map(describe),
-  };
-}
-
-const { FLOAT, INT32, INT64 } = onnx.TensorProto.DataType;
-
-function pickOutput(io: GraphIo, preferred: readonly string[], path: string): TensorIo {
-  for (const name of preferred) {
-    const output = io.outputs.find((o) => o.name === name);
-    if (output) return output;
-  }
-  const flat = io.outputs.filter((o) => o.shape.length === 2);
-  if (flat.length === 1) return flat[0];
-  throw new NeurodissectError(
-    ErrorCode.ModelLoadFailed,
-    `${path} has no embedding output: expected ${preferred.join(' or ')} (or a single 2-D output), found ${io.outputs.map((o) => `${o.name} [${o.shape.join(', ')}]`).join(', ')}.`,
-    { details: { path, outputs: io.outputs.map((o) => o.name) } },
-  );
-}
-
-function ioError(path: string, what: string, io: GraphIo): NeurodissectError {
-  return new NeurodissectError(
-    ErrorCode.ModelLoadFailed,
-    `${path} ${what}; its inputs are ${io.inputs.map((i) => `${i.name} [${i.shape.join(', ')}]`).join(', ')}. Re-export it with the inputs of a CLIP tower.`,
-    { details: { path, inputs: io.inputs.map((i) => i.name) } },
-  );
 }
 
 async function readBytes(path: string): Promise<Uint8Array> {
@@ -176,46 +107,11 @@ export async function loadClipModel(
     : await readClipPreprocessConfig(files);
 
   const [visionBytes, textBytes] = await Promise.all([readBytes(files.vision), readBytes(files.text)]);
-  const visionIo = readIo(visionBytes, files.vision);
-  const textIo = readIo(textBytes, files.text);
-
-  const imageInputs = visionIo.inputs.filter((i) => i.elemType === FLOAT);
-  const imageInput = imageInputs.find((i) => i.name === 'pixel_values') ?? imageInputs[0];
-  if (!imageInput || visionIo.inputs.length !== 1) {
-    throw ioError(files.vision, 'should have one float image input [N, 3, H, W]', visionIo);
-  }
-  const [, channels, height, width] = imageInput.shape;
-  if (
-    imageInput.shape.length !== 4 ||
-    (typeof channels === 'number' && channels !== 3) ||
-    (typeof height === 'number' && height !== preprocess.crop) ||
-    (typeof width === 'number' && width !== preprocess.crop)
-  ) {
-    throw new NeurodissectError(
-      ErrorCode.ShapeMismatch,
-      `${files.vision} takes ${imageInput.name} [${imageInput.shape.join(', ')}] but the preprocessing crops to 3×${preprocess.crop}×${preprocess.crop}; fix the preprocessor config or pass the preprocess option.`,
-      { details: { path: files.vision } },
-    );
-  }
-  const imageOutput = pickOutput(visionIo, ['image_embeds', 'image_features', 'embeddings'], files.vision);
-
-  const idInputs = textIo.inputs.filter((i) => i.elemType === INT64 || i.elemType === INT32);
-  const textInput =
-    idInputs.find((i) => i.name === 'input_ids') ??
-    idInputs.find((i) => i.name !== 'attention_mask') ??
-    undefined;
-  const maskInput = textIo.inputs.find((i) => i.name === 'attention_mask');
-  const unknownInputs = textIo.inputs.filter((i) => i !== textInput && i !== maskInput);
-  if (!textInput || unknownInputs.length) {
-    throw ioError(
-      files.text,
-      unknownInputs.length
-        ? `has inputs the loader cannot feed (${unknownInputs.map((i) => i.name).join(', ')})`
-        : 'should have an integer token input [N, 77]',
-      textIo,
-    );
-  }
-  const textOutput = pickOutput(textIo, ['text_embeds', 'text_features', 'embeddings'], files.text);
+  const { imageInput, imageOutput, textInput, maskInput, textOutput } = resolveClipTowerIo({
+    vision: { bytes: visionBytes, path: files.vision },
+    text: { bytes: textBytes, path: files.text },
+    preprocess,
+  });
 
   const vision = await openSession(visionBytes, files.vision, options);
   let text: Awaited<ReturnType<typeof openSession>>;
@@ -261,13 +157,13 @@ export async function loadClipModel(
     }
   };
 
-  const staticDim = (o: TensorIo) => (typeof o.shape[1] === 'number' ? o.shape[1] : undefined);
+  const staticDim = (o: ClipTensorIo) => (typeof o.shape[1] === 'number' ? o.shape[1] : undefined);
   let dim = staticDim(imageOutput) ?? staticDim(textOutput) ?? 0;
 
   const embedTokenRows = async (texts: readonly string[]): Promise<ort.Tensor> => {
     const { ids, attentionMask } = tokenizer.encodeBatch(texts);
     const toFeed = (t: Tensor<'int64'>) =>
-      textInput.elemType === INT32
+      textInput.elemType === ONNX_ELEMENT_TYPE.int32
         ? new ort.Tensor('int32', Int32Array.from(t.data, Number), [...t.dims])
         : new ort.Tensor('int64', t.data, [...t.dims]);
     const feeds: Record<string, ort.Tensor> = { [textInput.name]: toFeed(ids) };

@@ -24,6 +24,8 @@ import {
   hashFile,
   type NodeClipModel,
   type NodeTargetModel,
+  PREPROCESS_PRESETS,
+  type PreprocessConfig,
   preprocessBatch,
   readConceptSetFile,
   sha256Hex,
@@ -53,6 +55,7 @@ export interface DissectCommandOptions {
   topLabels: number;
   batchSize: number;
   preset: 'imagenet' | 'clip';
+  inputSize?: number;
   summary: ActivationSummary;
   ep: string;
   strict?: boolean;
@@ -175,15 +178,20 @@ export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promi
     const clipHash = clip
       ? `sha256:${sha256Hex((await Promise.all([hashFile(clip.files.vision), hashFile(clip.files.text)])).join('+'))}`
       : undefined;
+    // --input-size: resize the shorter side to N and crop N×N, keeping the preset's normalisation.
+    const preprocessing: PreprocessConfig =
+      o.inputSize === undefined
+        ? PREPROCESS_PRESETS[o.preset]
+        : { ...PREPROCESS_PRESETS[o.preset], resizeShorter: o.inputSize, crop: o.inputSize };
     const dissection = createDissection({
       target: {
         model: target,
-        prepare: (images) => preprocessBatch(images, o.preset),
+        prepare: (images) => preprocessBatch(images, preprocessing),
         name: o.model,
         uri: o.model,
         hash: `sha256:${await hashFile(o.model)}`,
         summary: o.summary,
-        preprocessing: o.preset,
+        preprocessing: JSON.stringify(preprocessing),
       },
       layers,
       clip: clip && clipHash ? { model: clip, name: o.clip!, hash: clipHash } : undefined,
@@ -282,6 +290,7 @@ export function registerDissectCommand(program: Command, io: CliIo): void {
     .addOption(
       new Option('--preset <name>', 'target preprocessing').choices(['imagenet', 'clip']).default('imagenet'),
     )
+    .option('--input-size <n>', "the target's input side: resize the shorter side to n and crop n×n", integer)
     .addOption(
       new Option('--summary <how>', 'activation summary')
         .choices(['auto', 'mean', 'max', 'cls', 'identity'])

@@ -1,0 +1,319 @@
+import {
+  type ClipModel,
+  createMatrix,
+  ErrorCode,
+  type Matrix,
+  NeurodissectError,
+  type OperationOptions,
+  type RgbImage,
+  type Tensor,
+  throwIfAborted,
+} from '@neurodissect/core';
+import {
+  type ClipTokenizer,
+  type ClipTowerIo,
+  clipTokenizerJsonFromBpe,
+  createClipTokenizer,
+  ONNX_ELEMENT_TYPE,
+  PREPROCESS_PRESETS,
+  type PreprocessConfig,
+  type PreprocessPreset,
+  preprocessBatch,
+  preprocessConfigFromHuggingFace,
+  resolveClipTowerIo,
+  resolvePreprocessConfig,
+} from '@neurodissect/runtime-node/portable';
+import * as ort from 'onnxruntime-web';
+import { describeSource, fetchOptional, type ModelSource, readSourceBytes } from './model-source';
+import {
+  type OpenedWebSession,
+  openWebSession,
+  type ProviderFallback,
+  type WebExecutionProvider,
+  type WebSessionOptions,
+} from './web-session';
+
+/** The files of a CLIP model in the Hugging Face ONNX layout, each a URL, a `File` or bytes. */
+export interface WebClipModelFiles {
+  /** `onnx/vision_model.onnx`. */
+  readonly vision: ModelSource;
+  /** `onnx/text_model.onnx`. */
+  readonly text: ModelSource;
+  /** `tokenizer.json`, or OpenAI's BPE vocabulary (`bpe_simple_vocab_16e6.txt.gz` or `.txt`). */
+  readonly tokenizer: ModelSource;
+  /** `preprocessor_config.json`; OpenAI's `clip` preset without one. */
+  readonly preprocessor?: ModelSource;
+}
+
+/** Options for {@link loadWebClipModel}. */
+export interface WebClipModelOptions extends WebSessionOptions {
+  /**
+   * The model: the URL of a directory in the Hugging Face layout (`onnx/vision_model.onnx`,
+   * `onnx/text_model.onnx`, `tokenizer.json`, optional `preprocessor_config.json`), or its files.
+   */
+  model: string | URL | WebClipModelFiles;
+  /**
+   * Images or texts per onnxruntime run.
+   * @defaultValue 32
+   */
+  batchSize?: number;
+  /** Overrides the preprocessing the model records. */
+  preprocess?: PreprocessPreset | PreprocessConfig;
+  signal?: AbortSignal;
+}
+
+/** A {@link ClipModel} on onnxruntime-web. */
+export interface WebClipModel extends ClipModel {
+  /** The provider that actually ran (after any fallback). */
+  readonly executionProvider: WebExecutionProvider;
+  /** Providers that were tried before it and failed, with the reason. */
+  readonly fallbacks: readonly ProviderFallback[];
+  /** What images go through before the image tower. */
+  readonly preprocess: PreprocessConfig;
+  readonly tokenizer: ClipTokenizer;
+  /** The graph names it feeds and reads, found in the ONNX files. */
+  readonly io: ClipTowerIo;
+  /** N×D embeddings of already preprocessed pixels `[N, 3, crop, crop]`. */
+  embedPixels(pixels: Tensor<'float32'>, options?: OperationOptions): Promise<Matrix>;
+}
+
+function filesOfDirectory(directory: string | URL): WebClipModelFiles {
+  const base = String(directory).endsWith('/') ? String(directory) : `${String(directory)}/`;
+  const at = (path: string) => new URL(path, new URL(base, globalThis.location?.href)).href;
+  return {
+    vision: at('onnx/vision_model.onnx'),
+    text: at('onnx/text_model.onnx'),
+    tokenizer: at('tokenizer.json'),
+    preprocessor: at('preprocessor_config.json'),
+  };
+}
+
+async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
+  const stream = new Blob([bytes as BlobPart]).stream().pipeThrough(new DecompressionStream('gzip'));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+async function readTokenizerJson(bytes: Uint8Array, name: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = new TextDecoder().decode(bytes[0] === 0x1f && bytes[1] === 0x8b ? await gunzip(bytes) : bytes);
+  } catch (cause) {
+    throw new NeurodissectError(ErrorCode.InvalidFormat, `The tokenizer file ${name} is not valid gzip.`, {
+      cause,
+      details: { path: name },
+    });
+  }
+  if (!text.trimStart().startsWith('{')) return clipTokenizerJsonFromBpe(text);
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch (cause) {
+    throw new NeurodissectError(ErrorCode.InvalidFormat, `The tokenizer file ${name} is not valid JSON.`, {
+      cause,
+      details: { path: name },
+    });
+  }
+}
+
+function readJsonObject(bytes: Uint8Array, name: string): Record<string, unknown> {
+  try {
+    const value = JSON.parse(new TextDecoder().decode(bytes)) as unknown;
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('not an object');
+    return value as Record<string, unknown>;
+  } catch (cause) {
+    throw new NeurodissectError(ErrorCode.InvalidFormat, `${name} is not a JSON object; restore it.`, {
+      cause,
+      details: { path: name },
+    });
+  }
+}
+
+async function readRequired(source: ModelSource, role: string, signal?: AbortSignal): Promise<Uint8Array> {
+  try {
+    return await readSourceBytes(source, signal ? { signal } : {});
+  } catch (cause) {
+    throw new NeurodissectError(
+      ErrorCode.MissingModelFile,
+      `The CLIP model's ${role} (${describeSource(source)}) could not be read; a Hugging Face layout has onnx/vision_model.onnx, onnx/text_model.onnx and tokenizer.json.`,
+      { cause, details: { path: describeSource(source), role } },
+    );
+  }
+}
+
+/**
+ * Loads a CLIP model in the Hugging Face ONNX layout in the page. Input and output names are read
+ * from the graphs as runtime-node does (`@neurodissect/runtime-node/portable`); both towers run
+ * on one provider, recorded as `executionProvider`. Images are preprocessed with the same
+ * Pillow-exact resize as runtime-node, so embeddings match it.
+ * @throws `ND_MISSING_MODEL_FILE` naming a file that cannot be read; `ND_MODEL_LOAD_FAILED` for
+ * towers without the expected inputs or outputs; `ND_EXECUTION_PROVIDER_UNAVAILABLE`.
+ */
+export async function loadWebClipModel(options: WebClipModelOptions): Promise<WebClipModel> {
+  const batchSize = options.batchSize ?? 32;
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new RangeError(`batchSize must be a positive integer, got ${batchSize}.`);
+  }
+  const { signal } = options;
+  const isDirectory = typeof options.model === 'string' || options.model instanceof URL;
+  const files = isDirectory
+    ? filesOfDirectory(options.model as string | URL)
+    : (options.model as WebClipModelFiles);
+  const [visionBytes, textBytes, tokenizerBytes] = await Promise.all([
+    readRequired(files.vision, 'image tower', signal),
+    readRequired(files.text, 'text tower', signal),
+    readRequired(files.tokenizer, 'tokenizer', signal),
+  ]);
+  let preprocess: PreprocessConfig;
+  if (options.preprocess) preprocess = resolvePreprocessConfig(options.preprocess);
+  else if (!files.preprocessor) preprocess = PREPROCESS_PRESETS.clip;
+  else {
+    const name = describeSource(files.preprocessor);
+    // In a directory the config is optional; a file the caller names must exist.
+    const bytes =
+      isDirectory && typeof files.preprocessor === 'string'
+        ? await fetchOptional(files.preprocessor, signal)
+        : await readRequired(files.preprocessor, 'preprocessor config', signal);
+    preprocess = bytes
+      ? preprocessConfigFromHuggingFace(readJsonObject(bytes, name), name)
+      : PREPROCESS_PRESETS.clip;
+  }
+  const visionName = describeSource(files.vision);
+  const textName = describeSource(files.text);
+  const io = resolveClipTowerIo({
+    vision: { bytes: visionBytes, path: visionName },
+    text: { bytes: textBytes, path: textName },
+    preprocess,
+  });
+  const { imageInput, imageOutput, textInput, maskInput, textOutput } = io;
+  const contextLength = textInput.shape[1];
+  const tokenizer = createClipTokenizer({
+    tokenizerJson: await readTokenizerJson(tokenizerBytes, describeSource(files.tokenizer)),
+    ...(typeof contextLength === 'number' ? { contextLength } : {}),
+  });
+
+  const vision = await openWebSession(visionBytes, visionName, options);
+  let text: OpenedWebSession;
+  try {
+    // The text tower runs where the image tower does, so one provider is recorded for both.
+    text = await openWebSession(textBytes, textName, {
+      executionProviders: [vision.provider],
+      strict: true,
+    });
+  } catch (error) {
+    await vision.session.release();
+    throw error;
+  }
+
+  let disposed = false;
+  const assertOpen = () => {
+    if (disposed) throw new Error('The CLIP model was disposed; load it again.');
+  };
+  // One run per session at a time (onnxruntime-web refuses concurrent runs of a session).
+  let queue: Promise<unknown> = Promise.resolve();
+  const runTower = (
+    session: ort.InferenceSession,
+    feeds: Record<string, ort.Tensor>,
+    output: string,
+    path: string,
+  ): Promise<ort.Tensor> => {
+    const next = queue.then(async () => {
+      try {
+        return (await session.run(feeds, [output]))[output] as ort.Tensor;
+      } catch (cause) {
+        throw new NeurodissectError(
+          ErrorCode.ModelLoadFailed,
+          `Running ${path} failed (${(cause as Error).message}).`,
+          { cause, details: { path } },
+        );
+      }
+    });
+    queue = next.catch(() => undefined);
+    return next;
+  };
+
+  const embedTokenRows = async (texts: readonly string[]): Promise<ort.Tensor> => {
+    const { ids, attentionMask } = tokenizer.encodeBatch(texts);
+    const toFeed = (t: Tensor<'int64'>) =>
+      textInput.elemType === ONNX_ELEMENT_TYPE.int32
+        ? new ort.Tensor('int32', Int32Array.from(t.data, Number), [...t.dims])
+        : new ort.Tensor('int64', t.data, [...t.dims]);
+    const feeds: Record<string, ort.Tensor> = { [textInput.name]: toFeed(ids) };
+    if (maskInput) feeds[maskInput.name] = toFeed(attentionMask);
+    return runTower(text.session, feeds, textOutput.name, textName);
+  };
+
+  const staticDim = (shape: readonly (number | string)[]) =>
+    typeof shape[1] === 'number' ? shape[1] : undefined;
+  let dim = staticDim(imageOutput.shape) ?? staticDim(textOutput.shape) ?? 0;
+  if (!dim) dim = (await embedTokenRows([''])).dims[1];
+
+  const checkOutput = (value: ort.Tensor, rows: number, path: string, name: string): Float32Array => {
+    if (value.dims.length !== 2 || value.dims[0] !== rows || value.dims[1] !== dim) {
+      throw new NeurodissectError(
+        ErrorCode.ShapeMismatch,
+        `${path} returned ${name} of shape [${value.dims.join(', ')}], expected [${rows}, ${dim}].`,
+        { details: { path } },
+      );
+    }
+    return value.data as Float32Array;
+  };
+
+  const embedPixels: WebClipModel['embedPixels'] = async (pixels, runOptions = {}) => {
+    assertOpen();
+    throwIfAborted(runOptions.signal);
+    const [n] = pixels.dims;
+    const feed = new ort.Tensor('float32', pixels.data, [...pixels.dims]);
+    const value = await runTower(vision.session, { [imageInput.name]: feed }, imageOutput.name, visionName);
+    return createMatrix(n, dim, checkOutput(value, n, visionName, imageOutput.name).slice());
+  };
+
+  return {
+    executionProvider: vision.provider,
+    fallbacks: vision.fallbacks,
+    preprocess,
+    tokenizer,
+    io,
+    get dim() {
+      return dim;
+    },
+    embedPixels,
+    async embedImages(images: readonly RgbImage[], runOptions: OperationOptions = {}) {
+      assertOpen();
+      const out = createMatrix(images.length, dim);
+      for (let start = 0; start < images.length; start += batchSize) {
+        throwIfAborted(runOptions.signal);
+        const batch = preprocessBatch(images.slice(start, start + batchSize), preprocess);
+        const rows = batch.dims[0];
+        const feed = new ort.Tensor('float32', batch.data, [...batch.dims]);
+        const value = await runTower(
+          vision.session,
+          { [imageInput.name]: feed },
+          imageOutput.name,
+          visionName,
+        );
+        out.data.set(checkOutput(value, rows, visionName, imageOutput.name), start * dim);
+        runOptions.onProgress?.({ stage: 'embed-images', done: start + rows, total: images.length });
+      }
+      throwIfAborted(runOptions.signal);
+      return out;
+    },
+    async embedTexts(texts: readonly string[], runOptions: OperationOptions = {}) {
+      assertOpen();
+      const out = createMatrix(texts.length, dim);
+      for (let start = 0; start < texts.length; start += batchSize) {
+        throwIfAborted(runOptions.signal);
+        const slice = texts.slice(start, start + batchSize);
+        const value = await embedTokenRows(slice);
+        out.data.set(checkOutput(value, slice.length, textName, textOutput.name), start * dim);
+        runOptions.onProgress?.({ stage: 'embed-texts', done: start + slice.length, total: texts.length });
+      }
+      throwIfAborted(runOptions.signal);
+      return out;
+    },
+    async dispose() {
+      if (disposed) return;
+      disposed = true;
+      await queue;
+      await Promise.all([vision.session.release(), text.session.release()]);
+    },
+  };
+}
