@@ -1,11 +1,15 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode, NeurodissectError } from '@neurodissect/core';
-import { preprocessConfigFromHuggingFace, preprocessConfigFromOpenClip } from './clip-preprocess-config';
+import {
+  PREPROCESS_PRESETS,
+  type PreprocessConfig,
+  preprocessConfigFromHuggingFace,
+  preprocessConfigFromOpenClip,
+} from '@neurodissect/model-io';
 import { bundledClipVocabPath } from './clip-tokenizer-files';
-import { PREPROCESS_PRESETS, type PreprocessConfig } from './image-preprocess';
 
-export { preprocessConfigFromHuggingFace, preprocessConfigFromOpenClip } from './clip-preprocess-config';
+export { preprocessConfigFromHuggingFace, preprocessConfigFromOpenClip } from '@neurodissect/model-io';
 
 /** The two directory layouts CLIP models are distributed in. */
 export type ClipLayout = 'huggingface' | 'openclip';

@@ -10,6 +10,16 @@ import {
   type Tensor,
   throwIfAborted,
 } from '@neurodissect/core';
+import type { ClipTokenizer } from '@neurodissect/model-io';
+import {
+  type ClipTensorIo,
+  ONNX_ELEMENT_TYPE,
+  type PreprocessConfig,
+  type PreprocessPreset,
+  preprocessBatch,
+  resolveClipTowerIo,
+  resolvePreprocessConfig,
+} from '@neurodissect/model-io';
 import * as ort from 'onnxruntime-node';
 import {
   type ClipLayout,
@@ -18,15 +28,7 @@ import {
   detectClipLayout,
   readClipPreprocessConfig,
 } from './clip-model-files';
-import type { ClipTokenizer } from './clip-tokenizer';
 import { loadClipTokenizer } from './clip-tokenizer-files';
-import { type ClipTensorIo, ONNX_ELEMENT_TYPE, resolveClipTowerIo } from './clip-tower-io';
-import {
-  type PreprocessConfig,
-  type PreprocessPreset,
-  preprocessBatch,
-  resolvePreprocessConfig,
-} from './image-preprocess';
 import { type ExecutionProvider, openSession, type SessionOptions } from './target-model';
 
 /** Options for {@link loadClipModel}. */

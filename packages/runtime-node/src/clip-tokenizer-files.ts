@@ -7,7 +7,7 @@ import {
   type ClipTokenizerOptions,
   clipTokenizerJsonFromBpe,
   createClipTokenizer,
-} from './clip-tokenizer';
+} from '@neurodissect/model-io';
 
 /**
  * Path of OpenAI's `bpe_simple_vocab_16e6.txt.gz`, shipped inside this package (MIT, see

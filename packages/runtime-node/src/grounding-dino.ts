@@ -11,8 +11,8 @@ import {
   type RgbImage,
   throwIfAborted,
 } from '@neurodissect/core';
+import { resizeRgb } from '@neurodissect/model-io';
 import * as ort from 'onnxruntime-node';
-import { resizeRgb } from './image-preprocess';
 import { type ExecutionProvider, openSession, type SessionOptions } from './target-model';
 
 /** Options of {@link loadGroundingDino}. */

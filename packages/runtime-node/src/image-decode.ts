@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { ErrorCode, NeurodissectError, type RgbImage, type Tensor } from '@neurodissect/core';
+import { type PreprocessConfig, type PreprocessPreset, preprocessImage } from '@neurodissect/model-io';
 import sharp from 'sharp';
-import { type PreprocessConfig, type PreprocessPreset, preprocessImage } from './image-preprocess';
 
 /** Options for {@link decodeImage}. */
 export interface DecodeImageOptions {

@@ -1,6 +1,6 @@
 import { createMatrix, type MatmulKernel, type Matrix } from '@neurodissect/core';
+import { type OnnxTypes, onnx } from '@neurodissect/model-io';
 import * as ort from 'onnxruntime-node';
-import { type OnnxTypes, onnx } from './onnx-proto';
 
 /** Options of {@link createOrtMatmulKernel}. */
 export interface OrtMatmulOptions {

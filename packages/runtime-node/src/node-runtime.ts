@@ -1,9 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { ErrorCode, NeurodissectError, type Runtime, type RuntimeCapabilities } from '@neurodissect/core';
+import { onnx } from '@neurodissect/model-io';
 import * as ort from 'onnxruntime-node';
 import { type ClipModelOptions, loadClipModel, type NodeClipModel } from './clip-model';
 import { createOrtMatmulKernel, type OrtMatmulKernel } from './matmul-kernel';
-import { onnx } from './onnx-proto';
 import {
   createTargetModel,
   type ExecutionProvider,

@@ -9,8 +9,8 @@ import {
   type Segmenter,
   throwIfAborted,
 } from '@neurodissect/core';
+import { resizeRgb } from '@neurodissect/model-io';
 import * as ort from 'onnxruntime-node';
-import { resizeRgb } from './image-preprocess';
 import { type ExecutionProvider, openSession, type SessionOptions } from './target-model';
 
 /** Options of {@link loadSam}. */

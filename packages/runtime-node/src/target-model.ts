@@ -9,10 +9,9 @@ import {
   type Tensor,
   throwIfAborted,
 } from '@neurodissect/core';
+import { closestNames, type OnnxGraph, parseOnnxGraph, withExtraOutputs } from '@neurodissect/model-io';
 import * as ort from 'onnxruntime-node';
 import { type ActivationSummary, summarizeActivations } from './activation-summary';
-import { closestNames } from './closest-names';
-import { type OnnxGraph, parseOnnxGraph, withExtraOutputs } from './onnx-graph';
 
 /** Execution providers runtime-node can ask onnxruntime-node for. */
 export type ExecutionProvider = 'cpu' | 'cuda' | 'tensorrt' | 'webgpu';

@@ -22,7 +22,7 @@ import {
   preprocessConfigFromHuggingFace,
   resolveClipTowerIo,
   resolvePreprocessConfig,
-} from '@neurodissect/runtime-node/portable';
+} from '@neurodissect/model-io';
 import * as ort from 'onnxruntime-web';
 import { describeSource, fetchOptional, type ModelSource, readSourceBytes } from './model-source';
 import {
@@ -141,7 +141,7 @@ async function readRequired(source: ModelSource, role: string, signal?: AbortSig
 
 /**
  * Loads a CLIP model in the Hugging Face ONNX layout in the page. Input and output names are read
- * from the graphs as runtime-node does (`@neurodissect/runtime-node/portable`); both towers run
+ * from the graphs as runtime-node does (`@neurodissect/model-io`); both towers run
  * on one provider, recorded as `executionProvider`. Images are preprocessed with the same
  * Pillow-exact resize as runtime-node, so embeddings match it.
  * @throws `ND_MISSING_MODEL_FILE` naming a file that cannot be read; `ND_MODEL_LOAD_FAILED` for

@@ -1,9 +1,5 @@
 import { ErrorCode, NeurodissectError, type RgbImage, type Tensor } from '@neurodissect/core';
-import {
-  type PreprocessConfig,
-  type PreprocessPreset,
-  preprocessImage,
-} from '@neurodissect/runtime-node/portable';
+import { type PreprocessConfig, type PreprocessPreset, preprocessImage } from '@neurodissect/model-io';
 import { describeSource, type ModelSource, readSourceBytes } from './model-source';
 
 /** Options for {@link decodeImage}. */

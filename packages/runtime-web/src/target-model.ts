@@ -10,12 +10,7 @@ import {
   type Tensor,
   throwIfAborted,
 } from '@neurodissect/core';
-import {
-  closestNames,
-  type OnnxGraph,
-  parseOnnxGraph,
-  withExtraOutputs,
-} from '@neurodissect/runtime-node/portable';
+import { closestNames, type OnnxGraph, parseOnnxGraph, withExtraOutputs } from '@neurodissect/model-io';
 import * as ort from 'onnxruntime-web';
 import { describeSource, type ModelSource, readSourceBytes } from './model-source';
 import {
@@ -55,7 +50,7 @@ export interface WebTargetModel extends TargetModel {
 
 /**
  * Loads an ONNX image model in the page and exposes its intermediate layers, as runtime-node
- * does (the same graph editing, from `@neurodissect/runtime-node/portable`): selected layers
+ * does (the same graph editing, from `@neurodissect/model-io`): selected layers
  * become extra graph outputs of one in-memory copy of the model, rebuilt only when a run asks for
  * a layer the current session lacks.
  * @throws `ND_FILE_NOT_FOUND`, `ND_MODEL_LOAD_FAILED`, `ND_EXECUTION_PROVIDER_UNAVAILABLE`.

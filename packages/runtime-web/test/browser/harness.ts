@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
-import { clipTokenizerJsonFromBpe } from '@neurodissect/runtime-node/portable';
+import { clipTokenizerJsonFromBpe } from '@neurodissect/model-io';
 import { build } from 'esbuild';
 import onnxProto from 'onnx-proto';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';

@@ -1,7 +1,7 @@
 // The test page: runs the real web runtime in Chromium and exposes it to the Node-side tests as
 // `window.harness` (see protocol.ts). Bundled by esbuild in the test.
 import type { ClipModel, RgbImage, TargetModel } from '@neurodissect/core';
-import { preprocessImage } from '@neurodissect/runtime-node/portable';
+import { preprocessImage } from '@neurodissect/model-io';
 import {
   createFileDataset,
   createIndexedDbFeatureStore,

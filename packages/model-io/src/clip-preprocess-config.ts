@@ -1,7 +1,7 @@
 import { ErrorCode, NeurodissectError } from '@neurodissect/core';
 import { type Interpolation, PREPROCESS_PRESETS, type PreprocessConfig } from './image-preprocess';
 
-// Platform-neutral (no `node:*`): runtime-web reads the same configs through the portable subpath.
+// Platform-neutral (no `node:*`): runtime-web reads the same configs through this package.
 
 function unsupported(path: string, what: string): NeurodissectError {
   return new NeurodissectError(
