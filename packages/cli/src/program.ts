@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { CliError } from './cli-error';
+import { registerDemoCommand } from './commands/demo';
 import { registerDissectCommand } from './commands/dissect';
 import { registerEvalCommand } from './commands/eval';
 import { registerImportCommand } from './commands/import';
@@ -27,6 +28,7 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
   // Each command registers itself from its own module.
   registerScoreCommand(program, io);
   registerDissectCommand(program, io);
+  registerDemoCommand(program, io);
   registerValidateCommand(program, io, setExitCode);
   registerImportCommand(program, io);
   registerEvalCommand(program, io);

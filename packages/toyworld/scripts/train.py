@@ -291,8 +291,10 @@ def train_target(train, val, epochs, generator, log):
                 xb = xb.flip(3)
             logits = model(xb)
             yb = y[idx]
-            loss = F.binary_cross_entropy_with_logits(logits[:, : N_COLOR + N_OBJECT], yb[:, : N_COLOR + N_OBJECT])
-            loss = loss + F.cross_entropy(logits[:, tex], yb[:, tex].argmax(1))
+            # Presence losses summed over their 19 labels (not averaged): averaged, the texture
+            # cross-entropy dominates the shared features and presence never leaves its base rate.
+            presence = F.binary_cross_entropy_with_logits(logits[:, : N_COLOR + N_OBJECT], yb[:, : N_COLOR + N_OBJECT])
+            loss = presence * (N_COLOR + N_OBJECT) + F.cross_entropy(logits[:, tex], yb[:, tex].argmax(1))
             opt.zero_grad()
             loss.backward()
             opt.step()

@@ -1,0 +1,131 @@
+import { existsSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { TOYWORLD_LABELS } from '@neurodissect/toyworld';
+import { toyWorldModelPaths, writeToyWorld } from '@neurodissect/toyworld/node';
+import type { Command } from 'commander';
+import { CliError } from '../cli-error';
+import type { CliIo } from '../io';
+import { integer } from '../option-parsers';
+import { createProgressRenderer } from '../progress-bar';
+import { dissectCommand } from './dissect';
+import { evalCommand } from './eval';
+import { serveCommand } from './serve';
+import { siteCommand } from './site';
+
+/** Options of `neurodissect demo`, as parsed. */
+export interface DemoCommandOptions {
+  out: string;
+  count: number;
+  seed: number;
+  labelers: string;
+  serve?: boolean;
+  port: number;
+  host: string;
+}
+
+/**
+ * `neurodissect demo`: the whole job on the embedded toy world, offline: generate a Broden-format
+ * probe set, dissect the toy target CNN's layers with the toy CLIP and every labeler, evaluate the
+ * labels against the world's ground truth, and build the site (and serve it with `--serve`).
+ */
+export async function demoCommand(o: DemoCommandOptions, io: CliIo, stop?: AbortSignal): Promise<void> {
+  const models = toyWorldModelPaths();
+  for (const file of [
+    models.targetModel,
+    join(models.clipDir, 'onnx', 'vision_model.onnx'),
+    models.groundTruth,
+  ]) {
+    if (!existsSync(file)) {
+      throw new CliError(
+        `the toy-world models are missing from this install (${file}); reinstall @neurodissect/toyworld`,
+      );
+    }
+  }
+  const started = Date.now();
+  const show = (path: string) => relative(process.cwd(), path) || '.';
+  const probe = join(o.out, 'probe');
+  const results = join(o.out, 'results.json');
+  const report = join(o.out, 'report');
+  const site = join(o.out, 'site');
+
+  io.stdout.write(
+    `1/4 generating the toy world: ${o.count} images (seed ${o.seed}) in Broden's layout → ${show(probe)}\n`,
+  );
+  await rm(probe, { recursive: true, force: true });
+  const progress = createProgressRenderer(io);
+  try {
+    await writeToyWorld(probe, { seed: o.seed, count: o.count, onProgress: progress.onProgress });
+  } finally {
+    progress.stop();
+  }
+  const concepts = join(o.out, 'concepts.txt');
+  await mkdir(o.out, { recursive: true });
+  await writeFile(concepts, `${TOYWORLD_LABELS.map((label) => label.name).join('\n')}\n`);
+
+  io.stdout.write(`2/4 dissecting the toy CNN (layer1-layer4) with the toy CLIP and ${o.labelers}\n`);
+  await dissectCommand(
+    {
+      model: models.targetModel,
+      layers: 'layer1,layer2,layer3,layer4',
+      clip: models.clipDir,
+      probe: `broden:${probe}`,
+      concepts,
+      labelers: o.labelers,
+      similarity: 'soft_wpmi',
+      topImages: 20,
+      topLabels: 10,
+      batchSize: 50,
+      preset: 'imagenet',
+      inputSize: 64,
+      summary: 'auto',
+      ep: 'cpu',
+      cache: join(o.out, '.neurodissect-cache'),
+      out: results,
+    },
+    io,
+  );
+
+  io.stdout.write(`3/4 evaluating against the toy world's ground truth → ${show(report)}\n`);
+  await evalCommand({ results, groundTruth: models.groundTruth, figures: true, out: report }, io);
+
+  io.stdout.write(`4/4 building the site → ${show(site)}\n`);
+  await rm(site, { recursive: true, force: true });
+  await siteCommand(
+    { results, out: site, imageRoot: probe, thumbnailSize: 112, title: 'neurodissect demo: the toy world' },
+    io,
+  );
+  io.stdout.write(
+    `demo finished in ${((Date.now() - started) / 1000).toFixed(0)} s: open ${show(join(report, 'report.html'))} and ${show(join(site, 'index.html'))}${o.serve ? '' : `, or run: neurodissect serve ${show(site)}`}\n`,
+  );
+  if (o.serve) {
+    const controller = new AbortController();
+    const onSignal = () => controller.abort();
+    process.once('SIGINT', onSignal);
+    stop?.addEventListener('abort', onSignal, { once: true });
+    try {
+      await serveCommand(site, { port: o.port, host: o.host }, io, controller.signal);
+    } finally {
+      process.off('SIGINT', onSignal);
+    }
+  }
+}
+
+/** Adds `demo` to the program. */
+export function registerDemoCommand(program: Command, io: CliIo): void {
+  program
+    .command('demo')
+    .description(
+      'Run the whole job offline on the embedded toy world: generate, dissect, evaluate, build the site.',
+    )
+    .option('--out <dir>', 'where to write everything', 'neurodissect-demo')
+    .option('--count <n>', 'toy-world images', integer, 1000)
+    .option('--seed <n>', "the toy world's seed (the ground truth was computed on seed 0)", integer, 0)
+    .option('--labelers <names>', 'labelers to run', 'clip-dissect,clip-avg,broden-label,netdissect')
+    .option('--serve', 'serve the site when done')
+    .option('--port <n>', 'port for --serve', integer, 8080)
+    .option('--host <host>', 'address for --serve', '127.0.0.1')
+    .action(async (options: DemoCommandOptions) => {
+      await demoCommand(options, io);
+    });
+}
