@@ -69,9 +69,9 @@ export function similarityFromEmbeddings(
   }
   const normalize = options.normalize ?? true;
   const kernel = options.kernel ?? matmulTransposed;
-  const images = normalize
-    ? normalizeRows(createMatrix(imageEmbeddings.rows, imageEmbeddings.cols, imageEmbeddings.data.slice()))
-    : imageEmbeddings;
+  // Image rows are normalised per block as they are gathered (no N×D copy); the text matrix is
+  // normalised once, as every block's product uses all of it.
+  const images = imageEmbeddings;
   const texts = normalize
     ? normalizeRows(createMatrix(textEmbeddings.rows, textEmbeddings.cols, textEmbeddings.data.slice()))
     : textEmbeddings;
@@ -84,13 +84,16 @@ export function similarityFromEmbeddings(
       indices.forEach((image, r) => {
         block.data.set(images.data.subarray(image * dim, (image + 1) * dim), r * dim);
       });
-      return kernel(block, texts);
+      return kernel(normalize ? normalizeRows(block) : block, texts);
     },
     columnMeans() {
-      // mean_i (I_i · T_m) = (mean_i I_i) · T_m
+      // mean_i (Î_i · T_m) = (mean_i Î_i) · T_m
       const mean = new Float64Array(dim);
       for (let r = 0; r < images.rows; r++) {
-        for (let d = 0; d < dim; d++) mean[d] += images.data[r * dim + d];
+        let norm = 0;
+        for (let d = 0; d < dim; d++) norm += images.data[r * dim + d] ** 2;
+        const scale = normalize && norm > 0 ? 1 / Math.sqrt(norm) : 1;
+        for (let d = 0; d < dim; d++) mean[d] += images.data[r * dim + d] * scale;
       }
       const out = new Float64Array(texts.rows);
       for (let m = 0; m < texts.rows; m++) {
