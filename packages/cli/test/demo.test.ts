@@ -23,6 +23,10 @@ describe('neurodissect demo', () => {
     expect(result.stdout).toMatch(/demo finished in \d+ s/);
     const results = parseResults(readFileSync(join(out, 'results.json'), 'utf8'));
     expect(results.layers.map((l) => l.name)).toEqual(['layer1', 'layer2', 'layer3', 'layer4']);
+    // Heatmaps over the top images, for the site.
+    for (const layer of results.layers) {
+      expect(layer.neurons[0].topImages[0].heatmap).toMatch(/^data:image\/bmp;base64,/);
+    }
     const report = JSON.parse(readFileSync(join(out, 'report', 'report.json'), 'utf8'));
     expect(report.labelers.map((l: { id: string }) => l.id)).toEqual(['clip-dissect', 'broden-label']);
     for (const file of [

@@ -15,6 +15,7 @@ export * from './math/random';
 export * from './math/softmax';
 export * from './math/top-k';
 export * from './pipeline/dissection';
+export * from './pipeline/heatmap';
 export * from './pipeline/summarize';
 export { sha256, type WasmMemory } from './platform';
 export * from './progress';

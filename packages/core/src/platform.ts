@@ -55,3 +55,12 @@ export async function sha256(data: Uint8Array | string): Promise<string> {
   for (const byte of digest) hex += byte.toString(16).padStart(2, '0');
   return `sha256:${hex}`;
 }
+
+/** Encodes bytes as base64. */
+export function encodeBase64(bytes: Uint8Array): string {
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return (globalThis as unknown as { btoa(data: string): string }).btoa(binary);
+}

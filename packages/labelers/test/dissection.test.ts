@@ -203,6 +203,20 @@ describe('createDissection', () => {
     expect(third.runs).toBe(5);
   });
 
+  it('attaches a heatmap to each top image when asked', async () => {
+    const results = await createDissection({
+      ...options(createModel(), memoryStore()),
+      heatmaps: true,
+    }).run();
+    const red = results.layers.find((l) => l.name === 'rgb')!.neurons[0];
+    expect(red.topImages.every((t) => t.heatmap?.startsWith('data:image/bmp;base64,'))).toBe(true);
+    // Maps are 1×1 here: the most activating image is drawn at full strength (B 0, G 64, R 255).
+    const strongest = Buffer.from(red.topImages[0].heatmap!.split(',')[1], 'base64');
+    expect(Array.from(strongest.subarray(54, 57))).toEqual([0, 64, 255]);
+    const plain = await createDissection(options(createModel(), memoryStore())).run();
+    expect(plain.layers[0].neurons[0].topImages[0].heatmap).toBeUndefined();
+  });
+
   it('rejects an empty probe set and missing CLIP with a message', async () => {
     await expect(
       createDissection({ ...options(createModel(), memoryStore()), probe: { ...probe, size: 0 } }).run(),

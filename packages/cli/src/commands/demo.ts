@@ -81,6 +81,7 @@ export async function demoCommand(o: DemoCommandOptions, io: CliIo, stop?: Abort
       summary: 'auto',
       ep: 'cpu',
       cache: join(o.out, '.neurodissect-cache'),
+      heatmaps: true,
       out: results,
     },
     io,

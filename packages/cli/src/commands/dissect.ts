@@ -61,6 +61,7 @@ export interface DissectCommandOptions {
   strict?: boolean;
   cache?: string | false;
   resume?: boolean;
+  heatmaps?: boolean;
   out: string;
 }
 
@@ -204,6 +205,7 @@ export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promi
       runtime: { name: runtime.name, executionProvider: target.executionProvider },
       tool: { name: 'neurodissect', version },
       resume,
+      heatmaps: o.heatmaps,
       signal: controller.signal,
       onProgress: progress.onProgress,
       onLayer: async (partial) => {
@@ -301,6 +303,7 @@ export function registerDissectCommand(program: Command, io: CliIo): void {
     .option('--cache <dir>', 'feature cache folder (default: .neurodissect-cache beside --out)')
     .option('--no-cache', 'do not cache features')
     .option('--resume', 'keep the finished layers of an existing --out file')
+    .option('--heatmaps', "attach a small activation heatmap to each neuron's top images (one more pass over them)")
     .requiredOption('--out <file>', 'the Results document to write (.json)')
     .action(async (options: DissectCommandOptions) => {
       await dissectCommand(options, io);

@@ -16,6 +16,7 @@ import { createResults } from '../results/create';
 import { parseResults } from '../results/parse';
 import type { Results, ResultsFailure, ResultsLayer, ResultsNeuron } from '../results/schema';
 import { createMatrix, type Matrix, type Tensor } from '../tensor';
+import { heatmapDataUri } from './heatmap';
 import { type ActivationSummary, summarizeActivations } from './summarize';
 
 /** The network being dissected, with how probe images become its input. */
@@ -65,6 +66,11 @@ export interface DissectionOptions extends OperationOptions {
   resume?: Results;
   /** Called with the Results so far after each layer (to save partial results). */
   onLayer?: (partial: Results) => void | Promise<void>;
+  /**
+   * Attach a small activation heatmap to each neuron's top images (a second pass over the union of
+   * the top images, for spatial layers). @defaultValue false
+   */
+  heatmaps?: boolean;
 }
 
 /** A configured dissection; `run()` produces the Results document. */
@@ -183,7 +189,68 @@ async function runDissection(o: DissectionOptions): Promise<Results> {
     timings[`label:${name}`] = now() - t;
     await o.onLayer?.(results);
   }
+  if (o.heatmaps) {
+    t = now();
+    const fresh = results.layers.filter((layer) => !resumed.has(layer.name));
+    if (fresh.length > 0) await attachHeatmaps(o, fresh, batchSize);
+    timings.heatmaps = now() - t;
+  }
   return parseResults(results, 'the dissection Results');
+}
+
+/** Runs the model once more on the union of the layers' top images and attaches heatmaps to them. */
+async function attachHeatmaps(
+  o: DissectionOptions,
+  layers: ResultsLayer[],
+  batchSize: number,
+): Promise<void> {
+  const wanted = new Set<number>();
+  for (const layer of layers)
+    for (const neuron of layer.neurons) for (const top of neuron.topImages) wanted.add(top.image);
+  const images = [...wanted].sort((a, b) => a - b);
+  const maps = new Map<string, Map<number, { data: Float32Array; h: number; w: number; k: number }>>(
+    layers.map((layer) => [layer.name, new Map()]),
+  );
+  const names = layers.map((layer) => layer.name);
+  for (let start = 0; start < images.length; start += batchSize) {
+    throwIfAborted(o.signal);
+    const chunk = images.slice(start, start + batchSize);
+    const rgb: RgbImage[] = [];
+    for (const index of chunk) rgb.push(await o.probe.read(index, { signal: o.signal }));
+    const raw = await o.target.model.run(o.target.prepare(rgb), names, { signal: o.signal });
+    for (const name of names) {
+      const tensor = raw.get(name);
+      if (!tensor || tensor.dims.length !== 4) continue;
+      const [, k, h, w] = tensor.dims;
+      chunk.forEach((image, i) => {
+        maps.get(name)!.set(image, { data: tensor.data.slice(i * k * h * w, (i + 1) * k * h * w), h, w, k });
+      });
+    }
+    o.onProgress?.({
+      stage: 'heatmaps',
+      done: Math.min(images.length, start + batchSize),
+      total: images.length,
+    });
+  }
+  for (const layer of layers) {
+    const layerMaps = maps.get(layer.name)!;
+    if (layerMaps.size === 0) continue;
+    for (const neuron of layer.neurons) {
+      const unitMaps = neuron.topImages.map((top) => {
+        const entry = layerMaps.get(top.image)!;
+        const plane = entry.h * entry.w;
+        return {
+          top,
+          map: entry.data.subarray(neuron.unit * plane, (neuron.unit + 1) * plane),
+          h: entry.h,
+          w: entry.w,
+        };
+      });
+      let max = 0;
+      for (const { map } of unitMaps) for (const v of map) if (v > max) max = v;
+      for (const { top, map, h, w } of unitMaps) top.heatmap = heatmapDataUri(map, h, w, max);
+    }
+  }
 }
 
 async function layerActivations(
