@@ -303,7 +303,10 @@ export function registerDissectCommand(program: Command, io: CliIo): void {
     .option('--cache <dir>', 'feature cache folder (default: .neurodissect-cache beside --out)')
     .option('--no-cache', 'do not cache features')
     .option('--resume', 'keep the finished layers of an existing --out file')
-    .option('--heatmaps', "attach a small activation heatmap to each neuron's top images (one more pass over them)")
+    .option(
+      '--heatmaps',
+      "attach a small activation heatmap to each neuron's top images (one more pass over them)",
+    )
     .requiredOption('--out <file>', 'the Results document to write (.json)')
     .action(async (options: DissectCommandOptions) => {
       await dissectCommand(options, io);
