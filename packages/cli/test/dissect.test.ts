@@ -16,6 +16,8 @@ function probeFolder(): string {
   for (const name of ['brick.png', 'chessboard_RGB.png', 'coffee.png', 'hubble_deep_field.jpg']) {
     copyFileSync(join(fixtures, 'preprocess', name), join(dir, name));
   }
+  // A file that claims to be an image but is not: reported and left out, never a crash.
+  writeFileSync(join(dir, 'broken.png'), 'not a png');
   return dir;
 }
 
@@ -82,6 +84,9 @@ describe('neurodissect dissect', () => {
       'hubble_deep_field.jpg',
     ]);
     expect(existsSync(join(work, '.neurodissect-cache'))).toBe(true);
+    expect(results.failures).toEqual([
+      expect.objectContaining({ stage: 'read-image', message: expect.stringMatching(/^broken\.png: /) }),
+    ]);
 
     // --resume keeps finished layers; the cached features make a re-run cheap and identical.
     const again = await cli(

@@ -203,6 +203,24 @@ describe('createDissection', () => {
     expect(third.runs).toBe(5);
   });
 
+  it('reports and leaves out an image that cannot be read, keeping the rest', async () => {
+    const flaky: ProbeDataset = {
+      ...probe,
+      read: async (i) => {
+        if (i === 3) throw new Error('corrupt PNG');
+        return probe.read(i);
+      },
+    };
+    const results = await createDissection({ ...options(createModel(), memoryStore()), probe: flaky }).run();
+    expect(results.failures).toContainEqual({ stage: 'read-image', message: 'img-3.png: corrupt PNG' });
+    expect(results.probe.images).toHaveLength(23);
+    expect(results.probe.images.map((i) => i.id)).not.toContain('img-3');
+    const rgb = results.layers.find((l) => l.name === 'rgb')!;
+    expect(rgb.neurons.map((n) => n.labels['clip-dissect'][0].label)).toEqual(['red', 'green', 'blue']);
+    // Top images index the readable images: the reddest (img-21) is now at position 20.
+    expect(results.probe.images[rgb.neurons[0].topImages[0].image].id).toBe('img-21');
+  });
+
   it('attaches a heatmap to each top image when asked', async () => {
     const results = await createDissection({
       ...options(createModel(), memoryStore()),

@@ -5,6 +5,7 @@ import type {
   FeatureStore,
   Labeler,
   LayerLabels,
+  ProbeAnnotations,
   ProbeDataset,
   RgbImage,
   TargetModel,
@@ -139,11 +140,35 @@ async function runDissection(o: DissectionOptions): Promise<Results> {
   const todo = o.layers.filter((layer) => !resumed.has(layer));
   const needMaps = o.labelers.some((l) => l.requires.includes('activation-maps'));
   let t = now();
-  const { activations, maps } =
+  const { activations, maps, skipped } =
     todo.length > 0
       ? await layerActivations(o, todo, items, probeHash, batchSize, needMaps)
-      : { activations: new Map<string, Matrix>(), maps: new Map<string, Tensor<'float32'>>() };
+      : { activations: new Map<string, Matrix>(), maps: new Map<string, Tensor<'float32'>>(), skipped: [] };
   timings.activations = now() - t;
+  // Images that could not be read are reported and left out; everything indexes the readable ones.
+  const unreadable = new Set(skipped.map((entry) => entry.index));
+  const valid = items.map((_, i) => i).filter((i) => !unreadable.has(i));
+  for (const entry of skipped) {
+    results.failures.push({
+      stage: 'read-image',
+      code: entry.code,
+      message: `${items[entry.index].uri}: ${entry.message}`,
+    });
+  }
+  if (todo.length > 0 && valid.length === 0) {
+    throw new NeurodissectError(
+      ErrorCode.InvalidFormat,
+      `No image of the probe set ${o.probe.name} could be read.`,
+    );
+  }
+  if (todo.length === 0 && o.resume) {
+    results.probe = o.resume.probe;
+    results.failures.push(...o.resume.failures.filter((f) => f.stage === 'read-image'));
+  } else {
+    results.probe.images = valid.map((i) => ({ id: items[i].id, uri: items[i].uri }));
+  }
+  const layerTopImages = Math.min(topImages, Math.max(1, valid.length));
+  const annotations = remapAnnotations(o.probe.conceptAnnotations, valid, items.length);
 
   let imageEmbeddings: Matrix | undefined;
   let textEmbeddings: Matrix | undefined;
@@ -151,8 +176,13 @@ async function runDissection(o: DissectionOptions): Promise<Results> {
     t = now();
     imageEmbeddings = await cached(
       o.store,
-      { kind: 'clip-images', clip: o.clip.hash, probe: probeHash },
-      () => embedImages(o, o.clip!.model, batchSize),
+      {
+        kind: 'clip-images',
+        clip: o.clip.hash,
+        probe: probeHash,
+        skipped: skipped.map((entry) => entry.index),
+      },
+      () => embedImages(o, o.clip!.model, valid, batchSize),
     );
     timings.imageEmbeddings = now() - t;
     t = now();
@@ -181,8 +211,9 @@ async function runDissection(o: DissectionOptions): Promise<Results> {
         maps.get(name),
         imageEmbeddings,
         textEmbeddings,
-        topImages,
+        layerTopImages,
         results.failures,
+        annotations,
       ),
     );
     maps.delete(name);
@@ -192,7 +223,7 @@ async function runDissection(o: DissectionOptions): Promise<Results> {
   if (o.heatmaps) {
     t = now();
     const fresh = results.layers.filter((layer) => !resumed.has(layer.name));
-    if (fresh.length > 0) await attachHeatmaps(o, fresh, batchSize);
+    if (fresh.length > 0) await attachHeatmaps(o, fresh, valid, batchSize);
     timings.heatmaps = now() - t;
   }
   return parseResults(results, 'the dissection Results');
@@ -202,6 +233,7 @@ async function runDissection(o: DissectionOptions): Promise<Results> {
 async function attachHeatmaps(
   o: DissectionOptions,
   layers: ResultsLayer[],
+  valid: readonly number[],
   batchSize: number,
 ): Promise<void> {
   const wanted = new Set<number>();
@@ -216,7 +248,7 @@ async function attachHeatmaps(
     throwIfAborted(o.signal);
     const chunk = images.slice(start, start + batchSize);
     const rgb: RgbImage[] = [];
-    for (const index of chunk) rgb.push(await o.probe.read(index, { signal: o.signal }));
+    for (const index of chunk) rgb.push(await o.probe.read(valid[index], { signal: o.signal }));
     const raw = await o.target.model.run(o.target.prepare(rgb), names, { signal: o.signal });
     for (const name of names) {
       const tensor = raw.get(name);
@@ -260,8 +292,13 @@ async function layerActivations(
   probeHash: string,
   batchSize: number,
   needMaps: boolean,
-): Promise<{ activations: Map<string, Matrix>; maps: Map<string, Tensor<'float32'>> }> {
+): Promise<{
+  activations: Map<string, Matrix>;
+  maps: Map<string, Tensor<'float32'>>;
+  skipped: SkippedImage[];
+}> {
   const keys = new Map<string, string>();
+  let skipped: SkippedImage[] = [];
   const out = new Map<string, Matrix>();
   const maps = new Map<string, Tensor<'float32'>>();
   for (const layer of layers) {
@@ -276,18 +313,35 @@ async function layerActivations(
     keys.set(layer, key);
     // Raw maps are not cached (they are large): a run that needs them runs the model.
     const hit = needMaps ? undefined : await o.store?.get(key);
-    if (hit && hit.tensor.dims.length === 2 && hit.tensor.dims[0] === items.length) {
+    const hitSkipped = (hit?.meta.skipped ?? []) as SkippedImage[];
+    if (hit && hit.tensor.dims.length === 2 && hit.tensor.dims[0] === items.length - hitSkipped.length) {
       out.set(layer, { rows: hit.tensor.dims[0], cols: hit.tensor.dims[1], data: hit.tensor.data });
+      skipped = hitSkipped;
     }
   }
   const missing = layers.filter((layer) => !out.has(layer));
-  if (missing.length === 0) return { activations: out, maps };
+  if (missing.length === 0) return { activations: out, maps, skipped };
+  skipped = [];
   const parts = new Map<string, Matrix[]>(missing.map((layer) => [layer, []]));
   const rawParts = new Map<string, Tensor<'float32'>[]>(missing.map((layer) => [layer, []]));
   for (let start = 0; start < items.length; start += batchSize) {
     throwIfAborted(o.signal);
     const count = Math.min(batchSize, items.length - start);
-    const images = await readImages(o.probe, start, count, o);
+    const images: RgbImage[] = [];
+    for (let i = start; i < start + count; i++) {
+      try {
+        images.push(await o.probe.read(i, { signal: o.signal }));
+      } catch (error) {
+        if (isNeurodissectError(error, ErrorCode.Aborted) || o.signal?.aborted) throw error;
+        skipped.push({
+          index: i,
+          code: isNeurodissectError(error) ? error.code : undefined,
+          message: error instanceof Error ? error.message : String(error),
+        });
+      }
+    }
+    o.onProgress?.({ stage: 'activations', done: start + count, total: items.length });
+    if (images.length === 0) continue;
     const raw = await o.target.model.run(o.target.prepare(images), missing, { signal: o.signal });
     for (const layer of missing) {
       const tensor = raw.get(layer);
@@ -299,12 +353,13 @@ async function layerActivations(
       parts.get(layer)!.push(summarizeActivations(tensor, o.target.summary ?? 'auto'));
       if (needMaps && tensor.dims.length === 4) rawParts.get(layer)!.push(tensor);
     }
-    o.onProgress?.({ stage: 'activations', done: start + count, total: items.length });
   }
+  const rows = items.length - skipped.length;
+  if (rows === 0) return { activations: out, maps, skipped };
   for (const layer of missing) {
     const blocks = parts.get(layer)!;
     const cols = blocks[0].cols;
-    const matrix = createMatrix(items.length, cols);
+    const matrix = createMatrix(rows, cols);
     let row = 0;
     for (const block of blocks) {
       matrix.data.set(block.data, row * cols);
@@ -314,47 +369,45 @@ async function layerActivations(
     await o.store?.put(
       keys.get(layer)!,
       { dtype: 'float32', dims: [matrix.rows, matrix.cols], data: matrix.data },
-      { layer },
+      { layer, skipped },
     );
     const raw = rawParts.get(layer)!;
     if (raw.length === blocks.length && raw.length > 0) {
       const [, k, h, w] = raw[0].dims;
-      const data = new Float32Array(items.length * k * h * w);
+      const data = new Float32Array(rows * k * h * w);
       let offset = 0;
       for (const part of raw) {
         data.set(part.data, offset);
         offset += part.data.length;
       }
-      maps.set(layer, { dtype: 'float32', dims: [items.length, k, h, w], data });
+      maps.set(layer, { dtype: 'float32', dims: [rows, k, h, w], data });
     }
   }
-  return { activations: out, maps };
+  return { activations: out, maps, skipped };
 }
 
-async function readImages(
-  probe: ProbeDataset,
-  start: number,
-  count: number,
-  o: OperationOptions,
-): Promise<RgbImage[]> {
-  const images: RgbImage[] = [];
-  for (let i = start; i < start + count; i++) images.push(await probe.read(i, { signal: o.signal }));
-  return images;
+/** A probe image that could not be read (left out of the run and reported in `failures`). */
+interface SkippedImage {
+  index: number;
+  code?: string;
+  message: string;
 }
 
-async function embedImages(o: DissectionOptions, clip: ClipModel, batchSize: number): Promise<Matrix> {
-  const blocks: Matrix[] = [];
-  for (let start = 0; start < o.probe.size; start += batchSize) {
+async function embedImages(
+  o: DissectionOptions,
+  clip: ClipModel,
+  valid: readonly number[],
+  batchSize: number,
+): Promise<Matrix> {
+  const out = createMatrix(valid.length, clip.dim);
+  for (let start = 0; start < valid.length; start += batchSize) {
     throwIfAborted(o.signal);
-    const count = Math.min(batchSize, o.probe.size - start);
-    blocks.push(await clip.embedImages(await readImages(o.probe, start, count, o), { signal: o.signal }));
-    o.onProgress?.({ stage: 'image-embeddings', done: start + count, total: o.probe.size });
-  }
-  const out = createMatrix(o.probe.size, clip.dim);
-  let row = 0;
-  for (const block of blocks) {
-    out.data.set(block.data, row * clip.dim);
-    row += block.rows;
+    const chunk = valid.slice(start, start + batchSize);
+    const images: RgbImage[] = [];
+    for (const index of chunk) images.push(await o.probe.read(index, { signal: o.signal }));
+    const block = await clip.embedImages(images, { signal: o.signal });
+    out.data.set(block.data, start * clip.dim);
+    o.onProgress?.({ stage: 'image-embeddings', done: start + chunk.length, total: valid.length });
   }
   return out;
 }
@@ -398,6 +451,7 @@ async function labelLayer(
   textEmbeddings: Matrix | undefined,
   topImages: number,
   failures: ResultsFailure[],
+  annotations: ProbeAnnotations | undefined,
 ): Promise<ResultsLayer> {
   const bad = nonFiniteNeurons(activations);
   const top = topKPerColumn(activations, topImages);
@@ -421,7 +475,7 @@ async function labelLayer(
         imageEmbeddings,
         textEmbeddings,
         activationMaps,
-        annotations: o.probe.conceptAnnotations,
+        annotations,
         signal: o.signal,
         onProgress: (event) => o.onProgress?.({ ...event, stage: `${labeler.id}:${name}` }),
       });
@@ -457,4 +511,18 @@ function summaryName(summary: ActivationSummary | undefined): ResultsLayer['summ
 /** A feature-store key: the hex SHA-256 of the parts that determine the feature. */
 async function cacheKey(parts: object): Promise<string> {
   return (await sha256(JSON.stringify(parts))).slice('sha256:'.length);
+}
+
+/** The probe's annotations indexed by position among the readable images. */
+function remapAnnotations(
+  annotations: ProbeAnnotations | undefined,
+  valid: readonly number[],
+  total: number,
+): ProbeAnnotations | undefined {
+  if (!annotations || valid.length === total) return annotations;
+  return {
+    labels: annotations.labels,
+    imageLabels: (index) => annotations.imageLabels(valid[index]),
+    masks: (index, options) => annotations.masks(valid[index], options),
+  };
 }
