@@ -252,7 +252,7 @@ async function attachHeatmaps(
     const raw = await o.target.model.run(o.target.prepare(rgb), names, { signal: o.signal });
     for (const name of names) {
       const tensor = raw.get(name);
-      if (!tensor || tensor.dims.length !== 4) continue;
+      if (tensor?.dims.length !== 4) continue;
       const [, k, h, w] = tensor.dims;
       chunk.forEach((image, i) => {
         maps.get(name)!.set(image, { data: tensor.data.slice(i * k * h * w, (i + 1) * k * h * w), h, w, k });
