@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
-import { isNeurodissectError } from '@neurodissect/core';
+import { heatmapDataUri, isNeurodissectError } from '@neurodissect/core';
 import { createSearchIndex } from '@neurodissect/search';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildSite } from '../src/build';
@@ -149,6 +149,19 @@ describe('buildSite', () => {
     });
     // Without resultsDir only data-URI heatmaps survive.
     expect(none.heatmaps).toEqual({ kept: 1, dropped: 2 });
+  });
+
+  it("keeps core's BMP heatmap data URIs (the demo's heatmaps)", async () => {
+    const results = smallResults();
+    const bmp = heatmapDataUri(new Float32Array([0, 1, 2, 3]), 2, 2, 3);
+    results.layers[0].neurons[0].topImages = [{ image: 0, activation: 2.5, heatmap: bmp }];
+    const out = join(temp(), 'site');
+    const report = await buildSite({ results, outDir: out, appDir });
+    // The one dropped is another neuron's file heatmap (no resultsDir here).
+    expect(report.heatmaps).toEqual({ kept: 1, dropped: 1 });
+    expect(readData<SiteLayerData>(out, 'layer-0').neurons[0].topImages).toEqual([
+      { image: 0, activation: 2.5, heatmap: bmp },
+    ]);
   });
 
   it('links remote image URLs instead of copying them', async () => {

@@ -1,46 +1,38 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import type { Results } from '@neurodissect/core';
 import { createSearchIndex, type SearchIndex } from '@neurodissect/search';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSite } from '../src/build';
 import { ensureAppBundle } from './app-bundle';
+import { launchBrowser, type TestBrowser } from './browser';
 import { clipSearchForSite, writeImages, XSS_LABEL } from './site-fixtures';
 
 // End-to-end: the site built from the 3,840 clip-search neurons, opened from file:// in Debian's
-// headless Chromium (never a downloaded browser). Screenshots go to test-artifacts/ (gitignored).
-const CHROMIUM = process.env.NEURODISSECT_CHROMIUM ?? '/usr/bin/chromium';
-const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/', import.meta.url));
+// headless Chromium. Screenshots go to test-artifacts/ (gitignored).
 
 let results: Results;
 let index: SearchIndex;
+let work: string;
 let site: string;
-let userData: string;
-let context: BrowserContext;
+let browser: TestBrowser;
 let page: Page;
-const consoleProblems: string[] = [];
-const dialogs: string[] = [];
 
 function url(hash: string): string {
   return `${pathToFileURL(join(site, 'index.html')).href}${hash}`;
 }
 
 async function screenshot(name: string): Promise<void> {
-  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: false });
+  await browser.screenshot(name);
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium is missing at ${CHROMIUM}: the viewer's end-to-end tests drive Debian's Chromium. Install it with "apt-get install -y chromium" (or set NEURODISSECT_CHROMIUM to a Chromium binary).`,
-    );
-  }
   results = clipSearchForSite();
   index = createSearchIndex(results);
-  const work = mkdtempSync(join(tmpdir(), 'neurodissect-e2e-'));
+  work = mkdtempSync(join(tmpdir(), 'neurodissect-e2e-'));
   site = join(work, 'site');
   const imageRoot = join(work, 'images');
   // Only layer1 unit 0's first two images exist: every other image is a placeholder.
@@ -50,39 +42,13 @@ beforeAll(async () => {
     unit0.topImages.slice(0, 2).map((t) => results.probe.images[t.image].uri),
   );
   await buildSite({ results, outDir: site, imageRoot, appDir: await ensureAppBundle() });
-  mkdirSync(ARTIFACTS, { recursive: true });
-  userData = join(work, 'chromium-profile');
-  context = await chromium.launchPersistentContext(userData, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    viewport: { width: 1200, height: 900 },
-  });
-  page = context.pages()[0] ?? (await context.newPage());
-  page.setDefaultTimeout(10_000);
-  page.on('console', (message) => {
-    if (message.type() === 'error' || message.type() === 'warning')
-      consoleProblems.push(`${message.type()}: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => consoleProblems.push(`page error: ${error.message}`));
-  page.on('dialog', (dialog) => {
-    dialogs.push(dialog.message());
-    void dialog.dismiss();
-  });
+  browser = await launchBrowser();
+  page = browser.page;
 }, 60_000);
 
 afterAll(async () => {
-  await context?.close();
-  if (userData) rmSync(join(userData, '..'), { recursive: true, force: true });
+  await browser?.close();
+  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 describe('the site in headless Chromium', () => {
@@ -194,7 +160,7 @@ describe('the site in headless Chromium', () => {
     await expect.poll(() => section.locator('tbody td:nth-child(2)').allTextContents()).toEqual([XSS_LABEL]);
     expect(await page.locator('h1').textContent()).toBe(`Concept search: ${XSS_LABEL}`);
     expect(await page.locator('img[src="x"]').count()).toBe(0);
-    expect(dialogs).toEqual([]);
+    expect(browser.dialogs).toEqual([]);
   });
 
   it('shows a layer with its charts and a filterable, sortable neuron table', async () => {
@@ -230,6 +196,6 @@ describe('the site in headless Chromium', () => {
   });
 
   it('printed nothing to the browser console', () => {
-    expect(consoleProblems).toEqual([]);
+    expect(browser.consoleProblems).toEqual([]);
   });
 });

@@ -73,7 +73,8 @@ export interface SiteBuildReport {
   heatmaps: { kept: number; dropped: number };
 }
 
-const DATA_IMAGE = /^data:image\/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=]+$/;
+// BMP is what core's heatmaps are (`data:image/bmp`, see @neurodissect/core's pipeline/heatmap).
+const DATA_IMAGE = /^data:image\/(png|jpeg|gif|webp|bmp);base64,[A-Za-z0-9+/=]+$/;
 const REMOTE = /^https?:\/\//i;
 const SITE_MARKER = join('data', 'site.js');
 const SITE_ENTRIES = ['index.html', ...APP_FILES, 'data', 'thumbs', 'heatmaps'];
@@ -247,7 +248,7 @@ export async function buildSite(options: BuildSiteOptions): Promise<SiteBuildRep
     const extension = path === undefined ? '' : extname(path).slice(1).toLowerCase();
     if (
       path !== undefined &&
-      ['png', 'jpg', 'jpeg', 'webp', 'gif'].includes(extension) &&
+      ['png', 'jpg', 'jpeg', 'webp', 'gif', 'bmp'].includes(extension) &&
       (await isFile(path))
     ) {
       name = `heatmaps/${heatmapPaths.size}.${extension}`;

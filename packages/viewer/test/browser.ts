@@ -1,0 +1,76 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+
+// The end-to-end tests drive Debian's headless Chromium (never a downloaded browser).
+// Screenshots go to test-artifacts/ (gitignored), kept as the tests' artifacts.
+const CHROMIUM = process.env.NEURODISSECT_CHROMIUM ?? '/usr/bin/chromium';
+const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/', import.meta.url));
+
+/** A headless Chromium page that records console errors, warnings, page errors and dialogs. */
+export interface TestBrowser {
+  context: BrowserContext;
+  page: Page;
+  /** Console errors and warnings and uncaught page errors, as they happened. */
+  consoleProblems: string[];
+  /** Messages of dialogs (alert, confirm), which are dismissed. */
+  dialogs: string[];
+  /** Saves the viewport as test-artifacts/<name>.png. */
+  screenshot(name: string): Promise<void>;
+  /** Closes the browser and removes its profile. */
+  close(): Promise<void>;
+}
+
+/** Launches Chromium with a fresh profile; fails with a clear message when it is not installed. */
+export async function launchBrowser(): Promise<TestBrowser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `Chromium is missing at ${CHROMIUM}: the viewer's end-to-end tests drive Debian's Chromium. Install it with "apt-get install -y chromium" (or set NEURODISSECT_CHROMIUM to a Chromium binary).`,
+    );
+  }
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const userData = mkdtempSync(join(tmpdir(), 'neurodissect-chromium-'));
+  const context = await chromium.launchPersistentContext(userData, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    viewport: { width: 1200, height: 900 },
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.setDefaultTimeout(10_000);
+  const consoleProblems: string[] = [];
+  const dialogs: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warning')
+      consoleProblems.push(`${message.type()}: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => consoleProblems.push(`page error: ${error.message}`));
+  page.on('dialog', (dialog) => {
+    dialogs.push(dialog.message());
+    void dialog.dismiss();
+  });
+  return {
+    context,
+    page,
+    consoleProblems,
+    dialogs,
+    async screenshot(name) {
+      await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: false });
+    },
+    async close() {
+      await context.close();
+      rmSync(userData, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,219 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseResults, type Results, type ResultsLayer, type ResultsNeuron } from '@neurodissect/core';
+import { createSearchIndex, type SearchIndex } from '@neurodissect/search';
+import type { Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../cli/src/program';
+import { ensureAppBundle } from './app-bundle';
+import { launchBrowser, type TestBrowser } from './browser';
+
+// End-to-end on the toy-world demo: `neurodissect demo` run in-process (small: 150 images, two
+// labelers), then its site opened from file:// in headless Chromium. Every expectation is read
+// from the demo's results.json, never hard-coded. Screenshots: test-artifacts/toyworld-*.png.
+
+const LABELERS = ['clip-dissect', 'broden-label'];
+
+let work: string;
+let results: Results;
+let index: SearchIndex;
+let browser: TestBrowser;
+let page: Page;
+/** The concept searched for, the layer whose first hit is opened, and that neuron. */
+let concept: string;
+let layer: ResultsLayer;
+let neuron: ResultsNeuron;
+
+function url(hash: string): string {
+  return `${pathToFileURL(join(work, 'site', 'index.html')).href}${hash}`;
+}
+
+/** A concept that is some neuron's top clip-dissect label, in the deepest layer that has one. */
+function pickConcept(r: Results): { concept: string; layer: ResultsLayer } {
+  for (const l of [...r.layers].reverse()) {
+    const top = l.neurons.find((n) => (n.labels['clip-dissect']?.length ?? 0) > 0);
+    if (top) return { concept: top.labels['clip-dissect'][0].label, layer: l };
+  }
+  throw new Error('the demo labelled no neuron');
+}
+
+beforeAll(async () => {
+  // The demo's site takes the viewer's app from dist/site: bring it up to date with the sources.
+  await ensureAppBundle();
+  work = mkdtempSync(join(tmpdir(), 'neurodissect-e2e-toyworld-'));
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(['demo', '--out', work, '--count', '150', '--labelers', LABELERS.join(',')], {
+    stdout: { write: (t: string) => (stdout += t) },
+    stderr: { write: (t: string) => (stderr += t) },
+  });
+  if (code !== 0 || stderr !== '')
+    throw new Error(`neurodissect demo failed (${code}):\n${stderr}\n${stdout}`);
+  results = parseResults(readFileSync(join(work, 'results.json'), 'utf8'));
+  index = createSearchIndex(results);
+  ({ concept, layer } = pickConcept(results));
+  browser = await launchBrowser();
+  page = browser.page;
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+/**
+ * Every image of `images` loads and decodes (none is broken). The thumbnails load lazily, so the
+ * page scrolls each into view and waits for it, then scrolls back to the top.
+ */
+async function expectAllLoaded(images: Locator): Promise<void> {
+  expect(await images.count()).toBeGreaterThan(0);
+  const broken = () =>
+    images.evaluateAll(async (all: HTMLImageElement[]) => {
+      for (const img of all) {
+        img.scrollIntoView({ block: 'nearest' });
+        if (!img.complete)
+          await new Promise((done) => {
+            img.addEventListener('load', done, { once: true });
+            img.addEventListener('error', done, { once: true });
+            setTimeout(done, 2000);
+          });
+      }
+      window.scrollTo(0, 0);
+      return all.filter((img) => !(img.complete && img.naturalWidth > 0)).map((img) => img.src.slice(0, 80));
+    });
+  await expect.poll(broken).toEqual([]);
+}
+
+/** Checks the neuron page now shown: both labelers' labels and scores, thumbnails, heatmaps. */
+async function checkNeuronPage(n: ResultsNeuron): Promise<void> {
+  await expect.poll(() => page.locator('h1').textContent()).toBe(`${layer.name} · unit ${n.unit}`);
+  for (const labeler of LABELERS) {
+    const expected = n.labels[labeler].slice(0, 10);
+    expect(expected.length).toBeGreaterThan(0);
+    const rows = page.locator(`table.labels[data-labeler="${labeler}"] tbody tr`);
+    await expect.poll(() => rows.count(), { message: labeler }).toBe(expected.length);
+    expect(await rows.locator('td:nth-child(2)').allTextContents()).toEqual(expected.map((l) => l.label));
+    expect(await rows.locator('td:nth-child(3)').allTextContents()).toEqual(
+      expected.map((l) => l.score.toFixed(4)),
+    );
+  }
+  // Real thumbnails, every one loaded, each with its heatmap laid over it.
+  const tiles = page.locator('.tiles .tile');
+  await expect.poll(() => tiles.count()).toBe(n.topImages.length);
+  expect(await page.locator('.tiles .placeholder').count()).toBe(0);
+  const thumbs = page.locator('.tiles .tile img:not(.heatmap)');
+  const heatmaps = page.locator('.tiles .tile img.heatmap');
+  expect(await thumbs.count()).toBe(n.topImages.length);
+  expect(await heatmaps.count()).toBe(n.topImages.filter((t) => t.heatmap !== undefined).length);
+  expect(await heatmaps.count()).toBe(n.topImages.length);
+  await expectAllLoaded(thumbs);
+  await expectAllLoaded(heatmaps);
+  expect(await thumbs.first().getAttribute('src')).not.toMatch(/^data:/);
+  expect(await heatmaps.first().getAttribute('src')).toMatch(/^data:image\/bmp;base64,/);
+  expect(await page.locator('.tiles .activation').allTextContents()).toEqual(
+    n.topImages.map((t) => `act ${t.activation!.toFixed(3)}`),
+  );
+}
+
+describe('the toy-world demo site in headless Chromium', () => {
+  it('shows the overview with layer1-layer4 and their neuron counts', async () => {
+    await page.goto(url('#/'));
+    await expect.poll(() => page.locator('h1').textContent()).toBe('neurodissect demo: the toy world');
+    const rows = page.locator('table.layers tbody tr');
+    expect(await rows.locator('th').allTextContents()).toEqual(['layer1', 'layer2', 'layer3', 'layer4']);
+    expect(results.layers.map((l) => l.name)).toEqual(['layer1', 'layer2', 'layer3', 'layer4']);
+    expect(await rows.locator('td:nth-child(3)').allTextContents()).toEqual(
+      results.layers.map((l) => String(l.neurons.length)),
+    );
+    await browser.screenshot('toyworld-overview');
+  });
+
+  it('searches a top label and lists its neurons per layer', async () => {
+    await page.fill('#concept-query', concept);
+    await page.click('form[role=search] button[type=submit]');
+    await page.waitForURL((u) => u.hash === `#/search?q=${encodeURIComponent(concept)}`);
+    const expected = index.search(concept, { match: 'exact' });
+    expect(expected.total).toBeGreaterThan(0);
+    await expect.poll(() => page.locator('p.summary').textContent()).toContain(`${expected.total} neuron`);
+    for (const group of expected.layers) {
+      const section = page.locator(`section.layer-hits[data-layer="${group.layer}"]`);
+      expect(await section.locator('h2').textContent()).toBe(
+        `${group.layer} — ${group.count} neuron${group.count === 1 ? '' : 's'}`,
+      );
+      expect(await section.locator('tbody tr td:first-child').allTextContents()).toEqual(
+        group.hits.slice(0, 50).map((h) => `unit ${h.unit}`),
+      );
+    }
+    // The example images are real thumbnails.
+    const examples = page.locator('.examples img');
+    expect(await examples.count()).toBeGreaterThan(0);
+    expect(await page.locator('.examples .placeholder').count()).toBe(0);
+    await expectAllLoaded(examples);
+    await browser.screenshot('toyworld-search');
+  });
+
+  it("opens a result: both labelers' labels with their scores, thumbnails with heatmaps", async () => {
+    const first = index.search(concept, { match: 'exact', layers: [layer.name] }).layers[0].hits[0];
+    neuron = layer.neurons.find((n) => n.unit === first.unit)!;
+    await page
+      .locator(`section.layer-hits[data-layer="${layer.name}"] tbody tr`)
+      .first()
+      .locator('a')
+      .click();
+    await page.waitForURL((u) => u.hash === `#/neuron/${layer.name}/${neuron.unit}`);
+    await checkNeuronPage(neuron);
+    // The searched concept is among this neuron's labels.
+    expect(
+      LABELERS.some((id) => neuron.labels[id].some((l) => l.label.toLowerCase() === concept.toLowerCase())),
+    ).toBe(true);
+    await browser.screenshot('toyworld-neuron');
+
+    // The toggle hides the heatmaps and shows them again.
+    const heatmap = page.locator('.tiles .tile img.heatmap').first();
+    expect(await heatmap.isVisible()).toBe(true);
+    await page.getByLabel('Show activation heatmaps').uncheck();
+    await expect.poll(() => heatmap.isVisible()).toBe(false);
+    expect(await page.locator('.tiles .tile img:not(.heatmap)').first().isVisible()).toBe(true);
+    await browser.screenshot('toyworld-neuron-no-heatmaps');
+    await page.getByLabel('Show activation heatmaps').check();
+    await expect.poll(() => heatmap.isVisible()).toBe(true);
+  });
+
+  it('follows a deep link to the neuron after a reload, and moves with the keyboard', async () => {
+    await page.goto(url('#/'));
+    await page.goto(url(`#/neuron/${layer.name}/${neuron.unit}`));
+    await page.reload();
+    await checkNeuronPage(neuron);
+
+    const units = layer.neurons.map((n) => n.unit).sort((a, b) => a - b);
+    const i = units.indexOf(neuron.unit);
+    // Step towards the side that has a neighbour, then back.
+    const [away, back, other] =
+      i < units.length - 1
+        ? ['ArrowRight', 'ArrowLeft', units[i + 1]]
+        : ['ArrowLeft', 'ArrowRight', units[i - 1]];
+    await page.keyboard.press(away);
+    await page.waitForURL((u) => u.hash === `#/neuron/${layer.name}/${other}`);
+    await checkNeuronPage(layer.neurons.find((n) => n.unit === other)!);
+    await page.keyboard.press(back);
+    await page.waitForURL((u) => u.hash === `#/neuron/${layer.name}/${neuron.unit}`);
+    await checkNeuronPage(neuron);
+  });
+
+  it('shows the layer page with its charts and neuron table', async () => {
+    await page.goto(url(`#/layer/${layer.name}`));
+    await expect.poll(() => page.locator('h1').textContent()).toBe(`Layer ${layer.name}`);
+    expect(await page.locator('svg.chart rect.bar').count()).toBeGreaterThan(0);
+    await expect
+      .poll(() => page.locator('p.summary[role=status]').textContent())
+      .toMatch(new RegExp(`^${layer.neurons.length} neurons`));
+    await browser.screenshot('toyworld-layer');
+  });
+
+  it('printed nothing to the browser console', () => {
+    expect(browser.consoleProblems).toEqual([]);
+    expect(browser.dialogs).toEqual([]);
+  });
+});
