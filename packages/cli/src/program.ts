@@ -1,14 +1,19 @@
 import { Command, CommanderError } from 'commander';
 import { CliError } from './cli-error';
+import { registerActivationsCommand } from './commands/activations';
 import { registerDemoCommand } from './commands/demo';
 import { registerDissectCommand } from './commands/dissect';
+import { registerEmbedCommand } from './commands/embed';
 import { registerEvalCommand } from './commands/eval';
 import { registerImportCommand } from './commands/import';
+import { registerLayersCommand } from './commands/layers';
 import { registerNeuronCommand } from './commands/neuron';
+import { registerPreprocessCommand } from './commands/preprocess';
 import { registerScoreCommand } from './commands/score';
 import { registerSearchCommand } from './commands/search';
 import { registerServeCommand } from './commands/serve';
 import { registerSiteCommand } from './commands/site';
+import { registerTokenizeCommand } from './commands/tokenize';
 import { registerToyWorldCommand } from './commands/toyworld';
 import { registerValidateCommand } from './commands/validate';
 import type { CliIo } from './io';
@@ -37,6 +42,11 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
   registerSiteCommand(program, io);
   registerServeCommand(program, io);
   registerToyWorldCommand(program, io);
+  registerTokenizeCommand(program, io);
+  registerPreprocessCommand(program, io);
+  registerLayersCommand(program, io);
+  registerActivationsCommand(program, io);
+  registerEmbedCommand(program, io);
 
   return program;
 }

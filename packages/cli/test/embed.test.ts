@@ -1,0 +1,177 @@
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { parseNpy, tensorToMatrix } from '@neurodissect/core';
+import { bundledClipVocabPath, clipTokenizerJsonFromBpe } from '@neurodissect/runtime-node';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cli, tempDir } from './helpers';
+
+const fixtures = join(import.meta.dirname, '../../runtime-node/test/fixtures');
+const clipFixtures = join(fixtures, 'clip');
+
+/** Torch's embeddings of the golden images and of texts (see the fixture's SOURCE.md). */
+const reference = JSON.parse(readFileSync(join(clipFixtures, 'reference.json'), 'utf8')) as {
+  images: string[];
+  imageEmbeds: number[][];
+  texts: string[];
+  textEmbeds: number[][];
+};
+
+interface Sidecar {
+  kind: 'images' | 'concepts';
+  layout: string;
+  shape: number[];
+  rows: string[];
+  skipped?: { path: string; reason: string }[];
+}
+
+/** Largest difference between each row of `out` and torch's row for the same name. */
+function worstDifference(
+  out: string,
+  expectedRow: (name: string) => number[],
+): { sidecar: Sidecar; worst: number } {
+  const matrix = tensorToMatrix(parseNpy(readFileSync(out)));
+  const sidecar = JSON.parse(readFileSync(out.replace(/\.npy$/, '.json'), 'utf8')) as Sidecar;
+  expect([matrix.rows, matrix.cols]).toEqual(sidecar.shape);
+  expect(sidecar.rows).toHaveLength(matrix.rows);
+  let worst = 0;
+  for (const [row, name] of sidecar.rows.entries()) {
+    const expected = expectedRow(name);
+    expect(expected, name).toHaveLength(matrix.cols);
+    for (const [k, v] of expected.entries())
+      worst = Math.max(worst, Math.abs(matrix.data[row * matrix.cols + k] - v));
+  }
+  return { sidecar, worst };
+}
+
+let scratch: string;
+let hfDir: string;
+let images: string;
+let concepts: string;
+beforeAll(() => {
+  scratch = tempDir();
+  // The Hugging Face fixture lacks tokenizer.json (2 MB); write it from the bundled vocabulary.
+  hfDir = join(scratch, 'clip-hf');
+  cpSync(join(clipFixtures, 'clip-hf'), hfDir, { recursive: true });
+  const bpe = gunzipSync(readFileSync(bundledClipVocabPath())).toString('utf8');
+  writeFileSync(join(hfDir, 'tokenizer.json'), JSON.stringify(clipTokenizerJsonFromBpe(bpe)));
+
+  images = join(scratch, 'images');
+  mkdirSync(images);
+  for (const file of reference.images) copyFileSync(join(fixtures, 'preprocess', file), join(images, file));
+  copyFileSync(join(fixtures, 'preprocess/not-an-image.png'), join(images, 'corrupt.png'));
+  writeFileSync(join(images, 'README.md'), 'not an image\n');
+
+  // A repeated concept, dropped with a note.
+  concepts = join(scratch, 'concepts.txt');
+  writeFileSync(concepts, `${[...reference.texts, 'dog'].join('\n')}\n`);
+});
+
+describe.each([
+  ['huggingface', () => hfDir],
+  ['openclip', () => join(clipFixtures, 'clip-openclip')],
+] as const)('neurodissect embed, %s layout, against torch', (layout, clipDir) => {
+  it('embeds a folder of images as torch does, within 1e-4, skipping non-images', async () => {
+    // --out's parent does not exist yet: it is created.
+    const out = join(tempDir(), 'nested', 'images.npy');
+    const result = await cli(
+      'embed',
+      '--clip',
+      clipDir(),
+      '--images',
+      images,
+      '--out',
+      out,
+      '--batch-size',
+      '3',
+    );
+    expect(result.code).toBe(0);
+    const warnings = result.stderr.trimEnd().split('\n');
+    expect(warnings).toHaveLength(2);
+    expect(warnings).toContainEqual(expect.stringMatching(/^warning: Skipped README\.md: not an image/));
+    expect(warnings).toContainEqual(
+      expect.stringMatching(/^warning: skipped corrupt\.png: .*could not be decoded/),
+    );
+    expect(result.stdout).toContain(`wrote ${out}: 4×16 image embeddings (${layout} CLIP)`);
+    const { sidecar, worst } = worstDifference(
+      out,
+      (name) => reference.imageEmbeds[reference.images.indexOf(name)],
+    );
+    expect(sidecar).toMatchObject({ kind: 'images', layout, shape: [4, 16] });
+    expect(sidecar.rows).toEqual([...reference.images].sort());
+    expect(sidecar.skipped?.map((s) => s.path).sort()).toEqual(['README.md', 'corrupt.png']);
+    expect(worst).toBeLessThan(1e-4);
+  });
+
+  it('embeds a concept list as torch does (truncating past 77 tokens), within 1e-4', async () => {
+    const out = join(tempDir(), 'texts.npy');
+    const result = await cli(
+      'embed',
+      '--clip',
+      clipDir(),
+      '--concepts',
+      concepts,
+      '--out',
+      out,
+      '--batch-size',
+      '2',
+    );
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/^note: .*dog[^\n]*\n$/);
+    const trimmed = reference.texts.map((t) => t.trim());
+    const { sidecar, worst } = worstDifference(out, (name) => reference.textEmbeds[trimmed.indexOf(name)]);
+    expect(sidecar).toMatchObject({ kind: 'concepts', layout, shape: [5, 16], rows: trimmed });
+    expect(worst).toBeLessThan(1e-4);
+  });
+});
+
+describe('neurodissect embed errors', () => {
+  it('names what a CLIP folder lacks, and a missing one', async () => {
+    const out = join(tempDir(), 'x.npy');
+    const lacking = await cli(
+      'embed',
+      '--clip',
+      join(clipFixtures, 'clip-hf'),
+      '--concepts',
+      concepts,
+      '--out',
+      out,
+    );
+    expect(lacking.code).toBe(2);
+    expect(lacking.stderr).toMatch(
+      /^neurodissect: --clip: .*Hugging Face layout but lacks tokenizer\.json[^\n]*\n$/,
+    );
+    const missing = await cli('embed', '--clip', join(scratch, 'nope'), '--concepts', concepts, '--out', out);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^neurodissect: --clip: .*nope[^\n]*\n$/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('wants exactly one of --images and --concepts', async () => {
+    const out = join(tempDir(), 'x.npy');
+    for (const extra of [[], ['--images', images, '--concepts', concepts]]) {
+      const result = await cli('embed', '--clip', hfDir, ...extra, '--out', out);
+      expect(result).toMatchObject({
+        code: 2,
+        stderr:
+          'neurodissect: give either --images DIR (image embeddings) or --concepts FILE (text embeddings)\n',
+      });
+    }
+  });
+
+  it('reports a missing concept file', async () => {
+    const result = await cli(
+      'embed',
+      '--clip',
+      hfDir,
+      '--concepts',
+      join(scratch, 'nope.txt'),
+      '--out',
+      join(scratch, 'x.npy'),
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(
+      /^neurodissect: --concepts: .*nope\.txt does not exist; check the path\.\n$/,
+    );
+  });
+});
