@@ -18,6 +18,9 @@ const runs = [
       quick ? '4000' : '20000',
       '--layers',
       '512',
+      // 128-image blocks: 1.3 s slower than 256 here, about 100 MB less peak memory.
+      '--block-rows',
+      '128',
       '--compare',
     ],
   },

@@ -27,6 +27,7 @@ const { values: args } = parseArgs({
     threads: { type: 'string', default: String(availableParallelism()) },
     'block-rows': { type: 'string', default: '256' },
     compare: { type: 'boolean', default: false },
+    'no-overlap': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
 });
@@ -69,6 +70,7 @@ const argmax = new Map();
 const started = performance.now();
 const timings = await scorePmiLayers(similarityFromEmbeddings(images, texts, { kernel }), layers, {
   blockRows: Number(args['block-rows']),
+  overlap: !args['no-overlap'],
   processor: createThreadedPmiProcessor({ threads }),
   onLayer: (name, scores) => {
     const best = new Int32Array(scores.rows);

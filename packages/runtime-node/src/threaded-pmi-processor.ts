@@ -29,7 +29,7 @@ parentPort.on('message', (m) => {
       const rowBytes = d.layout.stride * 4;
       kernel.softmax_rows(d.layout.rowsOffset + m.r0 * rowBytes, m.r1 - m.r0, d.layout.stride, d.a, d.layout.normsOffset + m.r0 * 16);
     } else {
-      accumulate(kernel, d.shardLayout, d.offsets, d.slots, m.cursor, m.rows, d.topK, d.k0, d.k1, d.cw);
+      accumulate(kernel, d.memory.buffer, d.shardLayout, d.offsets, d.slots, m.cursor, m.rows, d.topK, d.k0, d.k1, d.cw);
     }
     parentPort.postMessage(null);
   } catch (error) {

@@ -27,11 +27,13 @@
       (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $fx)) (i32x4.splat (i32.const 127))) (i32.const 23)))
   )
 
-  ;; Row-wise softmax(scale * x), in place, for `rows` rows of `stride` floats (a multiple of 4)
-  ;; starting at `ptr`. Writes per row (max, sum) as two f64 at `out`: log Z = max + ln(sum).
+  ;; Row-wise softmax numerators exp(scale * x - max), in place, for `rows` rows of `stride` floats
+  ;; (a multiple of 4) starting at `ptr`. Writes per row (max, sum) as two f64 at `out`: the
+  ;; probabilities are the numerators divided by sum (log Z = max + ln(sum)). The division is left to
+  ;; the caller, which folds it into the weight of log_accumulate (one pass less over the row).
   (func (export "softmax_rows") (param $ptr i32) (param $rows i32) (param $stride i32) (param $scale f32) (param $out i32)
     (local $row i32) (local $p i32) (local $end i32) (local $vscale v128) (local $vmax v128) (local $vm v128)
-    (local $e v128) (local $s0 v128) (local $s1 v128) (local $max f32) (local $sum f64) (local $inv v128)
+    (local $e v128) (local $s0 v128) (local $s1 v128) (local $max f32) (local $sum f64)
     (local.set $vscale (f32x4.splat (local.get $scale)))
     (block $done
       (loop $rows_loop
@@ -65,14 +67,6 @@
         (local.set $sum (f64.add (f64x2.extract_lane 0 (local.get $s0)) (f64x2.extract_lane 1 (local.get $s0))))
         (f64.store (i32.add (local.get $out) (i32.mul (local.get $row) (i32.const 16))) (f64.promote_f32 (local.get $max)))
         (f64.store (i32.add (local.get $out) (i32.add (i32.mul (local.get $row) (i32.const 16)) (i32.const 8))) (local.get $sum))
-        ;; normalise
-        (local.set $inv (f32x4.splat (f32.demote_f64 (f64.div (f64.const 1) (local.get $sum)))))
-        (local.set $p (i32.sub (local.get $end) (i32.mul (local.get $stride) (i32.const 4))))
-        (block $b3 (loop $l3
-          (br_if $b3 (i32.ge_u (local.get $p) (local.get $end)))
-          (v128.store (local.get $p) (f32x4.mul (v128.load (local.get $p)) (local.get $inv)))
-          (local.set $p (i32.add (local.get $p) (i32.const 16)))
-          (br $l3)))
         (local.set $row (i32.add (local.get $row) (i32.const 1)))
         (br $rows_loop)))
   )

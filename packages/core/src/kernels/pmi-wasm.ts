@@ -3,7 +3,11 @@ import { pmiKernelBase64, pmiKernelSharedBase64 } from './pmi-kernel.wasm.gen';
 
 /** The exports of the SIMD soft-WPMI kernel (see pmi-kernel.wat). Pointers are byte offsets. */
 export interface PmiKernelExports {
-  /** Row-wise softmax(scale·x) in place; writes (max, sum) as two f64 per row at `out`. */
+  /**
+   * Row-wise softmax numerators `exp(scale·x − max)` in place; writes (max, sum) as two f64 per row
+   * at `out`. Probabilities are numerators / sum: {@link accumulatePmiBlock} folds the division into
+   * the log's weight.
+   */
   softmax_rows(ptr: number, rows: number, stride: number, scale: number, out: number): void;
   /** `acc[m] += ln(c + w·p[m])` for `count` (a multiple of 8) entries; p f32, acc f64. */
   log_accumulate(probs: number, acc: number, count: number, c: number, w: number): void;
@@ -67,12 +71,15 @@ export function instantiatePmiKernel(memory: WasmMemory, shared = false): PmiKer
 /**
  * For each row `r < rows` of the current block (image `cursor + r` of the slot index), adds
  * `ln(c_j + w_j·p)` into the accumulator of every slot (neuron k, position j) of that image with
- * `k0 ≤ k < k1`. `cw` holds `(c_j, w_j)` pairs with `c_j = 1 − π_j + minProb`, `w_j = π_j`.
+ * `k0 ≤ k < k1`, where `p = e / sum` are the row's softmax probabilities: the kernel holds the
+ * numerators `e` and each row's sum, so the weight passed is `w_j / sum`. `cw` holds `(c_j, w_j)`
+ * pairs with `c_j = 1 − π_j + minProb`, `w_j = π_j`.
  *
  * Self-contained on purpose (it uses only its arguments): worker threads run its source text.
  */
 export function accumulatePmiBlock(
   kernel: PmiKernelExports,
+  memory: ArrayBuffer,
   layout: PmiMemoryLayout,
   offsets: Int32Array,
   slots: Int32Array,
@@ -85,8 +92,10 @@ export function accumulatePmiBlock(
 ): void {
   const rowBytes = layout.stride * 4;
   const accBytes = layout.stride * 8;
+  const norms = new Float64Array(memory, layout.normsOffset, layout.blockRows * 2);
   for (let r = 0; r < rows; r++) {
     const probs = layout.rowsOffset + r * rowBytes;
+    const inverseSum = 1 / norms[2 * r + 1];
     for (let s = offsets[cursor + r]; s < offsets[cursor + r + 1]; s++) {
       const slot = slots[s];
       const neuron = (slot / topK) | 0;
@@ -97,7 +106,7 @@ export function accumulatePmiBlock(
         layout.accOffset + (neuron - k0) * accBytes,
         layout.stride,
         cw[2 * j],
-        cw[2 * j + 1],
+        cw[2 * j + 1] * inverseSum,
       );
     }
   }

@@ -106,6 +106,7 @@ export async function createWasmPmiProcessor(plan: PmiPlan): Promise<PmiBlockPro
       kernel.softmax_rows(layout.rowsOffset, rows, layout.stride, plan.a, layout.normsOffset);
       accumulatePmiBlock(
         kernel,
+        memory.buffer,
         layout,
         plan.slots.offsets,
         plan.slots.slots,
@@ -230,6 +231,12 @@ export interface StreamPmiOptions extends OperationOptions {
   /** Positions in `plan.slots.images` to stream: an image shard. @defaultValue all */
   from?: number;
   to?: number;
+  /**
+   * Compute the next block's similarities while this block is accumulated. Faster when the
+   * product and the accumulation run on different cores; on a machine where both already use
+   * every core, running them one after the other avoids oversubscription. @defaultValue true
+   */
+  overlap?: boolean;
 }
 
 /** Time spent by {@link streamPmi}, in milliseconds. */
@@ -255,6 +262,7 @@ export async function streamPmi(
   const from = options.from ?? 0;
   const to = Math.min(options.to ?? total, total);
   const timings = { similarities: 0, accumulate: 0 };
+  const overlap = options.overlap ?? true;
   const fetch = (cursor: number) =>
     Promise.resolve(source.rows(plan.slots.images.subarray(cursor, Math.min(to, cursor + plan.blockRows))));
   let next = from < to ? fetch(from) : undefined;
@@ -264,11 +272,13 @@ export async function streamPmi(
       const rows = Math.min(plan.blockRows, to - cursor);
       let t = now();
       const cosines = await next!;
-      next = cursor + plan.blockRows < to ? fetch(cursor + plan.blockRows) : undefined;
+      const more = cursor + plan.blockRows < to;
+      next = more && overlap ? fetch(cursor + plan.blockRows) : undefined;
       timings.similarities += now() - t;
       t = now();
       await processor.process(cursor, rows, cosines.data);
       timings.accumulate += now() - t;
+      if (more && !overlap) next = fetch(cursor + plan.blockRows);
       options.onProgress?.({ stage: 'score', done: cursor + rows - from, total: to - from });
     }
   } finally {
