@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { cli, tempDir } from './helpers';
 
 describe('neurodissect demo', () => {
-  it('generates, dissects, evaluates and builds the site (small run)', { timeout: 120_000 }, async () => {
+  it('generates, dissects, evaluates and builds the site (small run)', { timeout: 180_000 }, async () => {
     const out = join(tempDir(), 'demo');
     const result = await cli(
       'demo',
@@ -21,6 +21,11 @@ describe('neurodissect demo', () => {
     expect(result.stdout).toMatch(/1\/4 generating the toy world: 120 images/);
     expect(result.stdout).toMatch(/4\/4 building the site/);
     expect(result.stdout).toMatch(/demo finished in \d+ s/);
+    expect(result.stdout).toMatch(
+      /summary: clip-dissect against the toy world's ground truth\n {2}layer1: 16 neurons, /,
+    );
+    expect(readFileSync(join(out, 'concepts.txt'), 'utf8').trim().split('\n')).toHaveLength(55);
+
     const results = parseResults(readFileSync(join(out, 'results.json'), 'utf8'));
     expect(results.layers.map((l) => l.name)).toEqual(['layer1', 'layer2', 'layer3', 'layer4']);
     // Heatmaps over the top images, for the site.
@@ -38,5 +43,9 @@ describe('neurodissect demo', () => {
     ]) {
       expect(existsSync(join(out, file)), file).toBe(true);
     }
+    // A second run reuses the probe set it generated.
+    const again = await cli('demo', '--out', out, '--count', '120', '--labelers', 'clip-dissect');
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/1\/4 reusing the toy world in .* \(120 images, seed 0\)/);
   });
 });

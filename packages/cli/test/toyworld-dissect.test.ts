@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseResults } from '@neurodissect/core';
 import { evaluateResults, parseGroundTruth } from '@neurodissect/eval';
-import { TOYWORLD_LABELS } from '@neurodissect/toyworld';
+import { toyWorldConceptList } from '@neurodissect/toyworld';
 import { toyWorldModelPaths, writeToyWorld } from '@neurodissect/toyworld/node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cli, tempDir } from './helpers';
@@ -13,7 +13,7 @@ import { cli, tempDir } from './helpers';
 const LABELERS = ['clip-dissect', 'clip-avg', 'broden-label', 'netdissect'] as const;
 
 // Top-5 accuracy among the ground truth's interpretable units, all layers together, must be at
-// least this. Chance is 5 of 25 concepts (0.2) for a labeler that ranks every concept; the floors
+// least this. Chance is 5 of 55 concepts (0.09) for a labeler that ranks every concept; the floors
 // sit below what each labeler measured on these models (see the note beside each).
 const FLOORS: Record<(typeof LABELERS)[number], number> = {
   'clip-dissect': 0.5, // measured 7/10
@@ -31,7 +31,8 @@ describe('the toy world, dissected with every labeler', () => {
   beforeAll(async () => {
     await writeToyWorld(join(work, 'probe'), { seed: 0, count: 1000 });
     const concepts = join(work, 'concepts.txt');
-    writeFileSync(concepts, TOYWORLD_LABELS.map((l) => l.name).join('\n'));
+    // The demo's concept set: the world's 25 concepts and 30 distractor words.
+    writeFileSync(concepts, toyWorldConceptList().join('\n'));
     const result = await cli(
       'dissect',
       '--model',
@@ -75,7 +76,7 @@ describe('the toy world, dissected with every labeler', () => {
           expect(neuron.labels[id].length).toBeGreaterThan(0);
       }
     }
-    expect(stdout).toMatch(/dissected 4 layer\(s\) .* on 1000 images with 25 concepts \(cpu\)/);
+    expect(stdout).toMatch(/dissected 4 layer\(s\) .* on 1000 images with 55 concepts \(cpu\)/);
   });
 
   it.each(LABELERS)('%s finds the known answers above its floor', (id) => {

@@ -82,3 +82,46 @@ export function toyWorldLabel(name: string): ToyWorldLabel {
   }
   return label;
 }
+
+/**
+ * Words that name nothing in the toy world: the demo's concept set adds them to the world's own
+ * concepts, so a labeler must pick the right word out of a list at least twice as long as the
+ * answers (as CLIP-Dissect picks from 20,000 words on Broden).
+ */
+export const TOYWORLD_DISTRACTORS = [
+  'dog',
+  'cat',
+  'horse',
+  'bird',
+  'fish',
+  'tree',
+  'flower',
+  'grass',
+  'water',
+  'sky',
+  'cloud',
+  'mountain',
+  'road',
+  'car',
+  'bicycle',
+  'house',
+  'window',
+  'door',
+  'chair',
+  'table',
+  'person',
+  'face',
+  'hand',
+  'book',
+  'bottle',
+  'cup',
+  'lamp',
+  'wood',
+  'metal',
+  'glass',
+] as const;
+
+/** The demo's concept set: every toy-world concept, then {@link TOYWORLD_DISTRACTORS}. */
+export function toyWorldConceptList(): string[] {
+  return [...TOYWORLD_LABELS.map((label) => label.name), ...TOYWORLD_DISTRACTORS];
+}

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { TOYWORLD_LABELS } from '@neurodissect/toyworld';
+import { toyWorldConceptList } from '@neurodissect/toyworld';
 import { toyWorldModelPaths, writeToyWorld } from '@neurodissect/toyworld/node';
 import type { Command } from 'commander';
 import { CliError } from '../cli-error';
@@ -49,19 +49,29 @@ export async function demoCommand(o: DemoCommandOptions, io: CliIo, stop?: Abort
   const report = join(o.out, 'report');
   const site = join(o.out, 'site');
 
-  io.stdout.write(
-    `1/4 generating the toy world: ${o.count} images (seed ${o.seed}) in Broden's layout → ${show(probe)}\n`,
-  );
-  await rm(probe, { recursive: true, force: true });
-  const progress = createProgressRenderer(io);
-  try {
-    await writeToyWorld(probe, { seed: o.seed, count: o.count, onProgress: progress.onProgress });
-  } finally {
-    progress.stop();
+  // The probe set is reused when the same world is already there (seed and count recorded beside it).
+  const marker = join(probe, 'neurodissect-demo.json');
+  const world = JSON.stringify({ seed: o.seed, count: o.count });
+  const reuse = existsSync(marker) && (await readFile(marker, 'utf8')) === world;
+  if (reuse) {
+    io.stdout.write(`1/4 reusing the toy world in ${show(probe)} (${o.count} images, seed ${o.seed})\n`);
+  } else {
+    io.stdout.write(
+      `1/4 generating the toy world: ${o.count} images (seed ${o.seed}) in Broden's layout → ${show(probe)}\n`,
+    );
+    await rm(probe, { recursive: true, force: true });
+    const progress = createProgressRenderer(io);
+    try {
+      await writeToyWorld(probe, { seed: o.seed, count: o.count, onProgress: progress.onProgress });
+    } finally {
+      progress.stop();
+    }
+    await writeFile(marker, world);
   }
+  // The world's concepts plus more distractor words than there are answers.
   const concepts = join(o.out, 'concepts.txt');
   await mkdir(o.out, { recursive: true });
-  await writeFile(concepts, `${TOYWORLD_LABELS.map((label) => label.name).join('\n')}\n`);
+  await writeFile(concepts, `${toyWorldConceptList().join('\n')}\n`);
 
   io.stdout.write(`2/4 dissecting the toy CNN (layer1-layer4) with the toy CLIP and ${o.labelers}\n`);
   await dissectCommand(
@@ -88,7 +98,10 @@ export async function demoCommand(o: DemoCommandOptions, io: CliIo, stop?: Abort
   );
 
   io.stdout.write(`3/4 evaluating against the toy world's ground truth → ${show(report)}\n`);
-  await evalCommand({ results, groundTruth: models.groundTruth, figures: true, out: report }, io);
+  const evaluation = await evalCommand(
+    { results, groundTruth: models.groundTruth, figures: true, out: report },
+    io,
+  );
 
   io.stdout.write(`4/4 building the site → ${show(site)}\n`);
   await rm(site, { recursive: true, force: true });
@@ -96,6 +109,19 @@ export async function demoCommand(o: DemoCommandOptions, io: CliIo, stop?: Abort
     { results, out: site, imageRoot: probe, thumbnailSize: 112, title: 'neurodissect demo: the toy world' },
     io,
   );
+  const clipDissect = evaluation.labelers.find((l) => l.id === 'clip-dissect') ?? evaluation.labelers[0];
+  if (clipDissect) {
+    io.stdout.write(`summary: ${clipDissect.id} against the toy world's ground truth\n`);
+    for (const layer of clipDissect.layers) {
+      const a = layer.accuracy;
+      const shown = a
+        ? a.interpretable > 0
+          ? `${a.interpretable} interpretable, top-1 ${a.top1}/${a.interpretable}, top-5 ${a.top5}/${a.interpretable} (${Math.round((100 * a.top5) / a.interpretable)}%)`
+          : '0 interpretable'
+        : 'no ground truth';
+      io.stdout.write(`  ${layer.layer}: ${layer.neurons + layer.unlabelled} neurons, ${shown}\n`);
+    }
+  }
   io.stdout.write(
     `demo finished in ${((Date.now() - started) / 1000).toFixed(0)} s: open ${show(join(report, 'report.html'))} and ${show(join(site, 'index.html'))}${o.serve ? '' : `, or run: neurodissect serve ${show(site)}`}\n`,
   );
