@@ -1,4 +1,10 @@
-import { type Labeler, type LabelerContext, type LayerLabels, throwIfAborted } from '@neurodissect/core';
+import {
+  type Labeler,
+  type LabelerContext,
+  type LayerLabels,
+  type ProbeAnnotations,
+  throwIfAborted,
+} from '@neurodissect/core';
 import {
   labelAreas,
   quantileThresholds,
@@ -41,48 +47,53 @@ export function netDissect(options: NetDissectOptions = {}): Labeler {
       const [N, K, h, w] = maps.dims as [number, number, number, number];
       const plane = h * w;
       const thresholds = quantileThresholds(maps, quantile);
-      // Per unit: Σ|M| over images annotated in each category, Σ|M∩L_c| and Σ|L_c| per concept.
+      // Per image: its annotated categories, mask size, and Σ|L_c| per concept, once per probe set
+      // (the same for every layer and unit).
+      const census = await annotationCensus(annotations, N, context);
+      // Per unit: Σ|M| over images annotated in each category and Σ|M∩L_c| per concept. A map whose
+      // maximum is not above the threshold gives an empty mask (bilinear values never exceed the
+      // largest sample), so only images where some unit fires are decoded and upsampled.
       const maskArea = Array.from({ length: K }, () => new Map<string, number>());
       const inter = Array.from({ length: K }, () => new Map<number, number>());
-      const labelArea = new Map<number, number>();
-      let size: [number, number] = [112, 112];
       for (let i = 0; i < N; i++) {
         throwIfAborted(context.signal);
-        const masks = await annotations.masks(i, { signal: context.signal });
-        if (masks.length > 0) size = [masks[0].height, masks[0].width];
-        const [H, W] = size;
-        const categories = new Set(masks.map((m) => m.category));
-        const imageLabels = annotations.imageLabels(i);
-        for (const [category, labels] of Object.entries(imageLabels))
-          if (labels.length > 0) categories.add(category);
-        const areas = masks.map((mask) => labelAreas(mask));
-        for (const a of areas)
-          for (const [label, area] of a) labelArea.set(label, (labelArea.get(label) ?? 0) + area);
-        for (const labels of Object.values(imageLabels))
-          for (const label of labels) labelArea.set(label, (labelArea.get(label) ?? 0) + H * W);
+        const active: number[] = [];
         for (let k = 0; k < K; k++) {
-          const up = upsampleBilinear(
-            maps.data.subarray((i * K + k) * plane, (i * K + k + 1) * plane),
-            h,
-            w,
-            H,
-            W,
-          );
-          let on = 0;
-          for (let p = 0; p < up.length; p++) if (up[p] > thresholds[k]) on++;
-          for (const category of categories) maskArea[k].set(category, (maskArea[k].get(category) ?? 0) + on);
-          if (on === 0) continue;
-          masks.forEach((mask) => {
-            for (let p = 0; p < up.length; p++) {
-              const label = mask.labels[p];
-              if (label !== 0 && up[p] > thresholds[k]) inter[k].set(label, (inter[k].get(label) ?? 0) + 1);
+          const base = (i * K + k) * plane;
+          let max = Number.NEGATIVE_INFINITY;
+          for (let p = 0; p < plane; p++) if (maps.data[base + p] > max) max = maps.data[base + p];
+          if (max > thresholds[k]) active.push(k);
+        }
+        if (active.length > 0) {
+          const { categories, height: H, width: W } = census.images[i];
+          const masks = await annotations.masks(i, { signal: context.signal });
+          const imageLabels = annotations.imageLabels(i);
+          for (const k of active) {
+            const up = upsampleBilinear(
+              maps.data.subarray((i * K + k) * plane, (i * K + k + 1) * plane),
+              h,
+              w,
+              H,
+              W,
+            );
+            let on = 0;
+            for (let p = 0; p < up.length; p++) if (up[p] > thresholds[k]) on++;
+            if (on === 0) continue;
+            for (const category of categories)
+              maskArea[k].set(category, (maskArea[k].get(category) ?? 0) + on);
+            for (const mask of masks) {
+              for (let p = 0; p < up.length; p++) {
+                const label = mask.labels[p];
+                if (label !== 0 && up[p] > thresholds[k]) inter[k].set(label, (inter[k].get(label) ?? 0) + 1);
+              }
             }
-          });
-          for (const labels of Object.values(imageLabels))
-            for (const label of labels) inter[k].set(label, (inter[k].get(label) ?? 0) + on);
+            for (const labels of Object.values(imageLabels))
+              for (const label of labels) inter[k].set(label, (inter[k].get(label) ?? 0) + on);
+          }
         }
         context.onProgress?.({ stage: 'netdissect', done: i + 1, total: N });
       }
+      const labelArea = census.labelArea;
       return Array.from({ length: K }, (_, k) => {
         const ranked = [...inter[k].entries()]
           .map(([label, intersection]) => {
@@ -96,4 +107,46 @@ export function netDissect(options: NetDissectOptions = {}): Labeler {
       });
     },
   };
+}
+
+/** What NetDissect needs of the annotations, independent of the layer. */
+interface AnnotationCensus {
+  images: { categories: Set<string>; height: number; width: number }[];
+  /** Σ over images of the pixels each label covers (an image-level label covers the whole image). */
+  labelArea: Map<number, number>;
+}
+
+const censuses = new WeakMap<ProbeAnnotations, AnnotationCensus>();
+
+/** Decodes every image's masks once per annotations object and probe size. */
+async function annotationCensus(
+  annotations: ProbeAnnotations,
+  images: number,
+  context: LabelerContext,
+): Promise<AnnotationCensus> {
+  const known = censuses.get(annotations);
+  if (known && known.images.length === images) return known;
+  const census: AnnotationCensus = { images: [], labelArea: new Map() };
+  let size: [number, number] = [112, 112];
+  for (let i = 0; i < images; i++) {
+    throwIfAborted(context.signal);
+    const masks = await annotations.masks(i, { signal: context.signal });
+    if (masks.length > 0) size = [masks[0].height, masks[0].width];
+    const [height, width] = size;
+    const categories = new Set(masks.map((m) => m.category));
+    const imageLabels = annotations.imageLabels(i);
+    for (const [category, labels] of Object.entries(imageLabels))
+      if (labels.length > 0) categories.add(category);
+    for (const mask of masks) {
+      for (const [label, area] of labelAreas(mask))
+        census.labelArea.set(label, (census.labelArea.get(label) ?? 0) + area);
+    }
+    for (const labels of Object.values(imageLabels)) {
+      for (const label of labels)
+        census.labelArea.set(label, (census.labelArea.get(label) ?? 0) + height * width);
+    }
+    census.images.push({ categories, height, width });
+  }
+  censuses.set(annotations, census);
+  return census;
 }
