@@ -5,3 +5,4 @@ export * from './closest-names';
 export * from './image-preprocess';
 export * from './onnx-graph';
 export * from './onnx-proto';
+export * from './session-target-model';
