@@ -26,7 +26,7 @@ describe('the HTML report in a browser', () => {
     try {
       await browser.page.goto(pathToFileURL(file).href);
       // Table 3 per layer, with the counts computed independently for the clip-search data.
-      const text = await browser.page.locator('body').innerText();
+      const text = await browser.page.locator('body').textContent();
       for (const row of ['layer1', 'layer2', 'layer3', 'layer4']) expect(text).toContain(row);
       expect(text).toMatch(/634/); // layer4: neurons with max score ≥ 0.3
       expect(await browser.page.locator('table').count()).toBeGreaterThan(0);
