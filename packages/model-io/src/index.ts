@@ -5,4 +5,5 @@ export * from './closest-names';
 export * from './image-preprocess';
 export * from './onnx-graph';
 export * from './onnx-proto';
+export * from './session-clip-model';
 export * from './session-target-model';

@@ -1,34 +1,22 @@
+import { type ClipModel, ErrorCode, NeurodissectError } from '@neurodissect/core';
 import {
-  type ClipModel,
-  createMatrix,
-  ErrorCode,
-  type Matrix,
-  NeurodissectError,
-  type OperationOptions,
-  type RgbImage,
-  type Tensor,
-  throwIfAborted,
-} from '@neurodissect/core';
-import {
-  type ClipTokenizer,
   type ClipTowerIo,
   clipTokenizerJsonFromBpe,
   createClipTokenizer,
-  ONNX_ELEMENT_TYPE,
+  createSessionClipModel,
   PREPROCESS_PRESETS,
   type PreprocessConfig,
   type PreprocessPreset,
-  preprocessBatch,
   preprocessConfigFromHuggingFace,
   resolveClipTowerIo,
   resolvePreprocessConfig,
+  type SessionClipModel,
 } from '@neurodissect/model-io';
 import * as ort from 'onnxruntime-web';
 import { describeSource, fetchOptional, type ModelSource, readSourceBytes } from './model-source';
 import {
   type OpenedWebSession,
   openWebSession,
-  type ProviderFallback,
   type WebExecutionProvider,
   type WebSessionOptions,
 } from './web-session';
@@ -63,18 +51,9 @@ export interface WebClipModelOptions extends WebSessionOptions {
 }
 
 /** A {@link ClipModel} on onnxruntime-web. */
-export interface WebClipModel extends ClipModel {
-  /** The provider that actually ran (after any fallback). */
-  readonly executionProvider: WebExecutionProvider;
-  /** Providers that were tried before it and failed, with the reason. */
-  readonly fallbacks: readonly ProviderFallback[];
-  /** What images go through before the image tower. */
-  readonly preprocess: PreprocessConfig;
-  readonly tokenizer: ClipTokenizer;
+export interface WebClipModel extends SessionClipModel<WebExecutionProvider> {
   /** The graph names it feeds and reads, found in the ONNX files. */
   readonly io: ClipTowerIo;
-  /** N×D embeddings of already preprocessed pixels `[N, 3, crop, crop]`. */
-  embedPixels(pixels: Tensor<'float32'>, options?: OperationOptions): Promise<Matrix>;
 }
 
 function filesOfDirectory(directory: string | URL): WebClipModelFiles {
@@ -183,8 +162,7 @@ export async function loadWebClipModel(options: WebClipModelOptions): Promise<We
     text: { bytes: textBytes, path: textName },
     preprocess,
   });
-  const { imageInput, imageOutput, textInput, maskInput, textOutput } = io;
-  const contextLength = textInput.shape[1];
+  const contextLength = io.textInput.shape[1];
   const tokenizer = createClipTokenizer({
     tokenizerJson: await readTokenizerJson(tokenizerBytes, describeSource(files.tokenizer)),
     ...(typeof contextLength === 'number' ? { contextLength } : {}),
@@ -203,117 +181,26 @@ export async function loadWebClipModel(options: WebClipModelOptions): Promise<We
     throw error;
   }
 
-  let disposed = false;
-  const assertOpen = () => {
-    if (disposed) throw new Error('The CLIP model was disposed; load it again.');
-  };
-  // One run per session at a time (onnxruntime-web refuses concurrent runs of a session).
-  let queue: Promise<unknown> = Promise.resolve();
-  const runTower = (
-    session: ort.InferenceSession,
-    feeds: Record<string, ort.Tensor>,
-    output: string,
-    path: string,
-  ): Promise<ort.Tensor> => {
-    const next = queue.then(async () => {
-      try {
-        return (await session.run(feeds, [output]))[output] as ort.Tensor;
-      } catch (cause) {
-        throw new NeurodissectError(
-          ErrorCode.ModelLoadFailed,
-          `Running ${path} failed (${(cause as Error).message}).`,
-          { cause, details: { path } },
-        );
-      }
+  try {
+    const model = await createSessionClipModel<WebExecutionProvider>({
+      vision,
+      text,
+      io,
+      tokenizer,
+      preprocess,
+      paths: { vision: visionName, text: textName },
+      batchSize,
+      createTensor: (type, data, dims) =>
+        type === 'float32'
+          ? new ort.Tensor('float32', data as Float32Array, [...dims])
+          : type === 'int32'
+            ? new ort.Tensor('int32', data as Int32Array, [...dims])
+            : new ort.Tensor('int64', data as BigInt64Array, [...dims]),
+      serialize: true,
     });
-    queue = next.catch(() => undefined);
-    return next;
-  };
-
-  const embedTokenRows = async (texts: readonly string[]): Promise<ort.Tensor> => {
-    const { ids, attentionMask } = tokenizer.encodeBatch(texts);
-    const toFeed = (t: Tensor<'int64'>) =>
-      textInput.elemType === ONNX_ELEMENT_TYPE.int32
-        ? new ort.Tensor('int32', Int32Array.from(t.data, Number), [...t.dims])
-        : new ort.Tensor('int64', t.data, [...t.dims]);
-    const feeds: Record<string, ort.Tensor> = { [textInput.name]: toFeed(ids) };
-    if (maskInput) feeds[maskInput.name] = toFeed(attentionMask);
-    return runTower(text.session, feeds, textOutput.name, textName);
-  };
-
-  const staticDim = (shape: readonly (number | string)[]) =>
-    typeof shape[1] === 'number' ? shape[1] : undefined;
-  let dim = staticDim(imageOutput.shape) ?? staticDim(textOutput.shape) ?? 0;
-  if (!dim) dim = (await embedTokenRows([''])).dims[1];
-
-  const checkOutput = (value: ort.Tensor, rows: number, path: string, name: string): Float32Array => {
-    if (value.dims.length !== 2 || value.dims[0] !== rows || value.dims[1] !== dim) {
-      throw new NeurodissectError(
-        ErrorCode.ShapeMismatch,
-        `${path} returned ${name} of shape [${value.dims.join(', ')}], expected [${rows}, ${dim}].`,
-        { details: { path } },
-      );
-    }
-    return value.data as Float32Array;
-  };
-
-  const embedPixels: WebClipModel['embedPixels'] = async (pixels, runOptions = {}) => {
-    assertOpen();
-    throwIfAborted(runOptions.signal);
-    const [n] = pixels.dims;
-    const feed = new ort.Tensor('float32', pixels.data, [...pixels.dims]);
-    const value = await runTower(vision.session, { [imageInput.name]: feed }, imageOutput.name, visionName);
-    return createMatrix(n, dim, checkOutput(value, n, visionName, imageOutput.name).slice());
-  };
-
-  return {
-    executionProvider: vision.provider,
-    fallbacks: vision.fallbacks,
-    preprocess,
-    tokenizer,
-    io,
-    get dim() {
-      return dim;
-    },
-    embedPixels,
-    async embedImages(images: readonly RgbImage[], runOptions: OperationOptions = {}) {
-      assertOpen();
-      const out = createMatrix(images.length, dim);
-      for (let start = 0; start < images.length; start += batchSize) {
-        throwIfAborted(runOptions.signal);
-        const batch = preprocessBatch(images.slice(start, start + batchSize), preprocess);
-        const rows = batch.dims[0];
-        const feed = new ort.Tensor('float32', batch.data, [...batch.dims]);
-        const value = await runTower(
-          vision.session,
-          { [imageInput.name]: feed },
-          imageOutput.name,
-          visionName,
-        );
-        out.data.set(checkOutput(value, rows, visionName, imageOutput.name), start * dim);
-        runOptions.onProgress?.({ stage: 'embed-images', done: start + rows, total: images.length });
-      }
-      throwIfAborted(runOptions.signal);
-      return out;
-    },
-    async embedTexts(texts: readonly string[], runOptions: OperationOptions = {}) {
-      assertOpen();
-      const out = createMatrix(texts.length, dim);
-      for (let start = 0; start < texts.length; start += batchSize) {
-        throwIfAborted(runOptions.signal);
-        const slice = texts.slice(start, start + batchSize);
-        const value = await embedTokenRows(slice);
-        out.data.set(checkOutput(value, slice.length, textName, textOutput.name), start * dim);
-        runOptions.onProgress?.({ stage: 'embed-texts', done: start + slice.length, total: texts.length });
-      }
-      throwIfAborted(runOptions.signal);
-      return out;
-    },
-    async dispose() {
-      if (disposed) return;
-      disposed = true;
-      await queue;
-      await Promise.all([vision.session.release(), text.session.release()]);
-    },
-  };
+    return { ...model, io };
+  } catch (error) {
+    await Promise.all([vision.session.release(), text.session.release()]);
+    throw error;
+  }
 }
