@@ -34,7 +34,7 @@ describe('the HTML report in a browser', () => {
       const images = browser.page.locator('img');
       expect(await images.count()).toBe(figures.length);
       const decoded = await images.evaluateAll((all) =>
-        all.map((img) => (img as HTMLImageElement).naturalWidth > 0),
+        all.map((img) => (img as unknown as { naturalWidth: number }).naturalWidth > 0),
       );
       expect(decoded.every(Boolean)).toBe(true);
       await browser.screenshot('eval-report');
