@@ -5,5 +5,6 @@ export * from './closest-names';
 export * from './image-preprocess';
 export * from './onnx-graph';
 export * from './onnx-proto';
+export * from './open-on-provider';
 export * from './session-clip-model';
 export * from './session-target-model';

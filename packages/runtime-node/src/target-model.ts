@@ -1,6 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { ErrorCode, NeurodissectError, type TargetModel } from '@neurodissect/core';
-import { createSessionTargetModel, type SessionTargetModel } from '@neurodissect/model-io';
+import {
+  createSessionTargetModel,
+  openOnProvider,
+  type ProviderSession,
+  type SessionTargetModel,
+} from '@neurodissect/model-io';
 import * as ort from 'onnxruntime-node';
 
 /** Execution providers runtime-node can ask onnxruntime-node for. */
@@ -32,63 +37,30 @@ export interface TargetModelOptions extends SessionOptions {
 /** A {@link TargetModel} on onnxruntime-node. */
 export type NodeTargetModel = SessionTargetModel<ExecutionProvider>;
 
-interface OpenedSession {
-  readonly session: ort.InferenceSession;
-  readonly provider: ExecutionProvider;
-  readonly fallbacks: { provider: ExecutionProvider; reason: string }[];
-}
-
 /**
  * Opens a session on the first provider that works.
  * @throws `ND_EXECUTION_PROVIDER_UNAVAILABLE` when none works, or the first fails and `strict` is set.
  */
-export async function openSession(
+export function openSession(
   bytes: Uint8Array,
   name: string,
   options: SessionOptions = {},
-): Promise<OpenedSession> {
-  const providers = options.executionProviders?.length ? options.executionProviders : (['cpu'] as const);
-  const fallbacks: { provider: ExecutionProvider; reason: string }[] = [];
-  for (const provider of providers) {
-    try {
-      const session = await ort.InferenceSession.create(bytes, {
+): Promise<ProviderSession<ExecutionProvider>> {
+  return openOnProvider<ExecutionProvider>({
+    providers: options.executionProviders?.length ? options.executionProviders : ['cpu'],
+    strict: options.strict,
+    name,
+    runtime: 'onnxruntime',
+    unavailableHint: 'install its libraries',
+    lastResort: 'cpu',
+    create: (provider) =>
+      ort.InferenceSession.create(bytes, {
         executionProviders: [provider],
         graphOptimizationLevel: 'all',
         // A missing provider is reported through our error or `fallbacks`, not printed.
         logSeverityLevel: 4,
-      });
-      return { session, provider, fallbacks };
-    } catch (cause) {
-      const reason = (cause as Error).message ?? String(cause);
-      if (isModelError(reason)) {
-        throw new NeurodissectError(
-          ErrorCode.ModelLoadFailed,
-          `The model ${name} could not be loaded by onnxruntime (${reason}); check it is a valid ONNX file.`,
-          { cause, details: { path: name } },
-        );
-      }
-      fallbacks.push({ provider, reason });
-      if (options.strict) {
-        throw new NeurodissectError(
-          ErrorCode.ExecutionProviderUnavailable,
-          `The execution provider "${provider}" is not available (${reason}); install its libraries or drop strict to fall back to ${providers.slice(1).join(', ') || 'another provider'}.`,
-          { cause, details: { provider } },
-        );
-      }
-    }
-  }
-  throw new NeurodissectError(
-    ErrorCode.ExecutionProviderUnavailable,
-    `None of the execution providers ${providers.join(', ')} could run ${name}: ${fallbacks.map((f) => `${f.provider}: ${f.reason}`).join('; ')}. Add "cpu" to the list.`,
-    { details: { fallbacks } },
-  );
-}
-
-// onnxruntime reports a bad model and a missing provider through the same exception type.
-function isModelError(message: string): boolean {
-  return /protobuf parsing failed|Load model|INVALID_GRAPH|INVALID_PROTOBUF|ModelProto|No graph/i.test(
-    message,
-  );
+      }),
+  });
 }
 
 async function readModelBytes(model: string | Uint8Array, name: string): Promise<Uint8Array> {
