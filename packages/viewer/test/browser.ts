@@ -1,12 +1,11 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../../../scripts/test-setup/chromium';
 
 // The end-to-end tests drive Debian's headless Chromium (never a downloaded browser).
 // Screenshots go to test-artifacts/ (gitignored), kept as the tests' artifacts.
-const CHROMIUM = process.env.NEURODISSECT_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/', import.meta.url));
 
 /** A headless Chromium page that records console errors, warnings, page errors and dialogs. */
@@ -25,26 +24,8 @@ export interface TestBrowser {
 
 /** Launches Chromium with a fresh profile; fails with a clear message when it is not installed. */
 export async function launchBrowser(): Promise<TestBrowser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium is missing at ${CHROMIUM}: the viewer's end-to-end tests drive Debian's Chromium. Install it with "apt-get install -y chromium" (or set NEURODISSECT_CHROMIUM to a Chromium binary).`,
-    );
-  }
   mkdirSync(ARTIFACTS, { recursive: true });
-  const userData = mkdtempSync(join(tmpdir(), 'neurodissect-chromium-'));
-  const context = await chromium.launchPersistentContext(userData, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+  const { context, userData } = await launchChromium("the viewer's end-to-end tests", {
     viewport: { width: 1200, height: 900 },
   });
   const page = context.pages()[0] ?? (await context.newPage());

@@ -1,21 +1,20 @@
 // Node side of the browser tests: bundles page.ts with esbuild, serves it with onnxruntime-web's
 // wasm files and the model fixtures from a node:http server, and drives Debian's Chromium (never a
 // downloaded browser) through playwright-core. WebGPU runs on Chromium's software adapter.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { dirname, extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { clipTokenizerJsonFromBpe } from '@neurodissect/model-io';
 import { build } from 'esbuild';
 import onnxProto from 'onnx-proto';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../../../../scripts/test-setup/chromium';
 
-export const CHROMIUM = process.env.NEURODISSECT_CHROMIUM ?? '/usr/bin/chromium';
 const here = dirname(fileURLToPath(import.meta.url));
 const packageRoot = join(here, '../..');
 const repoRoot = join(packageRoot, '../..');
@@ -135,32 +134,15 @@ async function serve(bundle: string): Promise<Server> {
  * @throws when Chromium is missing, saying how to install it.
  */
 export async function startBrowserHarness(): Promise<BrowserHarness> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium is missing at ${CHROMIUM}: runtime-web's browser tests drive Debian's Chromium. Install it with "apt-get install -y chromium" (or set NEURODISSECT_CHROMIUM to a Chromium binary).`,
-    );
-  }
   const server = await serve(await bundlePage());
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const userData = mkdtempSync(join(tmpdir(), 'neurodissect-web-'));
   let context: BrowserContext;
+  let userData: string;
   try {
-    context = await chromium.launchPersistentContext(userData, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        // WebGPU on Chromium's software adapter (SwiftShader); a secure context (localhost) exposes it.
-        '--enable-unsafe-webgpu',
-      ],
-    });
+    // WebGPU on Chromium's software adapter (SwiftShader); a secure context (localhost) exposes it.
+    ({ context, userData } = await launchChromium("runtime-web's browser tests", {
+      extraArgs: ['--enable-unsafe-webgpu'],
+    }));
   } catch (error) {
     server.close();
     throw error;
