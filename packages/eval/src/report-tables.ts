@@ -39,19 +39,7 @@ export function reportSections(report: EvalReport): ReportSection[] {
         {
           title: 'Interpretability by max score (Table 3)',
           columns: table3Columns,
-          rows: report.layers.map((l) => [
-            l.layer,
-            String(l.neurons),
-            formatNumber(l.meanMaxScore),
-            ...(l.interpretability
-              ? [
-                  l.interpretability.high,
-                  l.interpretability.medium,
-                  l.interpretability.low,
-                  l.interpretability.none,
-                ].map(String)
-              : ['–', '–', '–', '–']),
-          ]),
+          rows: report.layers.map(table3Row),
         },
       ],
       topLabels: [],
@@ -118,19 +106,7 @@ export function reportSections(report: EvalReport): ReportSection[] {
       tables.push({
         title: 'Interpretability by max score (Table 3)',
         columns: table3Columns,
-        rows: labeler.layers.map((l) => [
-          l.layer,
-          String(l.neurons),
-          formatNumber(l.meanMaxScore),
-          ...(l.interpretability
-            ? [
-                l.interpretability.high,
-                l.interpretability.medium,
-                l.interpretability.low,
-                l.interpretability.none,
-              ].map(String)
-            : []),
-        ]),
+        rows: labeler.layers.map(table3Row),
       });
     }
     sections.push({
@@ -179,4 +155,20 @@ export function reportSections(report: EvalReport): ReportSection[] {
     });
   }
   return sections;
+}
+
+/** One layer's row of Table 3 (dashes where the labeler gives no scores). */
+function table3Row(l: {
+  layer: string;
+  neurons: number;
+  meanMaxScore: number | null;
+  interpretability: { high: number; medium: number; low: number; none: number } | null;
+}): string[] {
+  const counts = l.interpretability;
+  return [
+    l.layer,
+    String(l.neurons),
+    formatNumber(l.meanMaxScore),
+    ...(counts ? [counts.high, counts.medium, counts.low, counts.none].map(String) : ['–', '–', '–', '–']),
+  ];
 }
