@@ -1,5 +1,6 @@
 export * from './broden-format';
 export * from './concepts';
+export * from './dataset';
 export * from './generate';
 export {
   insideUnitShape,
