@@ -37,9 +37,26 @@ function extensionOf(name: string): string {
   return dot < 0 ? '' : name.slice(dot + 1).toLowerCase();
 }
 
-/** Path of a picked file inside the picked folder (`webkitRelativePath`), or its name. */
-function relativePathOf(file: File): string {
-  return (file as File & { webkitRelativePath?: string }).webkitRelativePath || file.name;
+/**
+ * A picked file with its path inside the picked folder: what `webkitRelativePath` says, kept
+ * explicitly because a `File` sent to a Web Worker loses it.
+ */
+export interface PickedFile {
+  readonly path: string;
+  readonly file: Blob;
+}
+
+function isPickedFile(entry: File | PickedFile): entry is PickedFile {
+  return typeof (entry as PickedFile).path === 'string' && (entry as PickedFile).file instanceof Blob;
+}
+
+/** A picked file as a {@link PickedFile}: its path is `webkitRelativePath`, or its name. */
+export function pickedFile(entry: File | PickedFile): PickedFile {
+  if (isPickedFile(entry)) return entry;
+  return {
+    path: (entry as File & { webkitRelativePath?: string }).webkitRelativePath || entry.name,
+    file: entry,
+  };
 }
 
 function checkIndex(index: number, size: number): void {
@@ -51,21 +68,22 @@ function checkIndex(index: number, size: number): void {
 /**
  * A probe set from files the user picked (`<input type="file" webkitdirectory multiple>` or a
  * drop): images by extension, ordered by their path inside the picked folder, as runtime-node's
- * image-folder dataset orders them. Nothing leaves the machine.
+ * image-folder dataset orders them. Nothing leaves the machine. In a Web Worker, pass
+ * {@link PickedFile}s (a `File` posted to a worker loses its `webkitRelativePath`).
  * @throws `ND_EMPTY_DATASET` when no file is an image.
  */
 export function createFileDataset(
-  files: Iterable<File> | ArrayLike<File>,
+  files: Iterable<File | PickedFile> | ArrayLike<File | PickedFile>,
   options: FileDatasetOptions = {},
 ): WebProbeDataset & { readonly skipped: readonly string[] } {
   const extensions = new Set(
     (options.extensions ?? ['png', 'jpg', 'jpeg', 'webp']).map((e) => e.toLowerCase()),
   );
-  const all = Array.from(files as ArrayLike<File>);
+  const all = Array.from(files as ArrayLike<File | PickedFile>, pickedFile);
   const images = all
-    .filter((f) => extensions.has(extensionOf(f.name)))
-    .sort((a, b) => compareCodeUnits(relativePathOf(a), relativePathOf(b)));
-  const skipped = all.filter((f) => !extensions.has(extensionOf(f.name))).map(relativePathOf);
+    .filter((f) => extensions.has(extensionOf(f.path)))
+    .sort((a, b) => compareCodeUnits(a.path, b.path));
+  const skipped = all.filter((f) => !extensions.has(extensionOf(f.path))).map((f) => f.path);
   if (!images.length) {
     throw new NeurodissectError(
       ErrorCode.EmptyDataset,
@@ -73,10 +91,9 @@ export function createFileDataset(
       { details: { skipped } },
     );
   }
-  const top = relativePathOf(images[0]).split('/');
+  const top = images[0].path.split('/');
   const name = options.name ?? (top.length > 1 ? top[0] : 'files');
-  const items = images.map((f) => {
-    const path = relativePathOf(f);
+  const items = images.map(({ path }) => {
     const uri = top.length > 1 && path.startsWith(`${top[0]}/`) ? path.slice(top[0].length + 1) : path;
     return { id: uri, uri };
   });
@@ -92,7 +109,7 @@ export function createFileDataset(
     async read(index, readOptions: OperationOptions = {}): Promise<RgbImage> {
       checkIndex(index, images.length);
       throwIfAborted(readOptions.signal);
-      return decodeImage(images[index], { name: items[index].uri });
+      return decodeImage(images[index].file, { name: items[index].uri });
     },
   };
 }

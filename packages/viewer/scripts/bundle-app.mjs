@@ -1,5 +1,6 @@
 // Bundles the browser app (src/app) into dist/site/app.js + app.css: one classic script, so the
-// site also works from file://, where module scripts are refused.
+// site also works from file://, where module scripts are refused; and the in-browser dissection's
+// worker into dist/site/dissect-worker.js.
 import { copyFileSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +25,23 @@ export async function bundleApp(outDir = join(root, 'dist', 'site')) {
       sourcemap: false,
       legalComments: 'none',
       logLevel: 'silent',
+    });
+    // The in-browser dissection's worker: a module worker, since onnxruntime-web loads its
+    // WebAssembly glue with import(). Copied only into sites built with the in-browser page.
+    await build({
+      entryPoints: [join(root, 'src', 'in-browser', 'dissect-worker.ts')],
+      outfile: join(temp, 'dissect-worker.js'),
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      target: ['chrome113', 'firefox115', 'safari16'],
+      conditions: ['@neurodissect/source'],
+      minify: true,
+      sourcemap: false,
+      legalComments: 'none',
+      logLevel: 'silent',
+      // onnxruntime-web's bundle names these Node built-ins behind environment checks.
+      external: ['node:*', 'fs', 'path', 'url', 'worker_threads', 'module'],
     });
     copyFileSync(join(root, 'src', 'app', 'app.css'), join(temp, 'app.css'));
     rmSync(outDir, { recursive: true, force: true });

@@ -1,5 +1,6 @@
 export { escapeHtml } from './escape-html';
 export {
+  type DissectRoute,
   defaultOrder,
   formatRoute,
   type LayerRoute,
@@ -16,6 +17,12 @@ export {
   searchRoute,
 } from './route';
 export {
+  type SiteContent,
+  type SiteContentOptions,
+  shownImages,
+  siteContentFromResults,
+} from './site-content';
+export {
   assembleResults,
   MISSING_IMAGE_REASONS,
   type MissingImageReason,
@@ -24,6 +31,7 @@ export {
   SITE_FORMAT,
   SITE_VERSION,
   type SiteImage,
+  type SiteInBrowser,
   type SiteLayerData,
   type SiteLayerEntry,
   type SiteManifest,

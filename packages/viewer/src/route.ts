@@ -47,6 +47,11 @@ export interface SearchRoute {
   all: boolean;
 }
 
+/** "Dissect in your browser": run a dissection in the page and open its results. */
+export interface DissectRoute {
+  kind: 'dissect';
+}
+
 /** A URL the site does not know. */
 export interface NotFoundRoute {
   kind: 'not-found';
@@ -55,7 +60,7 @@ export interface NotFoundRoute {
 }
 
 /** Every page of the site, as a value: parsed from and formatted to the URL's hash. */
-export type Route = OverviewRoute | LayerRoute | NeuronRoute | SearchRoute | NotFoundRoute;
+export type Route = OverviewRoute | LayerRoute | NeuronRoute | SearchRoute | DissectRoute | NotFoundRoute;
 
 const LAYER_SORTS: readonly LayerSort[] = ['unit', 'score', 'label'];
 
@@ -152,6 +157,7 @@ export function parseRoute(hash: string): Route {
       ...(layer === null || layer === '' ? {} : { layer }),
     });
   }
+  if (head === 'dissect' && rest.length === 0) return { kind: 'dissect' };
   return notFound;
 }
 
@@ -184,6 +190,8 @@ export function formatRoute(route: Route): string {
         ['layer', route.layer],
         ['all', route.all ? '1' : undefined],
       ])}`;
+    case 'dissect':
+      return '#/dissect';
     case 'not-found':
       return route.hash.startsWith('#') ? route.hash : `#${route.hash}`;
   }

@@ -71,6 +71,18 @@ export interface SiteManifest {
   failures: Results['failures'];
   /** How many distinct images appear among the top images, and how many have thumbnails. */
   images: { shown: number; thumbnails: number };
+  /** The "Dissect in your browser" page, when the site was built with it. */
+  inBrowser?: SiteInBrowser;
+}
+
+/** What the "Dissect in your browser" page of a site loads, relative to the site folder. */
+export interface SiteInBrowser {
+  /** The dissection worker's script. */
+  worker: string;
+  /** The folder of onnxruntime-web's `.wasm`/`.mjs` files, ending in `/`. */
+  ort: string;
+  /** The toy world's models folder (with `target/` and `clip/`), ending in `/`, when the site carries them. */
+  toyWorld?: string;
 }
 
 /** `data/<key>.js`: one layer's neurons and the images they show. */

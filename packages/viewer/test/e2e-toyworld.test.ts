@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -6,6 +7,7 @@ import { parseResults, type Results, type ResultsLayer, type ResultsNeuron } fro
 import { createSearchIndex, type SearchIndex } from '@neurodissect/search';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type StaticServer, startStaticServer } from '../../cli/src/commands/serve';
 import { runCli } from '../../cli/src/program';
 import { ensureAppBundle } from './app-bundle';
 import { launchBrowser, type TestBrowser } from './browser';
@@ -215,5 +217,111 @@ describe('the toy-world demo site in headless Chromium', () => {
   it('printed nothing to the browser console', () => {
     expect(browser.consoleProblems).toEqual([]);
     expect(browser.dialogs).toEqual([]);
+  });
+});
+
+/** Every neuron's top label per labeler, `layer/unit/labeler → label`. */
+function topLabels(r: Results): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const l of r.layers)
+    for (const n of l.neurons)
+      for (const [labeler, labels] of Object.entries(n.labels))
+        if (labels[0]) out.set(`${l.name}/${n.unit}/${labeler}`, labels[0].label);
+  return out;
+}
+
+// The same dissection as the demo's (seed 0, 150 images, the demo's concepts, layers and
+// preprocessing), run by the site's "Dissect in your browser" page in a Web Worker on
+// onnxruntime-web's WebAssembly backend, served over http as `neurodissect serve` serves it.
+describe('"Dissect in your browser" on the demo site', () => {
+  let server: StaticServer;
+  let inPage: Results;
+
+  beforeAll(async () => {
+    server = await startStaticServer({ root: join(work, 'site'), port: 0 });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('runs the toy-world dissection in a worker, with the same top labels as the Node run', async () => {
+    await page.goto(`${server.url}#/dissect`);
+    await expect.poll(() => page.locator('h1').textContent()).toBe('Dissect in your browser');
+    // `neurodissect serve` makes the page cross-origin isolated: WebAssembly threads are allowed.
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    await page.fill('#probe-count', '150');
+    await page.selectOption('#providers', 'wasm');
+    for (const id of LABELERS) await page.check(`#labeler-${id}`);
+    await page.click('#run-dissection');
+    // While it runs, the page reports progress and stays responsive.
+    await page.locator('#cancel-dissection:enabled').waitFor();
+    await expect
+      .poll(() => page.locator('#dissect-detail').textContent(), { timeout: 60_000 })
+      .toMatch(/of \d+/);
+    expect(await page.evaluate(() => 1 + 1)).toBe(2);
+    await page.locator('#open-results').waitFor({ timeout: 240_000 });
+    expect(await page.locator('#dissect-status').textContent()).toBe('Done.');
+    await browser.screenshot('in-browser-done');
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-results')]);
+    inPage = parseResults(await readFile((await download.path())!, 'utf8'));
+    expect(inPage.run.runtime).toEqual({ name: 'onnxruntime-web', executionProvider: 'wasm' });
+    expect(inPage.probe.images.map((i) => i.uri)).toEqual(results.probe.images.map((i) => i.uri));
+    expect(inPage.labelers.map((l) => l.id)).toEqual(LABELERS);
+    const mine = topLabels(inPage);
+    const node = topLabels(results);
+    expect(mine.size).toBe(node.size);
+    expect(mine.size).toBe(LABELERS.length * results.layers.reduce((n, l) => n + l.neurons.length, 0));
+    const differ = [...node].filter(([key, label]) => mine.get(key) !== label);
+    expect(differ).toEqual([]);
+  }, 300_000);
+
+  it('opens the results in the viewer, with the generated images as thumbnails', async () => {
+    await page.click('#open-results');
+    await expect.poll(() => page.evaluate(() => location.hash), { timeout: 30_000 }).toBe('#/');
+    expect(await page.locator('#dissect-outcome [role=alert]').count()).toBe(0);
+    await expect
+      .poll(() => page.locator('h1').textContent(), { timeout: 10_000 })
+      .toBe(`${inPage.model.name}, dissected in this browser`);
+    const rows = page.locator('table.layers tbody tr');
+    expect(await rows.locator('th').allTextContents()).toEqual(inPage.layers.map((l) => l.name));
+    const last = inPage.layers[inPage.layers.length - 1];
+    const n = last.neurons[0];
+    await page.evaluate((hash) => {
+      location.hash = hash;
+    }, `#/neuron/${last.name}/${n.unit}`);
+    await expect
+      .poll(() => page.locator('h1').textContent(), { timeout: 10_000 })
+      .toBe(`${last.name} · unit ${n.unit}`);
+    const thumbs = page.locator('.tiles .tile img:not(.heatmap)');
+    await expect.poll(() => thumbs.count()).toBe(n.topImages.length);
+    expect(await thumbs.first().getAttribute('src')).toMatch(/^blob:/);
+    await expectAllLoaded(thumbs);
+    await browser.screenshot('in-browser-neuron');
+  });
+
+  it('cancels a run, keeping the page usable', async () => {
+    await page.goto(`${server.url}#/dissect`);
+    await page.reload();
+    await page.fill('#probe-count', '3000');
+    await page.selectOption('#providers', 'wasm');
+    await page.click('#run-dissection');
+    await expect
+      .poll(() => page.locator('#dissect-detail').textContent(), { timeout: 60_000 })
+      .toMatch(/of \d+/);
+    await page.click('#cancel-dissection');
+    await expect
+      .poll(() => page.locator('#dissect-status').textContent(), { timeout: 30_000 })
+      .toBe('Cancelled.');
+    expect(await page.locator('#run-dissection').isEnabled()).toBe(true);
+  }, 120_000);
+
+  it('says what is missing instead of starting', async () => {
+    await page.check('#probe-files');
+    await page.click('#run-dissection');
+    await expect
+      .poll(() => page.locator('#dissect-outcome [role=alert]').textContent())
+      .toBe('Pick a folder of probe images.');
+    expect(browser.consoleProblems).toEqual([]);
   });
 });

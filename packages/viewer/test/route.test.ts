@@ -6,6 +6,8 @@ describe('parseRoute', () => {
     expect(parseRoute('')).toEqual({ kind: 'overview' });
     expect(parseRoute('#/')).toEqual({ kind: 'overview' });
     expect(parseRoute('#/neuron/layer4/1802')).toEqual({ kind: 'neuron', layer: 'layer4', unit: 1802 });
+    expect(parseRoute('#/dissect')).toEqual({ kind: 'dissect' });
+    expect(parseRoute('#/dissect/more')).toEqual({ kind: 'not-found', hash: '#/dissect/more' });
     expect(parseRoute('#/layer/layer4?sort=score&filter=dog&page=2')).toEqual({
       kind: 'layer',
       layer: 'layer4',
@@ -65,6 +67,7 @@ describe('formatRoute', () => {
 
   it('round-trips through parseRoute', () => {
     const routes: Route[] = [
+      { kind: 'dissect' },
       { kind: 'overview' },
       { kind: 'neuron', layer: 'layer4.2/conv#1 ?x', unit: 0 },
       layerRoute('a&b=c', {

@@ -106,7 +106,15 @@ export async function demoCommand(o: DemoCommandOptions, io: CliIo, stop?: Abort
   io.stdout.write(`4/4 building the site → ${show(site)}\n`);
   await rm(site, { recursive: true, force: true });
   await siteCommand(
-    { results, out: site, imageRoot: probe, thumbnailSize: 112, title: 'neurodissect demo: the toy world' },
+    {
+      results,
+      out: site,
+      imageRoot: probe,
+      thumbnailSize: 112,
+      title: 'neurodissect demo: the toy world',
+      dissectPage: true,
+      toyworldModels: true,
+    },
     io,
   );
   const clipDissect = evaluation.labelers.find((l) => l.id === 'clip-dissect') ?? evaluation.labelers[0];

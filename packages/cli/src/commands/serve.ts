@@ -30,6 +30,8 @@ export interface StaticServer {
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.wasm': 'application/wasm',
   '.css': 'text/css; charset=utf-8',
   '.json': 'application/json; charset=utf-8',
   '.map': 'application/json; charset=utf-8',
@@ -95,7 +97,8 @@ function hostAllowed(header: string | undefined, port: number): boolean {
 }
 
 /**
- * Serves the files of one folder over HTTP (GET and HEAD only). Bound to a loopback address, it
+ * Serves the files of one folder over HTTP (GET and HEAD only), cross-origin isolated (COOP
+ * `same-origin`, COEP `credentialless`) so pages can use WebAssembly threads. Bound to a loopback address, it
  * also refuses requests whose Host header is not that address, so other web sites cannot reach
  * it through DNS rebinding.
  */
@@ -130,6 +133,10 @@ export async function startStaticServer(options: StaticServerOptions): Promise<S
         'Cache-Control': 'no-cache',
         'X-Content-Type-Options': 'nosniff',
         'Referrer-Policy': 'no-referrer',
+        // Cross-origin isolation, so the "Dissect in your browser" page can use WebAssembly
+        // threads; `credentialless` still lets the site show images from other origins.
+        'Cross-Origin-Opener-Policy': 'same-origin',
+        'Cross-Origin-Embedder-Policy': 'credentialless',
       });
       if (request.method === 'HEAD') {
         response.end();

@@ -1,5 +1,6 @@
 import { dirname, relative } from 'node:path';
 import { NeurodissectError } from '@neurodissect/core';
+import { toyWorldModelPaths } from '@neurodissect/toyworld/node';
 import { buildSite, type SiteBuildReport, type Thumbnailer } from '@neurodissect/viewer/build';
 import type { Command } from 'commander';
 import { CliError } from '../cli-error';
@@ -15,6 +16,10 @@ export interface SiteCommandOptions {
   imageRoot?: string;
   thumbnailSize: number;
   title?: string;
+  /** Add the "Dissect in your browser" page. */
+  dissectPage?: boolean;
+  /** With the page: carry the toy world's models (so it runs the toy world with nothing picked). */
+  toyworldModels?: boolean;
 }
 
 /** Thumbnails with sharp: auto-rotated, fitted inside size×size (never enlarged), WebP. Loads sharp on first use. */
@@ -48,7 +53,11 @@ export function formatSiteReport(report: SiteBuildReport, outDir: string): strin
   }
   if (report.heatmaps.dropped > 0)
     lines.push(`  ${report.heatmaps.dropped} heatmap(s) not found beside the Results file were left out`);
-  lines.push(`Open ${outDir}/index.html in a browser, or run: neurodissect serve ${outDir}`);
+  lines.push(
+    report.inBrowser
+      ? `Run: neurodissect serve ${outDir} (the "Dissect in your browser" page needs http; it cannot run from file://)`
+      : `Open ${outDir}/index.html in a browser, or run: neurodissect serve ${outDir}`,
+  );
   return `${lines.join('\n')}\n`;
 }
 
@@ -68,6 +77,9 @@ export async function siteCommand(o: SiteCommandOptions, io: CliIo): Promise<voi
       thumbnailer: sharpThumbnailer(),
       thumbnailSize: o.thumbnailSize,
       title: o.title,
+      ...(o.dissectPage || o.toyworldModels
+        ? { inBrowser: o.toyworldModels ? { toyWorldModels: toyWorldModelPaths().root } : {} }
+        : {}),
       onProgress: progress.onProgress,
     });
   } catch (error) {
@@ -101,6 +113,11 @@ export function registerSiteCommand(program: Command, io: CliIo): void {
     )
     .option('--thumbnail-size <px>', 'thumbnail size, longest side', integer, 112)
     .option('--title <text>', "the site's title (default: the model's name)")
+    .option(
+      '--dissect-page',
+      'add the "Dissect in your browser" page (onnxruntime-web in a worker; adds about 29 MB; needs http: neurodissect serve)',
+    )
+    .option('--toyworld-models', "with --dissect-page: carry the toy world's models (about 9 MB more)")
     .action(async (options: SiteCommandOptions) => {
       await siteCommand(options, io);
     });

@@ -1,6 +1,13 @@
 import { createSearchIndex, type SearchIndex } from '@neurodissect/search';
 import type { Route } from '../route';
-import { assembleResults, type SiteLayerData, type SiteLayerEntry, type SiteManifest } from '../site-data';
+import type { SiteContent } from '../site-content';
+import {
+  assembleResults,
+  type SiteInBrowser,
+  type SiteLayerData,
+  type SiteLayerEntry,
+  type SiteManifest,
+} from '../site-data';
 import type { DataLoader } from './data-loader';
 
 /** What every page renderer gets: the manifest, data access and navigation. */
@@ -14,6 +21,10 @@ export interface AppContext {
   searchIndex(layers?: readonly string[]): Promise<SearchIndex>;
   /** Goes to a route, adding a history entry (or replacing the current one). */
   navigate(route: Route, options?: { replace?: boolean }): void;
+  /** The site's "Dissect in your browser" page, when it has one. */
+  inBrowser?: SiteInBrowser;
+  /** Shows other content (results dissected in this page) instead of the site's own, from the overview. */
+  open(content: Pick<SiteContent, 'manifest' | 'layers'>): void;
 }
 
 /** Builds the {@link AppContext} over a loaded manifest. */
@@ -21,6 +32,9 @@ export function createAppContext(
   manifest: SiteManifest,
   loader: DataLoader,
   navigate: AppContext['navigate'],
+  open: AppContext['open'] = () => {
+    throw new Error('This site cannot open other results.');
+  },
 ): AppContext {
   const byName = new Map(manifest.layers.map((l) => [l.name, l]));
   const indexes = new Map<string, Promise<SearchIndex>>();
@@ -49,5 +63,7 @@ export function createAppContext(
       return index;
     },
     navigate,
+    ...(manifest.inBrowser === undefined ? {} : { inBrowser: manifest.inBrowser }),
+    open,
   };
 }

@@ -60,3 +60,19 @@ export function createDataLoader(base = 'data/'): DataLoader {
     layer: (key) => load(key) as Promise<SiteLayerData>,
   };
 }
+
+/** A loader over data already in memory (results dissected in this page). */
+export function createMemoryLoader(content: {
+  manifest: SiteManifest;
+  layers: readonly SiteLayerData[];
+}): DataLoader {
+  const byKey = new Map(content.manifest.layers.map((entry, i) => [entry.key, content.layers[i]]));
+  return {
+    manifest: async () => content.manifest,
+    async layer(key) {
+      const data = byKey.get(key);
+      if (data === undefined) throw new Error(`These results have no layer data "${key}".`);
+      return data;
+    },
+  };
+}

@@ -1,7 +1,8 @@
 import { formatRoute, parseRoute, type Route, searchRoute } from '../route';
 import { type AppContext, createAppContext } from './context';
-import { createDataLoader } from './data-loader';
+import { createDataLoader, createMemoryLoader } from './data-loader';
 import { h } from './dom';
+import { renderDissect } from './pages/dissect';
 import { renderLayer } from './pages/layer';
 import { neighbours, renderNeuron } from './pages/neuron';
 import { renderNotFound } from './pages/not-found';
@@ -20,6 +21,8 @@ function render(ctx: AppContext, route: Route): Page | Promise<Page> {
       return renderNeuron(ctx, route);
     case 'search':
       return renderSearch(ctx, route);
+    case 'dissect':
+      return renderDissect(ctx);
     case 'not-found':
       return renderNotFound(`There is no page at "${route.hash}".`);
   }
@@ -29,7 +32,7 @@ function render(ctx: AppContext, route: Route): Page | Promise<Page> {
 function samePage(a: Route | undefined, b: Route): boolean {
   if (a === undefined || a.kind !== b.kind) return false;
   if (a.kind === 'layer' && b.kind === 'layer') return a.layer === b.layer;
-  return a.kind === 'search' || a.kind === 'overview' || a.kind === 'neuron';
+  return a.kind === 'search' || a.kind === 'overview' || a.kind === 'neuron' || a.kind === 'dissect';
 }
 
 function isTyping(target: EventTarget | null): boolean {
@@ -59,8 +62,16 @@ async function start(): Promise<void> {
   };
 
   let ctx: AppContext;
+  // Results dissected in this page replace the site's own; the in-browser page stays available.
+  const open: AppContext['open'] = (content) => {
+    const inBrowser = ctx.inBrowser;
+    const manifest = { ...content.manifest, ...(inBrowser === undefined ? {} : { inBrowser }) };
+    ctx = createAppContext(manifest, createMemoryLoader({ ...content, manifest }), navigate, open);
+    current = undefined;
+    navigate({ kind: 'overview' });
+  };
   try {
-    ctx = createAppContext(await loader.manifest(), loader, navigate);
+    ctx = createAppContext(await loader.manifest(), loader, navigate, open);
   } catch (error) {
     main.replaceChildren(
       h('h1', {}, 'The site data could not be loaded'),

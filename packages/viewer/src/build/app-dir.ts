@@ -5,6 +5,9 @@ import { fileURLToPath } from 'node:url';
 /** The files of the bundled browser app, which the site builder copies into every site. */
 export const APP_FILES = ['app.js', 'app.css'] as const;
 
+/** The in-browser dissection's worker script, beside the app (copied only into sites with that page). */
+export const IN_BROWSER_WORKER = 'dissect-worker.js';
+
 /**
  * The folder holding the bundled browser app (`dist/site` of this package), found from this
  * module's own location so it works from the sources and from `dist`.

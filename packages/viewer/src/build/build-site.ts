@@ -1,25 +1,22 @@
 import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import {
   ErrorCode,
   NeurodissectError,
   type OperationOptions,
   type Results,
-  type ResultsNeuron,
   throwIfAborted,
 } from '@neurodissect/core';
-import { createSearchIndex, type LayerSummary } from '@neurodissect/search';
+import { shownImages, siteContentFromResults } from '../site-content';
 import {
   type MissingImageReason,
   missingImageText,
-  SITE_FORMAT,
-  SITE_VERSION,
   type SiteImage,
-  type SiteLayerData,
-  type SiteManifest,
+  type SiteInBrowser,
   siteDataScript,
 } from '../site-data';
-import { APP_FILES, defaultAppDir } from './app-dir';
+import { APP_FILES, defaultAppDir, IN_BROWSER_WORKER } from './app-dir';
 import { indexHtml } from './index-html';
 
 /** Makes a small image from an image file (the CLI passes one built on sharp). */
@@ -52,7 +49,32 @@ export interface BuildSiteOptions extends OperationOptions {
   appDir?: string;
   /** Interpretability thresholds of the layer summaries. @defaultValue [0.3, 0.2, 0.1] */
   thresholds?: number[];
+  /**
+   * Adds the "Dissect in your browser" page: the dissection worker, onnxruntime-web's WebAssembly
+   * files (about 28 MB) and, with `toyWorldModels`, the toy world's models (about 9 MB) so the page
+   * can dissect the toy world with nothing picked. @defaultValue no such page
+   */
+  inBrowser?: InBrowserSiteOptions;
 }
+
+/** Options of the site's "Dissect in your browser" page. */
+export interface InBrowserSiteOptions {
+  /** The toy world's models folder (`@neurodissect/toyworld`'s `models/`), to serve with the site. */
+  toyWorldModels?: string;
+  /** Where onnxruntime-web's files are. @defaultValue the installed onnxruntime-web's `dist/` */
+  ortDir?: string;
+}
+
+/** onnxruntime-web's files the page loads (its default bundle: WebGPU and WebAssembly, threads). */
+export const ORT_WEB_FILES = ['ort-wasm-simd-threaded.jsep.wasm', 'ort-wasm-simd-threaded.jsep.mjs'] as const;
+/** The toy world's model files the page loads, relative to its models folder. */
+export const TOYWORLD_MODEL_FILES = [
+  'target/toy-resnet.onnx',
+  'clip/onnx/vision_model.onnx',
+  'clip/onnx/text_model.onnx',
+  'clip/tokenizer.json',
+  'clip/preprocessor_config.json',
+] as const;
 
 /** What {@link buildSite} wrote. */
 export interface SiteBuildReport {
@@ -71,13 +93,24 @@ export interface SiteBuildReport {
     missingCount: number;
   };
   heatmaps: { kept: number; dropped: number };
+  /** Whether the site has the "Dissect in your browser" page. */
+  inBrowser: boolean;
 }
 
 // BMP is what core's heatmaps are (`data:image/bmp`, see @neurodissect/core's pipeline/heatmap).
 const DATA_IMAGE = /^data:image\/(png|jpeg|gif|webp|bmp);base64,[A-Za-z0-9+/=]+$/;
 const REMOTE = /^https?:\/\//i;
 const SITE_MARKER = join('data', 'site.js');
-const SITE_ENTRIES = ['index.html', ...APP_FILES, 'data', 'thumbs', 'heatmaps'];
+const SITE_ENTRIES = [
+  'index.html',
+  ...APP_FILES,
+  IN_BROWSER_WORKER,
+  'ort',
+  'models',
+  'data',
+  'thumbs',
+  'heatmaps',
+];
 
 function invalid(message: string, details: Record<string, unknown> = {}): NeurodissectError {
   return new NeurodissectError(ErrorCode.InvalidOption, message, { details });
@@ -119,6 +152,40 @@ async function prepareOutDir(outDir: string): Promise<void> {
     );
   }
   for (const entry of entries) await rm(join(outDir, entry), { recursive: true, force: true });
+}
+
+function defaultOrtDir(): string {
+  return dirname(createRequire(import.meta.url).resolve('onnxruntime-web'));
+}
+
+/** Copies what the in-browser page needs into the site; returns the manifest's `inBrowser`. */
+async function writeInBrowserFiles(
+  options: InBrowserSiteOptions,
+  appDir: string,
+  copy: (from: string, to: string) => Promise<void>,
+): Promise<SiteInBrowser> {
+  const sources: [string, string][] = [[join(appDir, IN_BROWSER_WORKER), IN_BROWSER_WORKER]];
+  const ortDir = options.ortDir ?? defaultOrtDir();
+  for (const file of ORT_WEB_FILES) sources.push([join(ortDir, file), `ort/${file}`]);
+  if (options.toyWorldModels !== undefined) {
+    for (const file of TOYWORLD_MODEL_FILES)
+      sources.push([join(options.toyWorldModels, file), `models/toyworld/${file}`]);
+  }
+  for (const [from] of sources) {
+    if (!(await isFile(from))) {
+      throw new NeurodissectError(
+        ErrorCode.FileNotFound,
+        `The in-browser page needs ${from}, which is missing; ${from.includes('toy') ? "give the toy world's models folder" : 'reinstall @neurodissect/viewer and onnxruntime-web, or build the viewer'}.`,
+        { details: { path: from } },
+      );
+    }
+  }
+  for (const [from, to] of sources) await copy(from, to);
+  return {
+    worker: IN_BROWSER_WORKER,
+    ort: 'ort/',
+    ...(options.toyWorldModels === undefined ? {} : { toyWorld: 'models/toyworld/' }),
+  };
 }
 
 /** Runs `work` on every item, at most `limit` at a time. */
@@ -176,24 +243,29 @@ export async function buildSite(options: BuildSiteOptions): Promise<SiteBuildRep
     written.push(path.split(sep).join('/'));
   };
 
+  const copy = async (from: string, to: string) => {
+    await mkdir(join(outDir, to, '..'), { recursive: true });
+    await copyFile(from, join(outDir, to));
+    written.push(to);
+  };
+  const inBrowser = options.inBrowser
+    ? await writeInBrowserFiles(options.inBrowser, appDir, copy)
+    : undefined;
   const title = options.title ?? results.model.name;
-  await write('index.html', indexHtml(title));
+  await write('index.html', indexHtml(title, { inBrowser: inBrowser !== undefined }));
   for (const file of APP_FILES) {
     await copyFile(join(appDir, file), join(outDir, file));
     written.push(file);
   }
 
   // Thumbnails of every image that some neuron shows.
-  const shown = new Set<number>();
-  for (const layer of results.layers)
-    for (const neuron of layer.neurons) for (const top of neuron.topImages) shown.add(top.image);
+  const indices = shownImages(results);
   const siteImages = new Map<number, SiteImage>();
   const missing: { uri: string; reason: string }[] = [];
   let missingCount = 0;
   let thumbnails = 0;
   let done = 0;
   const imageRoot = options.imageRoot === undefined ? undefined : resolve(options.imageRoot);
-  const indices = [...shown].sort((a, b) => a - b);
   const miss = (image: SiteImage, reason: MissingImageReason, error?: string) => {
     image.missing = reason;
     if (error !== undefined) image.error = error;
@@ -236,8 +308,6 @@ export async function buildSite(options: BuildSiteOptions): Promise<SiteBuildRep
 
   // Heatmaps: data URIs stay inline, files beside the Results are copied, the rest are dropped.
   const heatmapPaths = new Map<string, string | undefined>();
-  let kept = 0;
-  let dropped = 0;
   const resultsDir = options.resultsDir === undefined ? undefined : resolve(options.resultsDir);
   const heatmapOf = async (heatmap: string): Promise<string | undefined> => {
     if (DATA_IMAGE.test(heatmap)) return heatmap;
@@ -258,72 +328,20 @@ export async function buildSite(options: BuildSiteOptions): Promise<SiteBuildRep
     return name;
   };
 
-  const index = createSearchIndex(results);
-  const thresholds = options.thresholds ?? [0.3, 0.2, 0.1];
-  const manifest: SiteManifest = {
-    format: SITE_FORMAT,
-    version: SITE_VERSION,
+  const content = await siteContentFromResults(results, {
     title,
-    model: results.model,
-    run: {
-      kind: results.run.kind,
-      createdAt: results.run.createdAt,
-      tool: results.run.tool,
-      ...(results.run.runtime === undefined ? {} : { runtime: results.run.runtime }),
-    },
-    probe: { name: results.probe.name, images: results.probe.images.length },
-    concepts: { name: results.concepts.name, size: results.concepts.size },
-    labelers: results.labelers,
-    thresholds,
-    layers: [],
-    failures: results.failures,
-    images: { shown: shown.size, thumbnails },
-  };
-
-  for (const [li, layer] of results.layers.entries()) {
+    thresholds: options.thresholds,
+    image: (index) => siteImages.get(index)!,
+    heatmap: heatmapOf,
+    extra: inBrowser ? { inBrowser } : {},
+  });
+  for (const [li, data] of content.layers.entries()) {
     throwIfAborted(signal);
-    const key = `layer-${li}`;
-    const neurons: ResultsNeuron[] = [];
-    const images: Record<string, SiteImage> = {};
-    for (const neuron of layer.neurons) {
-      const topImages = [];
-      for (const top of neuron.topImages) {
-        images[top.image] = siteImages.get(top.image)!;
-        if (top.heatmap === undefined) {
-          topImages.push(top);
-          continue;
-        }
-        const heatmap = await heatmapOf(top.heatmap);
-        const { heatmap: _, ...rest } = top;
-        if (heatmap === undefined) dropped++;
-        else kept++;
-        topImages.push(heatmap === undefined ? rest : { ...rest, heatmap });
-      }
-      neurons.push({ ...neuron, topImages });
-    }
-    const data: SiteLayerData = {
-      format: SITE_FORMAT,
-      version: SITE_VERSION,
-      layer: layer.name,
-      units: layer.units,
-      ...(layer.summary === undefined ? {} : { summary: layer.summary }),
-      neurons,
-      images,
-    };
+    const key = content.manifest.layers[li].key;
     await write(join('data', `${key}.js`), siteDataScript(key, data));
-    const summaries: Record<string, LayerSummary> = {};
-    for (const labeler of results.labelers)
-      summaries[labeler.id] = index.layerSummary(layer.name, { labeler: labeler.id, thresholds });
-    manifest.layers.push({
-      name: layer.name,
-      units: layer.units,
-      neurons: layer.neurons.length,
-      key,
-      unitList: layer.neurons.map((n) => n.unit).sort((a, b) => a - b),
-      summaries,
-    });
     onProgress?.({ stage: 'site-data', done: li + 1, total: results.layers.length });
   }
+  const manifest = content.manifest;
   await write(SITE_MARKER, siteDataScript('site', manifest));
 
   return {
@@ -331,7 +349,8 @@ export async function buildSite(options: BuildSiteOptions): Promise<SiteBuildRep
     files: written.sort(),
     layers: results.layers.length,
     neurons: results.layers.reduce((n, l) => n + l.neurons.length, 0),
-    images: { shown: shown.size, thumbnails, missing, missingCount },
-    heatmaps: { kept, dropped },
+    images: { shown: indices.length, thumbnails, missing, missingCount },
+    heatmaps: content.heatmaps,
+    inBrowser: inBrowser !== undefined,
   };
 }

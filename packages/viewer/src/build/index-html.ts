@@ -5,13 +5,16 @@ import { escapeHtml } from '../escape-html';
  * policy allows scripts and styles from the site folder only, so even a label that got into
  * markup could not run.
  */
-export function indexHtml(title: string): string {
+export function indexHtml(title: string, options: { inBrowser?: boolean } = {}): string {
+  // The in-browser page shows picked images through blob: URLs.
+  const images = options.inBrowser ? "'self' data: blob: http: https:" : "'self' data: http: https:";
+  const dissect = options.inBrowser ? '<li><a href="#/dissect">Dissect in your browser</a></li>' : '';
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: http: https:; base-uri 'none'; form-action 'none'">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'self'; style-src 'self'; img-src ${images}; base-uri 'none'; form-action 'none'">
 <title>${escapeHtml(title)}</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="app.css">
@@ -21,7 +24,7 @@ export function indexHtml(title: string): string {
 <a class="skip-link" href="#main" data-skip-link>Skip to content</a>
 <header class="site-header">
 <a class="site-title" href="#/">${escapeHtml(title)}</a>
-<nav aria-label="Site"><ul><li><a href="#/">Overview</a></li><li><a href="#/search">Concept search</a></li></ul></nav>
+<nav aria-label="Site"><ul><li><a href="#/">Overview</a></li><li><a href="#/search">Concept search</a></li>${dissect}</ul></nav>
 </header>
 <main id="main" tabindex="-1"><p>Loading…</p></main>
 <noscript><p>This site needs JavaScript to show the neurons.</p></noscript>

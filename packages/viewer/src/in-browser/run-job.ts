@@ -1,0 +1,261 @@
+import {
+  createDissection,
+  ErrorCode,
+  type Labeler,
+  NeurodissectError,
+  type OperationOptions,
+  type ProbeDataset,
+  parseConceptSet,
+  type Results,
+  throwIfAborted,
+} from '@neurodissect/core';
+import { brodenLabel, clipAvg, clipDissect, netDissect } from '@neurodissect/labelers';
+import { PREPROCESS_PRESETS, type PreprocessConfig, preprocessBatch } from '@neurodissect/model-io';
+import {
+  createFileDataset,
+  createWebRuntime,
+  readSourceBytes,
+  type WebClipModel,
+  type WebClipModelFiles,
+  type WebTargetModel,
+} from '@neurodissect/runtime-web';
+import { createToyWorldDataset } from '@neurodissect/toyworld';
+import { IN_BROWSER_LABELERS, type InBrowserClipSource, type InBrowserJob } from './protocol';
+
+/** Callbacks of {@link runInBrowserJob}. */
+export interface InBrowserJobOptions extends OperationOptions {
+  /** A step started, in words. */
+  onStatus?(message: string): void;
+  /** A layer finished: the Results so far. */
+  onLayer?(partial: Results): void;
+}
+
+/** The name and version recorded in the Results as the tool. */
+export const IN_BROWSER_TOOL = { name: 'neurodissect (in the browser)', version: '0.1.0' };
+
+function invalid(message: string): NeurodissectError {
+  return new NeurodissectError(ErrorCode.InvalidOption, message);
+}
+
+async function sha256(parts: readonly Uint8Array[]): Promise<string> {
+  const digests = await Promise.all(
+    parts.map(
+      async (p) => new Uint8Array(await crypto.subtle.digest('SHA-256', p as Uint8Array<ArrayBuffer>)),
+    ),
+  );
+  const joined =
+    digests.length === 1
+      ? digests[0]
+      : new Uint8Array(await crypto.subtle.digest('SHA-256', concat(digests) as Uint8Array<ArrayBuffer>));
+  return `sha256:${Array.from(joined, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** CLIP-Dissect's soft-WPMI looks at each neuron's top 100 images (fewer when the probe set is smaller). */
+const CLIP_DISSECT_TOP_K = 100;
+
+function createLabelers(job: InBrowserJob, probeSize: number): Labeler[] {
+  if (!job.labelers.length) throw invalid('Choose at least one labeler.');
+  const topLabels = job.topLabels ?? 10;
+  return job.labelers.map((id) => {
+    switch (id) {
+      case 'clip-dissect':
+        return clipDissect({
+          topLabels,
+          ...(probeSize < CLIP_DISSECT_TOP_K ? { similarityOptions: { topK: probeSize } } : {}),
+        });
+      case 'clip-avg':
+        return clipAvg({ topLabels });
+      case 'broden-label':
+        return brodenLabel({ topLabels });
+      case 'netdissect':
+        return netDissect({ topLabels });
+      default:
+        throw invalid(`Unknown labeler "${String(id)}"; use any of ${IN_BROWSER_LABELERS.join(', ')}.`);
+    }
+  });
+}
+
+/** The CLIP files of a picked folder, found by their path inside it. */
+function clipFilesOf(source: Extract<InBrowserClipSource, { kind: 'files' }>): {
+  vision: Blob;
+  text: Blob;
+  tokenizer: Blob;
+  preprocessor?: Blob;
+} {
+  const find = (...suffixes: string[]) =>
+    source.files.find((f) => suffixes.some((s) => f.path === s || f.path.endsWith(`/${s}`)))?.file;
+  const vision = find('onnx/vision_model.onnx', 'vision_model.onnx');
+  const text = find('onnx/text_model.onnx', 'text_model.onnx');
+  const tokenizer = find('tokenizer.json', 'bpe_simple_vocab_16e6.txt.gz', 'bpe_simple_vocab_16e6.txt');
+  const missing = [
+    vision ? undefined : 'onnx/vision_model.onnx',
+    text ? undefined : 'onnx/text_model.onnx',
+    tokenizer ? undefined : 'tokenizer.json',
+  ].filter(Boolean);
+  if (missing.length || !vision || !text || !tokenizer) {
+    throw new NeurodissectError(
+      ErrorCode.FileNotFound,
+      `The CLIP folder lacks ${missing.join(', ')}; pick a folder in the Hugging Face ONNX layout (onnx/vision_model.onnx, onnx/text_model.onnx, tokenizer.json, preprocessor_config.json).`,
+    );
+  }
+  const preprocessor = find('preprocessor_config.json');
+  return preprocessor ? { vision, text, tokenizer, preprocessor } : { vision, text, tokenizer };
+}
+
+/** Lets the worker's event loop run (so a `cancel` message is seen during long runs). */
+function nextTask(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/**
+ * The probe set with a pause for the event loop every few reads: onnxruntime-web's runs resolve
+ * as microtasks, so without it a worker would not see a message until the whole run ended.
+ */
+function yieldingProbe<T extends ProbeDataset>(probe: T, every = 8): T {
+  let reads = 0;
+  return {
+    ...probe,
+    async read(index: number, options: OperationOptions = {}) {
+      if (++reads % every === 0) await nextTask();
+      throwIfAborted(options.signal);
+      return probe.read(index, options);
+    },
+  };
+}
+
+function toyWorldUrl(job: InBrowserJob, path: string): string {
+  if (job.urls.toyWorld === undefined) {
+    throw new NeurodissectError(
+      ErrorCode.FileNotFound,
+      "This site does not carry the toy world's models; pick your own model files, or build the site with --dissect-page --toyworld-models.",
+    );
+  }
+  return new URL(path, job.urls.toyWorld).href;
+}
+
+/**
+ * Runs one dissection entirely in this page or worker: onnxruntime-web for the models, the
+ * labelers of `@neurodissect/labelers`, and core's pipeline, as `neurodissect dissect` does in
+ * Node. Nothing is uploaded. Honours `signal`; `onLayer` receives the Results after every layer.
+ */
+export async function runInBrowserJob(
+  job: InBrowserJob,
+  options: InBrowserJobOptions = {},
+): Promise<Results> {
+  const { signal, onStatus, onProgress } = options;
+  if (!job.layers.length) throw invalid('Name at least one layer, e.g. layer4.');
+  if (!job.labelers.length) throw invalid('Choose at least one labeler.');
+  const probe = yieldingProbe(
+    job.probe.kind === 'toyworld'
+      ? createToyWorldDataset({ seed: job.probe.seed, count: job.probe.count })
+      : createFileDataset(job.probe.files, { name: 'picked images' }),
+  );
+  const labelers = createLabelers(job, probe.size);
+  const concepts = parseConceptSet(job.concepts, { source: job.conceptsName });
+  const needsClip = labelers.some((l) => l.requires.includes('clip'));
+
+  onStatus?.('Starting onnxruntime-web');
+  const runtime = await createWebRuntime({
+    executionProviders: job.executionProviders,
+    strict: job.strict,
+    wasmPaths: job.urls.ort,
+  });
+  let target: WebTargetModel | undefined;
+  let clip: WebClipModel | undefined;
+  try {
+    onStatus?.('Loading the target model');
+    const targetBytes =
+      job.target.kind === 'toyworld'
+        ? await readSourceBytes(toyWorldUrl(job, 'target/toy-resnet.onnx'), { signal })
+        : await readSourceBytes(job.target.file, { signal });
+    const targetName = job.target.kind === 'toyworld' ? 'toyworld/target/toy-resnet.onnx' : job.target.name;
+    target = await runtime.loadTargetModelFrom(targetBytes);
+    for (const layer of job.layers) target.resolveLayer(layer);
+    throwIfAborted(signal);
+
+    let clipHash: string | undefined;
+    if (needsClip) {
+      if (!job.clip) {
+        throw invalid(
+          `The labelers ${labelers
+            .filter((l) => l.requires.includes('clip'))
+            .map((l) => l.id)
+            .join(', ')} need a CLIP model; choose the toy world's or pick a CLIP folder.`,
+        );
+      }
+      onStatus?.('Loading the CLIP model');
+      const sources =
+        job.clip.kind === 'toyworld'
+          ? {
+              vision: toyWorldUrl(job, 'clip/onnx/vision_model.onnx'),
+              text: toyWorldUrl(job, 'clip/onnx/text_model.onnx'),
+              tokenizer: toyWorldUrl(job, 'clip/tokenizer.json'),
+              preprocessor: toyWorldUrl(job, 'clip/preprocessor_config.json'),
+            }
+          : clipFilesOf(job.clip);
+      const vision = await readSourceBytes(sources.vision, { signal });
+      const text = await readSourceBytes(sources.text, { signal });
+      const files: WebClipModelFiles = {
+        vision,
+        text,
+        tokenizer: await readSourceBytes(sources.tokenizer, { signal }),
+        ...(sources.preprocessor === undefined
+          ? {}
+          : { preprocessor: await readSourceBytes(sources.preprocessor, { signal }) }),
+      };
+      clipHash = await sha256([vision, text]);
+      clip = await runtime.loadClipModelFrom(files);
+    }
+
+    const preprocessing: PreprocessConfig =
+      job.inputSize === undefined
+        ? PREPROCESS_PRESETS[job.preset]
+        : { ...PREPROCESS_PRESETS[job.preset], resizeShorter: job.inputSize, crop: job.inputSize };
+    onStatus?.(`Dissecting ${job.layers.join(', ')} on ${target.executionProvider}`);
+    const dissection = createDissection({
+      target: {
+        model: target,
+        prepare: (images) => preprocessBatch(images, preprocessing),
+        name: targetName,
+        uri: targetName,
+        hash: await sha256([targetBytes]),
+        preprocessing: JSON.stringify(preprocessing),
+      },
+      layers: job.layers,
+      clip:
+        clip && clipHash
+          ? {
+              model: clip,
+              name: job.clip?.kind === 'toyworld' ? 'toyworld/clip' : 'picked CLIP',
+              hash: clipHash,
+            }
+          : undefined,
+      probe,
+      concepts: { ...concepts, name: job.conceptsName },
+      labelers,
+      batchSize: job.batchSize ?? 16,
+      topImages: job.topImages ?? 20,
+      runtime: { name: runtime.name, executionProvider: target.executionProvider },
+      tool: IN_BROWSER_TOOL,
+      heatmaps: job.heatmaps ?? true,
+      signal,
+      onProgress,
+      onLayer: options.onLayer,
+    });
+    return await dissection.run();
+  } finally {
+    await clip?.dispose();
+    await target?.dispose();
+    await runtime.dispose();
+  }
+}
