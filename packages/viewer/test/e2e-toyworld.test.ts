@@ -316,6 +316,17 @@ describe('"Dissect in your browser" on the demo site', () => {
     expect(await page.locator('#run-dissection').isEnabled()).toBe(true);
   }, 120_000);
 
+  it("lists the model's layers, each a button that adds it to the layers field", async () => {
+    await page.click('#list-layers');
+    const chips = page.locator('#layer-list .layer-chip');
+    await expect
+      .poll(() => chips.allTextContents(), { timeout: 30_000 })
+      .toEqual(expect.arrayContaining(['layer1', 'layer2', 'layer3', 'layer4']));
+    await page.fill('#layers', 'layer1');
+    await chips.filter({ hasText: /^layer4$/ }).click();
+    expect(await page.inputValue('#layers')).toBe('layer1,layer4');
+  });
+
   it('says what is missing instead of starting', async () => {
     await page.check('#probe-files');
     await page.click('#run-dissection');

@@ -3,7 +3,7 @@
 // `cancel` message aborts the run, which ends with the finished layers as `partial`.
 import type { Results } from '@neurodissect/core';
 import type { FromWorker, ToWorker } from './protocol';
-import { runInBrowserJob } from './run-job';
+import { listTargetLayers, runInBrowserJob } from './run-job';
 
 const scope = globalThis as unknown as {
   postMessage(message: FromWorker): void;
@@ -53,6 +53,18 @@ scope.addEventListener('message', (event) => {
   const message = event.data;
   if (message.type === 'cancel') {
     running?.abort(new Error('cancelled'));
+    return;
+  }
+  if (message.type === 'list-layers') {
+    listTargetLayers(message.target, message.urls).then(
+      (layers) => scope.postMessage({ type: 'layers', layers }),
+      (error: unknown) =>
+        scope.postMessage({
+          type: 'error',
+          message: error instanceof Error ? error.message : String(error),
+          cancelled: false,
+        }),
+    );
     return;
   }
   if (message.type === 'run') {

@@ -63,8 +63,11 @@ export interface InBrowserJob {
   };
 }
 
-/** Page → worker. */
-export type ToWorker = { type: 'run'; job: InBrowserJob } | { type: 'cancel' };
+/** Page → worker: run a job, cancel it, or list a target model's layers. */
+export type ToWorker =
+  | { type: 'run'; job: InBrowserJob }
+  | { type: 'cancel' }
+  | { type: 'list-layers'; target: InBrowserTargetSource; urls: InBrowserJob['urls'] };
 
 /** Worker → page. */
 export type FromWorker =
@@ -74,5 +77,7 @@ export type FromWorker =
   /** A layer finished: the Results so far. */
   | { type: 'layer'; results: Results }
   | { type: 'done'; results: Results; seconds: number }
+  /** The layers a target model offers (answer to `list-layers`). */
+  | { type: 'layers'; layers: { name: string; shape?: (number | string)[] }[] }
   /** The run failed or was cancelled; `partial` holds the layers that finished. */
   | { type: 'error'; message: string; code?: string; cancelled: boolean; partial?: Results };

@@ -133,14 +133,42 @@ function yieldingProbe<T extends ProbeDataset>(probe: T, every = 8): T {
   };
 }
 
-function toyWorldUrl(job: InBrowserJob, path: string): string {
-  if (job.urls.toyWorld === undefined) {
+function toyWorldUrl(urls: InBrowserJob['urls'], path: string): string {
+  if (urls.toyWorld === undefined) {
     throw new NeurodissectError(
       ErrorCode.FileNotFound,
       "This site does not carry the toy world's models; pick your own model files, or build the site with --dissect-page --toyworld-models.",
     );
   }
-  return new URL(path, job.urls.toyWorld).href;
+  return new URL(path, urls.toyWorld).href;
+}
+
+async function readTarget(
+  target: InBrowserJob['target'],
+  urls: InBrowserJob['urls'],
+  signal?: AbortSignal,
+): Promise<{ bytes: Uint8Array; name: string }> {
+  if (target.kind === 'toyworld') {
+    const url = toyWorldUrl(urls, 'target/toy-resnet.onnx');
+    return { bytes: await readSourceBytes(url, { signal }), name: 'toyworld/target/toy-resnet.onnx' };
+  }
+  return { bytes: await readSourceBytes(target.file, { signal }), name: target.name };
+}
+
+/** The layers a target model offers (module paths or tensor names), with their shapes where known. */
+export async function listTargetLayers(
+  target: InBrowserJob['target'],
+  urls: InBrowserJob['urls'],
+): Promise<{ name: string; shape?: (number | string)[] }[]> {
+  const runtime = await createWebRuntime({ executionProviders: ['wasm'], wasmPaths: urls.ort });
+  const { bytes } = await readTarget(target, urls);
+  const model = await runtime.loadTargetModelFrom(bytes);
+  try {
+    return model.layers.map((l) => (l.shape ? { name: l.name, shape: [...l.shape] } : { name: l.name }));
+  } finally {
+    await model.dispose();
+    await runtime.dispose();
+  }
 }
 
 /**
@@ -174,11 +202,7 @@ export async function runInBrowserJob(
   let clip: WebClipModel | undefined;
   try {
     onStatus?.('Loading the target model');
-    const targetBytes =
-      job.target.kind === 'toyworld'
-        ? await readSourceBytes(toyWorldUrl(job, 'target/toy-resnet.onnx'), { signal })
-        : await readSourceBytes(job.target.file, { signal });
-    const targetName = job.target.kind === 'toyworld' ? 'toyworld/target/toy-resnet.onnx' : job.target.name;
+    const { bytes: targetBytes, name: targetName } = await readTarget(job.target, job.urls, signal);
     target = await runtime.loadTargetModelFrom(targetBytes);
     for (const layer of job.layers) target.resolveLayer(layer);
     throwIfAborted(signal);
@@ -197,10 +221,10 @@ export async function runInBrowserJob(
       const sources =
         job.clip.kind === 'toyworld'
           ? {
-              vision: toyWorldUrl(job, 'clip/onnx/vision_model.onnx'),
-              text: toyWorldUrl(job, 'clip/onnx/text_model.onnx'),
-              tokenizer: toyWorldUrl(job, 'clip/tokenizer.json'),
-              preprocessor: toyWorldUrl(job, 'clip/preprocessor_config.json'),
+              vision: toyWorldUrl(job.urls, 'clip/onnx/vision_model.onnx'),
+              text: toyWorldUrl(job.urls, 'clip/onnx/text_model.onnx'),
+              tokenizer: toyWorldUrl(job.urls, 'clip/tokenizer.json'),
+              preprocessor: toyWorldUrl(job.urls, 'clip/preprocessor_config.json'),
             }
           : clipFilesOf(job.clip);
       const vision = await readSourceBytes(sources.vision, { signal });

@@ -30,12 +30,16 @@ interface RunState {
   /** What the run's images were, to show them once the results open. */
   probe?: InBrowserJob['probe'];
   downloadUrl?: string;
+  /** The target model's layers, once listed. */
+  layerList?: { name: string; shape?: (number | string)[] }[];
 }
 
 const state: RunState = { running: false, status: 'Not started.', layersDone: [] };
 /** The page's live elements while it is shown (updated by worker messages). */
 let view:
   | {
+      layerList: HTMLElement;
+      layersInput: HTMLInputElement;
       status: HTMLElement;
       progress: HTMLProgressElement;
       detail: HTMLElement;
@@ -93,21 +97,26 @@ function value(form: HTMLFormElement, id: string): string {
   ).trim();
 }
 
-/** Reads the form into a job, or says what is missing. */
-function jobFromForm(form: HTMLFormElement, ctx: AppContext): InBrowserJob {
+function urlsOf(ctx: AppContext): InBrowserJob['urls'] {
   const inBrowser = ctx.inBrowser!;
-  const urls: InBrowserJob['urls'] = {
+  return {
     ort: absolute(inBrowser.ort),
     ...(inBrowser.toyWorld === undefined ? {} : { toyWorld: absolute(inBrowser.toyWorld) }),
   };
+}
+
+function targetFromForm(form: HTMLFormElement): InBrowserJob['target'] {
+  if (selected(form, 'target') === 'toyworld') return { kind: 'toyworld' };
+  const file = form.querySelector<HTMLInputElement>('#target-model-file')!.files?.[0];
+  if (!file) throw new Error('Pick the target model: an .onnx file.');
+  return { kind: 'file', file, name: file.name };
+}
+
+/** Reads the form into a job, or says what is missing. */
+function jobFromForm(form: HTMLFormElement, ctx: AppContext): InBrowserJob {
+  const urls = urlsOf(ctx);
   const fileInput = (id: string) => form.querySelector<HTMLInputElement>(`#${id}`)!;
-  let target: InBrowserJob['target'];
-  if (selected(form, 'target') === 'toyworld') target = { kind: 'toyworld' };
-  else {
-    const file = fileInput('target-model-file').files?.[0];
-    if (!file) throw new Error('Pick the target model: an .onnx file.');
-    target = { kind: 'file', file, name: file.name };
-  }
+  const target = targetFromForm(form);
   let clip: InBrowserJob['clip'];
   if (selected(form, 'clip') === 'toyworld') clip = { kind: 'toyworld' };
   else {
@@ -187,6 +196,7 @@ function update(): void {
     .filter(Boolean)
     .join(' ');
   view.run.disabled = state.running;
+  view.layerList.replaceChildren(...layerButtons(view.layersInput));
   view.cancel.disabled = !state.running;
   view.outcome.replaceChildren(...outcome());
 }
@@ -223,8 +233,38 @@ function outcome(): Node[] {
   return nodes;
 }
 
+/** The listed layers, each a button that adds it to the layers field. */
+function layerButtons(input: HTMLInputElement): Node[] {
+  if (!state.layerList) return [];
+  return [
+    h('span', {}, `${state.layerList.length} layers (click to add): `),
+    ...state.layerList.map((layer) =>
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'layer-chip',
+          title: layer.shape ? `shape [${layer.shape.join(', ')}]` : undefined,
+          onclick: () => {
+            const names = input.value
+              .split(',')
+              .map((n) => n.trim())
+              .filter(Boolean);
+            if (!names.includes(layer.name)) input.value = [...names, layer.name].join(',');
+          },
+        },
+        layer.name,
+      ),
+    ),
+  ];
+}
+
 function onMessage(message: FromWorker): void {
   switch (message.type) {
+    case 'layers':
+      state.layerList = message.layers;
+      state.status = state.running ? state.status : 'Not started.';
+      break;
     case 'status':
       state.status = `${message.message}…`;
       break;
@@ -253,7 +293,7 @@ function onMessage(message: FromWorker): void {
   update();
 }
 
-function start(job: InBrowserJob, ctx: AppContext): void {
+function worker(ctx: AppContext): Worker {
   state.worker ??= (() => {
     const worker = new Worker(ctx.inBrowser!.worker, { type: 'module' });
     worker.addEventListener('message', (event: MessageEvent<FromWorker>) => onMessage(event.data));
@@ -266,6 +306,11 @@ function start(job: InBrowserJob, ctx: AppContext): void {
     });
     return worker;
   })();
+  return state.worker;
+}
+
+function start(job: InBrowserJob, ctx: AppContext): void {
+  const w = worker(ctx);
   Object.assign(state, {
     running: true,
     status: 'Starting…',
@@ -279,7 +324,7 @@ function start(job: InBrowserJob, ctx: AppContext): void {
     startedAt: performance.now(),
   });
   update();
-  state.worker.postMessage({ type: 'run', job } satisfies ToWorker);
+  w.postMessage({ type: 'run', job } satisfies ToWorker);
 }
 
 /** How long a cancelled run may take to stop before its worker is terminated. */
@@ -376,6 +421,28 @@ export function renderDissect(ctx: AppContext): { title: string; content: Node }
     };
   }
   const toy = ctx.inBrowser.toyWorld !== undefined;
+  const layersInput = h('input', { id: 'layers', value: toy ? 'layer1,layer2,layer3,layer4' : 'layer4' });
+  const layerList = h('div', { id: 'layer-list', class: 'layer-list' });
+  const listLayers = h(
+    'button',
+    {
+      type: 'button',
+      id: 'list-layers',
+      onclick: () => {
+        try {
+          const target = targetFromForm(form);
+          state.error = undefined;
+          state.status = 'Reading the model’s layers…';
+          update();
+          worker(ctx).postMessage({ type: 'list-layers', target, urls: urlsOf(ctx) } satisfies ToWorker);
+        } catch (error) {
+          state.error = (error as Error).message;
+          update();
+        }
+      },
+    },
+    'List the model’s layers',
+  );
   const form = h(
     'form',
     { class: 'dissect-form', 'aria-label': 'Dissection' },
@@ -432,12 +499,7 @@ export function renderDissect(ctx: AppContext): { title: string; content: Node }
     h(
       'div',
       { class: 'inline-fields' },
-      h(
-        'div',
-        { class: 'field' },
-        h('label', { for: 'layers' }, 'Layers (comma-separated)'),
-        h('input', { id: 'layers', value: toy ? 'layer1,layer2,layer3,layer4' : 'layer4' }),
-      ),
+      h('div', { class: 'field' }, h('label', { for: 'layers' }, 'Layers (comma-separated)'), layersInput),
       h(
         'div',
         { class: 'field' },
@@ -468,6 +530,8 @@ export function renderDissect(ctx: AppContext): { title: string; content: Node }
         ),
       ),
     ),
+    h('div', { class: 'actions' }, listLayers),
+    layerList,
     h(
       'fieldset',
       {},
@@ -508,7 +572,7 @@ export function renderDissect(ctx: AppContext): { title: string; content: Node }
   const progress = h('progress', { id: 'dissect-progress', max: 1, value: 0 }) as HTMLProgressElement;
   const detail = h('p', { id: 'dissect-detail', class: 'hint' });
   const outcomeBox = h('div', { id: 'dissect-outcome' });
-  view = { status, progress, detail, outcome: outcomeBox, run, cancel };
+  view = { layerList, layersInput, status, progress, detail, outcome: outcomeBox, run, cancel };
   const content = h(
     'div',
     { class: 'page dissect' },
