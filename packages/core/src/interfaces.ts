@@ -47,6 +47,12 @@ export interface ProbeDataset {
   read(index: number, options?: OperationOptions): Promise<RgbImage>;
   /** Concept annotations, for probe sets that have them (Broden, the toy world). */
   readonly conceptAnnotations?: ProbeAnnotations;
+  /**
+   * Identifies the images' content beyond their ids (a generator's seed, the files' sizes and
+   * modification times), so that cached features of other images with the same ids are not reused.
+   * Part of the probe hash when present.
+   */
+  readonly fingerprint?: string;
 }
 
 /** A layer of a target model that can be dissected. */

@@ -11,6 +11,7 @@ import {
   throwIfAborted,
 } from '@neurodissect/core';
 import sharp, { type OutputInfo } from 'sharp';
+import { filesFingerprint } from './files-fingerprint';
 import { decodeImage } from './image-decode';
 import { checkDatasetIndex, type FileProbeDataset } from './image-folder-dataset';
 
@@ -342,11 +343,13 @@ export async function createBrodenDataset(options: BrodenDatasetOptions): Promis
     conceptLabels.set(n, { name: label.name, category: primary.get(n)?.category ?? fallback });
   }
 
+  const fingerprint = await filesFingerprint(items.map((_, i) => pathOf(i)));
   return {
     name: options.name ?? basename(root),
     size: items.length,
     root,
     items,
+    fingerprint,
     categories,
     labels,
     categoryCodes,

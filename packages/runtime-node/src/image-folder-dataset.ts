@@ -9,6 +9,7 @@ import {
   type RgbImage,
   throwIfAborted,
 } from '@neurodissect/core';
+import { filesFingerprint } from './files-fingerprint';
 import { decodeImage } from './image-decode';
 
 /** A problem with one file that does not stop the operation (a skipped image, a dropped cache entry). */
@@ -120,12 +121,14 @@ export async function createImageFolderDataset(
     checkDatasetIndex(index, items.length);
     return join(root, items[index].uri);
   };
+  const fingerprint = await filesFingerprint(images.map((path) => join(root, path)));
   return {
     name: options.name ?? basename(root),
     size: items.length,
     root,
     items,
     skipped,
+    fingerprint,
     item(index) {
       checkDatasetIndex(index, items.length);
       return items[index];

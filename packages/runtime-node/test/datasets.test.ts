@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ErrorCode, isNeurodissectError } from '@neurodissect/core';
@@ -95,6 +95,22 @@ describe('image folder dataset', () => {
       expect.objectContaining({ code: SKIPPED_NON_IMAGE, path: join(root, 'notes.txt') }),
     ]);
     expect(() => dataset.item(5)).toThrow(RangeError);
+  });
+
+  it("fingerprints the files' sizes and times, so other images of the same names are told apart", async () => {
+    const before = await createImageFolderDataset({ root });
+    expect((await createImageFolderDataset({ root })).fingerprint).toBe(before.fingerprint);
+    expect(before.fingerprint).toMatch(/^files:[0-9a-f]{64}$/);
+    const path = join(root, before.item(0).uri);
+    const original = await readFile(path);
+    await writeFile(path, await png(6, 6, gradient(6, 6, 3)));
+    try {
+      const after = await createImageFolderDataset({ root });
+      expect(after.items).toEqual(before.items);
+      expect(after.fingerprint).not.toBe(before.fingerprint);
+    } finally {
+      await writeFile(path, original);
+    }
   });
 
   it('decodes images, and reports a corrupt one without losing the others', async () => {

@@ -102,6 +102,8 @@ export function createFileDataset(
     size: images.length,
     items,
     skipped,
+    // Sizes and modification times: picking other images of the same names must not reuse features.
+    fingerprint: images.map(({ file }) => `${file.size}:${(file as File).lastModified ?? ''}`).join(','),
     item(index) {
       checkIndex(index, images.length);
       return items[index];

@@ -71,6 +71,7 @@ export function createToyWorldDataset(options: ToyWorldOptions = {}): ToyWorldDa
   };
   return {
     name: `toyworld-seed${resolved.seed}-${resolved.count}`,
+    fingerprint: `toyworld seed=${resolved.seed} count=${resolved.count} size=${resolved.size}`,
     size: resolved.count,
     options: resolved,
     conceptAnnotations,

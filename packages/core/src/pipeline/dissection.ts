@@ -108,7 +108,10 @@ async function runDissection(o: DissectionOptions): Promise<Results> {
   }
   const timings: Record<string, number> = {};
   const items = Array.from({ length: o.probe.size }, (_, i) => o.probe.item(i));
-  const probeHash = await sha256(items.map((item) => item.id).join('\n'));
+  const probeHash = await sha256(
+    items.map((item) => item.id).join('\n') +
+      (o.probe.fingerprint === undefined ? '' : `\n#${o.probe.fingerprint}`),
+  );
   const conceptHash = await sha256(o.concepts.concepts.join('\n'));
 
   const results = createResults({

@@ -54,6 +54,11 @@ export interface InBrowserJob {
   topLabels?: number;
   /** Attach activation heatmaps to the top images. @defaultValue true */
   heatmaps?: boolean;
+  /**
+   * Keep activations and embeddings in this browser's IndexedDB, so a re-run with the same
+   * model, images and layers skips inference. @defaultValue true
+   */
+  cache?: boolean;
   /** Absolute URLs the worker loads from. */
   urls: {
     /** onnxruntime-web's `.wasm`/`.mjs` files, ending in `/`. */

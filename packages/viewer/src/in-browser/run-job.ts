@@ -13,6 +13,7 @@ import { brodenLabel, clipAvg, clipDissect, netDissect } from '@neurodissect/lab
 import { PREPROCESS_PRESETS, type PreprocessConfig, preprocessBatch } from '@neurodissect/model-io';
 import {
   createFileDataset,
+  createIndexedDbFeatureStore,
   createWebRuntime,
   readSourceBytes,
   type WebClipModel,
@@ -200,6 +201,7 @@ export async function runInBrowserJob(
   });
   let target: WebTargetModel | undefined;
   let clip: WebClipModel | undefined;
+  const store = job.cache === false ? undefined : await createIndexedDbFeatureStore();
   try {
     onStatus?.('Loading the target model');
     const { bytes: targetBytes, name: targetName } = await readTarget(job.target, job.urls, signal);
@@ -267,6 +269,7 @@ export async function runInBrowserJob(
       probe,
       concepts: { ...concepts, name: job.conceptsName },
       labelers,
+      store,
       batchSize: job.batchSize ?? 16,
       topImages: job.topImages ?? 20,
       runtime: { name: runtime.name, executionProvider: target.executionProvider },
@@ -281,5 +284,6 @@ export async function runInBrowserJob(
     await clip?.dispose();
     await target?.dispose();
     await runtime.dispose();
+    await store?.dispose();
   }
 }

@@ -165,6 +165,7 @@ function jobFromForm(form: HTMLFormElement, ctx: AppContext): InBrowserJob {
     strict: providers === 'webgpu',
     batchSize: 16,
     heatmaps: true,
+    cache: form.querySelector<HTMLInputElement>('#cache-features')?.checked ?? true,
     urls,
   };
 }
@@ -531,6 +532,16 @@ export function renderDissect(ctx: AppContext): { title: string; content: Node }
       ),
     ),
     h('div', { class: 'actions' }, listLayers),
+    h(
+      'div',
+      { class: 'choice' },
+      h('input', { type: 'checkbox', id: 'cache-features', checked: true }),
+      h(
+        'label',
+        { for: 'cache-features' },
+        'Keep features in this browser (IndexedDB) so re-runs skip inference',
+      ),
+    ),
     layerList,
     h(
       'fieldset',
