@@ -1,6 +1,7 @@
 // `pnpm bench`: every benchmark, one after another, each in its own process (so each reports its
 // own peak memory). `pnpm bench -- --quick` runs the same benchmarks at small sizes.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 const quick = process.argv.includes('--quick');
 const root = new URL('../', import.meta.url).pathname;
@@ -39,12 +40,27 @@ const runs = [
     ],
   },
   { title: 'vitest benchmarks (search, runtimes)', command: ['pnpm', 'exec', 'vitest', 'bench', '--run'] },
+  {
+    title: `the toy-world dissection in Node and in the browser page (${quick ? 200 : 1000} images; needs Chromium)`,
+    command: ['pnpm', 'exec', 'vitest', 'run', 'packages/viewer/test/in-browser-throughput.test.ts'],
+    figures: '/tmp/neurodissect-in-browser-bench.json',
+    env: {
+      NEURODISSECT_IN_BROWSER_BENCH: '/tmp/neurodissect-in-browser-bench.json',
+      NEURODISSECT_IN_BROWSER_BENCH_COUNT: quick ? '200' : '1000',
+      NEURODISSECT_IN_BROWSER_BENCH_GPU_COUNT: quick ? '50' : '200',
+    },
+  },
 ];
 
 let failed = false;
 for (const run of runs) {
   console.log(`\n## ${run.title}${quick ? ' (quick sizes)' : ''}\n$ ${run.command.join(' ')}`);
-  const result = spawnSync(run.command[0], run.command.slice(1), { cwd: root, stdio: 'inherit' });
+  const result = spawnSync(run.command[0], run.command.slice(1), {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, ...run.env },
+  });
   if (result.status !== 0) failed = true;
+  else if (run.figures) console.log(readFileSync(run.figures, 'utf8'));
 }
 process.exitCode = failed ? 1 : 0;

@@ -16,6 +16,11 @@ export interface StaticServerOptions {
   port?: number;
   /** @defaultValue '127.0.0.1' */
   host?: string;
+  /**
+   * Send the cross-origin isolation headers (WebAssembly threads in the in-browser page).
+   * @defaultValue true
+   */
+  crossOriginIsolation?: boolean;
 }
 
 /** A running static server. */
@@ -135,8 +140,12 @@ export async function startStaticServer(options: StaticServerOptions): Promise<S
         'Referrer-Policy': 'no-referrer',
         // Cross-origin isolation, so the "Dissect in your browser" page can use WebAssembly
         // threads; `credentialless` still lets the site show images from other origins.
-        'Cross-Origin-Opener-Policy': 'same-origin',
-        'Cross-Origin-Embedder-Policy': 'credentialless',
+        ...(options.crossOriginIsolation === false
+          ? {}
+          : {
+              'Cross-Origin-Opener-Policy': 'same-origin',
+              'Cross-Origin-Embedder-Policy': 'credentialless',
+            }),
       });
       if (request.method === 'HEAD') {
         response.end();
