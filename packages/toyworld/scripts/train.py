@@ -1,7 +1,7 @@
 """Trains and exports the toy world's models (dev-time only; see DEVELOPERS.md and models/MODEL_CARD.md).
 
 Reads three toy worlds written by `neurodissect toyworld generate` (Broden layout):
-  DATA/train  (seed 1, 6000 images)  training set for both models
+  DATA/train  (seed 1, 20000 images)  training set for both models
   DATA/val    (seed 2, 1000 images)  held-out figures
   DATA/probe  (seed 0, 1000 images)  the default probe set; ground truth is computed on it
 and writes, under packages/toyworld/models/:
@@ -330,32 +330,46 @@ def evaluate_target(model, world):
     }
 
 
-def train_clip(train, bpe, epochs, generator, log, dim=64, width=32):
+def train_clip(train, bpe, epochs, generator, log, dim=64, width=32, word_weight=1.0):
+    """Symmetric InfoNCE on the captions, plus a concept-word loss: each image is also scored against
+    the 25 bare concept words (the texts CLIP-Dissect uses), with a softmax over each category's
+    words whose target mass is shared by the image's concepts of that category. Captions name a
+    shape with one token among many, and InfoNCE alone left the shape words near chance (colours and
+    textures tell captions apart already); the word loss supervises what 400M captions teach a real
+    CLIP."""
     vision, text = VisionTower(dim), TextTower(len(bpe.vocab), width, dim)
     logit_scale = nn.Parameter(torch.tensor(float(np.log(1 / 0.07))))
+    word_scale = nn.Parameter(torch.tensor(float(np.log(10.0))))
     x = to_tensor(train["images"], CLIP_MEAN, CLIP_STD)
     tokens = bpe.batch(train["captions"])
+    words = bpe.batch(LABELS)
+    y = torch.from_numpy(presence_targets(train))
+    groups = (slice(0, N_COLOR), slice(N_COLOR, N_COLOR + N_OBJECT), slice(N_COLOR + N_OBJECT, len(LABELS)))
     # No weight decay on the token table: rows of words the captions never use must keep their
     # random initialisation (distractor concepts then embed to unrelated directions, not to zero).
     opt = torch.optim.AdamW([
         {"params": list(vision.parameters()) + list(text.proj.parameters()), "weight_decay": 1e-4},
-        {"params": [text.token_embedding.weight, logit_scale], "weight_decay": 0.0},
+        {"params": [text.token_embedding.weight, logit_scale, word_scale], "weight_decay": 0.0},
     ], lr=3e-3)
     steps = epochs * ((len(x) + 255) // 256)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=steps)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=steps, pct_start=0.15)
     for epoch in range(epochs):
         vision.train()
         text.train()
         total = 0.0
         for idx in batches(len(x), 256, generator):
-            xb = x[idx]
-            if torch.rand(1, generator=generator).item() < 0.5:
-                xb = xb.flip(3)
-            img = F.normalize(vision(xb), dim=-1)
+            img = F.normalize(vision(flip_half(x[idx], generator)), dim=-1)
             txt = F.normalize(text(tokens[idx]), dim=-1)
             logits = logit_scale.exp().clamp(max=100) * img @ txt.t()
             target = torch.arange(len(idx))
             loss = (F.cross_entropy(logits, target) + F.cross_entropy(logits.t(), target)) / 2
+            if word_weight > 0:
+                sims = word_scale.exp().clamp(max=100) * img @ F.normalize(text(words), dim=-1).t()
+                yb = y[idx]
+                for g in groups:
+                    share = yb[:, g] / yb[:, g].sum(1, keepdim=True).clamp(min=1)
+                    has = yb[:, g].sum(1) > 0
+                    loss = loss + word_weight * -(share * F.log_softmax(sims[:, g], 1)).sum(1)[has].mean()
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -488,8 +502,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", required=True, type=pathlib.Path, help="folder with train/, val/ and probe/")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--target-epochs", type=int, default=15)
-    parser.add_argument("--clip-epochs", type=int, default=18)
+    parser.add_argument("--target-epochs", type=int, default=12)
+    parser.add_argument("--clip-epochs", type=int, default=10)
+    parser.add_argument("--word-weight", type=float, default=1.0, help="weight of the CLIP's concept-word loss")
     parser.add_argument("--out", type=pathlib.Path, default=MODELS)
     args = parser.parse_args()
 
@@ -506,7 +521,7 @@ def main():
 
     target, target_figures = train_target(train, val, args.target_epochs, generator, log)
     log(f"target held-out: {target_figures}")
-    vision, text = train_clip(train, bpe, args.clip_epochs, generator, log)
+    vision, text = train_clip(train, bpe, args.clip_epochs, generator, log, word_weight=args.word_weight)
     clip_figures = evaluate_clip(vision, text, bpe, val)
     log(f"clip zero-shot held-out: {json.dumps(clip_figures)}")
     rows, details = ground_truth(target, probe, log)
@@ -553,9 +568,10 @@ def main():
     report = {
         "seed": args.seed,
         "torch": torch.__version__,
-        "data": {"train": "seed 1, 6000 images", "val": "seed 2, 1000 images", "probe": "seed 0, 1000 images",
+        "data": {"train": f"seed 1, {len(train['texture'])} images", "val": "seed 2, 1000 images", "probe": "seed 0, 1000 images",
                  "size": size},
         "epochs": {"target": args.target_epochs, "clip": args.clip_epochs},
+        "clipWordWeight": args.word_weight,
         "target": target_figures,
         "clipZeroShot": clip_figures,
         "groundTruth": {"topQuantile": TOP_QUANTILE, "iouFloor": IOU_FLOOR, "aucFloor": AUC_FLOOR,

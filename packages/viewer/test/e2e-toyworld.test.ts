@@ -327,6 +327,15 @@ describe('"Dissect in your browser" on the demo site', () => {
     expect(await page.inputValue('#layers')).toBe('layer1,layer4');
   });
 
+  it('loads a concept list from a file', async () => {
+    await page.setInputFiles('#concepts-file', {
+      name: 'concepts.txt',
+      mimeType: 'text/plain',
+      buffer: Buffer.from('red\nstar\nstriped\n'),
+    });
+    await expect.poll(() => page.inputValue('#concepts')).toBe('red\nstar\nstriped\n');
+  });
+
   it('says what is missing instead of starting', async () => {
     await page.check('#probe-files');
     await page.click('#run-dissection');

@@ -247,7 +247,13 @@ export async function runInBrowserJob(
       job.inputSize === undefined
         ? PREPROCESS_PRESETS[job.preset]
         : { ...PREPROCESS_PRESETS[job.preset], resizeShorter: job.inputSize, crop: job.inputSize };
-    onStatus?.(`Dissecting ${job.layers.join(', ')} on ${target.executionProvider}`);
+    const threads =
+      target.executionProvider !== 'wasm'
+        ? ''
+        : runtime.capabilities.threads
+          ? ' with threads'
+          : ' on one thread (the page is not cross-origin isolated)';
+    onStatus?.(`Dissecting ${job.layers.join(', ')} on ${target.executionProvider}${threads}`);
     const dissection = createDissection({
       target: {
         model: target,

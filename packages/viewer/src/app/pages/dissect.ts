@@ -424,6 +424,11 @@ export function renderDissect(ctx: AppContext): { title: string; content: Node }
   const toy = ctx.inBrowser.toyWorld !== undefined;
   const layersInput = h('input', { id: 'layers', value: toy ? 'layer1,layer2,layer3,layer4' : 'layer4' });
   const layerList = h('div', { id: 'layer-list', class: 'layer-list' });
+  const conceptsArea = h(
+    'textarea',
+    { id: 'concepts', rows: 8, spellcheck: 'false' },
+    toy ? toyWorldConceptList().join('\n') : '',
+  );
   const listLayers = h(
     'button',
     {
@@ -487,15 +492,29 @@ export function renderDissect(ctx: AppContext): { title: string; content: Node }
       radio('probe', 'files', 'A folder of images', false),
       fileField('probe-folder', 'Image folder', true),
     ),
+    h('div', { class: 'field' }, h('label', { for: 'concepts' }, 'Concepts, one per line'), conceptsArea),
     h(
       'div',
       { class: 'field' },
-      h('label', { for: 'concepts' }, 'Concepts, one per line'),
-      h(
-        'textarea',
-        { id: 'concepts', rows: 8, spellcheck: 'false' },
-        toy ? toyWorldConceptList().join('\n') : '',
-      ),
+      h('label', { for: 'concepts-file' }, 'Or load a concept list (.txt, one per line)'),
+      h('input', {
+        type: 'file',
+        id: 'concepts-file',
+        accept: '.txt,text/plain',
+        onchange: (event: Event) => {
+          const file = (event.target as HTMLInputElement).files?.[0];
+          if (!file) return;
+          file.text().then(
+            (text) => {
+              conceptsArea.value = text;
+            },
+            (error: unknown) => {
+              state.error = `${file.name} could not be read: ${(error as Error).message}`;
+              update();
+            },
+          );
+        },
+      }),
     ),
     h(
       'div',
