@@ -347,7 +347,9 @@ def train_clip(train, bpe, epochs, generator, log, dim=64, width=32, word_weight
     0), so images learn to be unlike the "unknown word" direction that unseen words embed near."""
     vision, text = VisionTower(dim), TextTower(len(bpe.vocab), width, dim)
     logit_scale = nn.Parameter(torch.tensor(float(np.log(1 / 0.07))))
-    word_scale = nn.Parameter(torch.tensor(float(np.log(10.0))))
+    # The word loss's softmax is as sharp as CLIP-Dissect's over concepts (a = 10 on raw cosines,
+    # ALGORITHMS.md), so a concept the image shows must win by a cosine margin that survives there.
+    word_scale = torch.tensor(float(np.log(10.0)))
     x = to_tensor(train["images"], CLIP_MEAN, CLIP_STD)
     tokens = bpe.batch(train["captions"])
     words = bpe.batch(LABELS)
@@ -357,7 +359,7 @@ def train_clip(train, bpe, epochs, generator, log, dim=64, width=32, word_weight
     # random initialisation (distractor concepts then embed to unrelated directions, not to zero).
     opt = torch.optim.AdamW([
         {"params": list(vision.parameters()) + list(text.proj.parameters()), "weight_decay": 1e-4},
-        {"params": [text.token_embedding.weight, text.word_offset, logit_scale, word_scale], "weight_decay": 0.0},
+        {"params": [text.token_embedding.weight, text.word_offset, logit_scale], "weight_decay": 0.0},
     ], lr=3e-3)
     steps = epochs * ((len(x) + 255) // 256)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=steps, pct_start=0.15)

@@ -13,12 +13,21 @@ import { evalCommand } from './eval';
 import { serveCommand } from './serve';
 import { siteCommand } from './site';
 
+/**
+ * CLIP-Dissect's similarity function on the toy world. Soft-WPMI's soft membership (π ≥ 0.97) is
+ * built for concept sets of thousands of words, where every p(concept | image) is far below 1 − π;
+ * with the demo's 55 concepts it is not, and soft-WPMI prefers flat distractor words (2 of 32
+ * layer4 answers in the top 5). WPMI, CLIP-Dissect's other PMI similarity, finds 31 of 32.
+ */
+export const TOYWORLD_SIMILARITY = 'wpmi';
+
 /** Options of `neurodissect demo`, as parsed. */
 export interface DemoCommandOptions {
   out: string;
   count: number;
   seed: number;
   labelers: string;
+  similarity: string;
   serve?: boolean;
   port: number;
   host: string;
@@ -82,7 +91,7 @@ export async function demoCommand(o: DemoCommandOptions, io: CliIo, stop?: Abort
       probe: `broden:${probe}`,
       concepts,
       labelers: o.labelers,
-      similarity: 'soft_wpmi',
+      similarity: o.similarity,
       topImages: 20,
       topLabels: 10,
       batchSize: 50,
@@ -157,6 +166,11 @@ export function registerDemoCommand(program: Command, io: CliIo): void {
     .option('--count <n>', 'toy-world images', integer, 1000)
     .option('--seed <n>', "the toy world's seed (the ground truth was computed on seed 0)", integer, 0)
     .option('--labelers <names>', 'labelers to run', 'clip-dissect,clip-avg,broden-label,netdissect')
+    .option(
+      '--similarity <fn>',
+      "clip-dissect's similarity function; soft_wpmi assumes thousands of concepts (see the toy world's MODEL_CARD.md)",
+      TOYWORLD_SIMILARITY,
+    )
     .option('--serve', 'serve the site when done')
     .option('--port <n>', 'port for --serve', integer, 8080)
     .option('--host <host>', 'address for --serve', '127.0.0.1')

@@ -1,4 +1,4 @@
-import type { ProgressEvent, Results } from '@neurodissect/core';
+import type { ProgressEvent, Results, SimilarityName } from '@neurodissect/core';
 
 /** The labelers the in-browser dissection can run, by id. */
 export const IN_BROWSER_LABELERS = ['clip-dissect', 'clip-avg', 'broden-label', 'netdissect'] as const;
@@ -39,6 +39,8 @@ export interface InBrowserJob {
   conceptsName: string;
   layers: string[];
   labelers: InBrowserLabeler[];
+  /** CLIP-Dissect's similarity function. @defaultValue 'soft_wpmi' */
+  similarity?: SimilarityName;
   /** Target preprocessing: a preset, and optionally the input side (resize shorter side, crop). */
   preset: 'imagenet' | 'clip';
   inputSize?: number;

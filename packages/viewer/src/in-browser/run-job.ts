@@ -7,7 +7,9 @@ import {
   type ProbeDataset,
   parseConceptSet,
   type Results,
+  SOFT_WPMI_DEFAULTS,
   throwIfAborted,
+  WPMI_DEFAULTS,
 } from '@neurodissect/core';
 import { brodenLabel, clipAvg, clipDissect, netDissect } from '@neurodissect/labelers';
 import { PREPROCESS_PRESETS, type PreprocessConfig, preprocessBatch } from '@neurodissect/model-io';
@@ -61,19 +63,18 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** CLIP-Dissect's soft-WPMI looks at each neuron's top 100 images (fewer when the probe set is smaller). */
-const CLIP_DISSECT_TOP_K = 100;
-
 function createLabelers(job: InBrowserJob, probeSize: number): Labeler[] {
   if (!job.labelers.length) throw invalid('Choose at least one labeler.');
   const topLabels = job.topLabels ?? 10;
+  const similarity = job.similarity ?? 'soft_wpmi';
+  // Soft-WPMI and WPMI look at each neuron's top images (100 and 28); all of them when there are fewer.
+  const topK =
+    similarity === 'soft_wpmi' ? SOFT_WPMI_DEFAULTS.topK : similarity === 'wpmi' ? WPMI_DEFAULTS.topK : 0;
+  const similarityOptions = probeSize < topK ? { similarityOptions: { topK: probeSize } } : {};
   return job.labelers.map((id) => {
     switch (id) {
       case 'clip-dissect':
-        return clipDissect({
-          topLabels,
-          ...(probeSize < CLIP_DISSECT_TOP_K ? { similarityOptions: { topK: probeSize } } : {}),
-        });
+        return clipDissect({ topLabels, similarity, ...similarityOptions });
       case 'clip-avg':
         return clipAvg({ topLabels });
       case 'broden-label':

@@ -1,4 +1,4 @@
-import type { ProgressEvent, Results } from '@neurodissect/core';
+import type { ProgressEvent, Results, SimilarityName } from '@neurodissect/core';
 import { createToyWorldDataset, encodeRgbPng, toyWorldConceptList } from '@neurodissect/toyworld';
 import {
   type FromWorker,
@@ -33,6 +33,9 @@ interface RunState {
   /** The target model's layers, once listed. */
   layerList?: { name: string; shape?: (number | string)[] }[];
 }
+
+/** The similarity functions of CLIP-Dissect (core's SIMILARITY_NAMES; listed here to keep zod out of the app). */
+const SIMILARITIES: readonly SimilarityName[] = ['soft_wpmi', 'wpmi', 'cos', 'cos_cubed', 'rank_reorder'];
 
 const state: RunState = { running: false, status: 'Not started.', layersDone: [] };
 /** The page's live elements while it is shown (updated by worker messages). */
@@ -158,6 +161,7 @@ function jobFromForm(form: HTMLFormElement, ctx: AppContext): InBrowserJob {
     conceptsName: 'concepts (typed in the page)',
     layers,
     labelers,
+    similarity: value(form, 'similarity') as SimilarityName,
     preset: value(form, 'preset') === 'clip' ? 'clip' : 'imagenet',
     ...(inputSize === '' ? {} : { inputSize: Number(inputSize) }),
     executionProviders:
@@ -562,6 +566,23 @@ export function renderDissect(ctx: AppContext): { title: string; content: Node }
       ),
     ),
     layerList,
+    h(
+      'div',
+      { class: 'field' },
+      h('label', { for: 'similarity' }, "CLIP-Dissect's similarity function"),
+      h(
+        'select',
+        { id: 'similarity' },
+        SIMILARITIES.map((name) =>
+          h('option', { value: name, selected: name === (toy ? 'wpmi' : 'soft_wpmi') }, name),
+        ),
+      ),
+      h(
+        'p',
+        { class: 'hint' },
+        'soft_wpmi is built for thousands of concepts; for a short list such as the toy world’s, wpmi.',
+      ),
+    ),
     h(
       'fieldset',
       {},
