@@ -1,10 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseResults, type Results, type ResultsLayer, type ResultsNeuron } from '@neurodissect/core';
 import { createSearchIndex, type SearchIndex } from '@neurodissect/search';
+import { toyWorldModelPaths } from '@neurodissect/toyworld/node';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StaticServer, startStaticServer } from '../../cli/src/commands/serve';
@@ -299,6 +300,35 @@ describe('"Dissect in your browser" on the demo site', () => {
     await expectAllLoaded(thumbs);
     await browser.screenshot('in-browser-neuron');
   });
+
+  it('dissects a picked ONNX file, CLIP folder and image folder', async () => {
+    const models = toyWorldModelPaths();
+    const images = join(work, 'picked-images');
+    mkdirSync(images, { recursive: true });
+    const names = readdirSync(join(work, 'probe', 'images', 'toyworld'))
+      .filter((n) => /^\d+\.png$/.test(n))
+      .slice(0, 40);
+    for (const n of names) copyFileSync(join(work, 'probe', 'images', 'toyworld', n), join(images, n));
+    await page.goto(`${server.url}#/dissect`);
+    await page.reload();
+    await page.check('#target-file');
+    await page.setInputFiles('#target-model-file', models.targetModel);
+    await page.check('#clip-files');
+    await page.setInputFiles('#clip-folder', models.clipDir);
+    await page.check('#probe-files');
+    await page.setInputFiles('#probe-folder', images);
+    await page.fill('#layers', 'layer4');
+    await page.selectOption('#providers', 'wasm');
+    await page.click('#run-dissection');
+    await page.locator('#open-results').waitFor({ timeout: 120_000 });
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-results')]);
+    const picked = parseResults(await readFile((await download.path())!, 'utf8'));
+    expect(picked.model.name).toBe('toy-resnet.onnx');
+    expect(picked.probe.images.map((i) => i.uri)).toEqual(names);
+    expect(picked.layers.map((l) => [l.name, l.neurons.length])).toEqual([['layer4', 128]]);
+    expect(picked.failures).toEqual([]);
+    for (const n of picked.layers[0].neurons) expect(n.labels['clip-dissect'].length).toBeGreaterThan(0);
+  }, 180_000);
 
   it('cancels a run, keeping the page usable', async () => {
     await page.goto(`${server.url}#/dissect`);
