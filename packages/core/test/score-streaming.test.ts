@@ -84,10 +84,18 @@ describe('bad input', () => {
       }),
     );
   });
-  it('rejects topK larger than N with the fix', () => {
-    expect(() => scoreNeuronsSync('soft_wpmi', clip, matrixFromRows([[1], [2]]))).toThrow(
+  it('rejects an explicit topK larger than N with the fix', () => {
+    expect(() => scoreNeuronsSync('soft_wpmi', clip, matrixFromRows([[1], [2]]), { topK: 100 })).toThrow(
       'topK is 100 but there are only 2 images; choose topK ≤ 2.',
     );
+  });
+  it('caps the default topK at N: a small probe set uses all its images', () => {
+    const activations = matrixFromRows([[1], [2]]);
+    for (const fn of ['soft_wpmi', 'wpmi'] as const) {
+      const byDefault = scoreNeuronsSync(fn, clip, activations);
+      const allImages = scoreNeuronsSync(fn, clip, activations, { topK: 2 });
+      expect(Array.from(byDefault.data)).toEqual(Array.from(allImages.data));
+    }
   });
   it('rejects embeddings of different dimensions', () => {
     expect(() => similarityFromEmbeddings(createMatrix(2, 3), createMatrix(2, 4))).toThrow(/same CLIP model/);

@@ -1,4 +1,5 @@
 export * from './broden-label';
+export * from './by-name';
 export * from './clip-avg';
 export * from './clip-dissect';
 export * from './netdissect';

@@ -75,7 +75,11 @@ function checkIndex(index: number, size: number): void {
 export function createFileDataset(
   files: Iterable<File | PickedFile> | ArrayLike<File | PickedFile>,
   options: FileDatasetOptions = {},
-): WebProbeDataset & { readonly skipped: readonly string[] } {
+): WebProbeDataset & {
+  readonly skipped: readonly string[];
+  /** The image files, in dataset order (`files[i]` is item `i`). */
+  readonly files: readonly PickedFile[];
+} {
   const extensions = new Set(
     (options.extensions ?? ['png', 'jpg', 'jpeg', 'webp']).map((e) => e.toLowerCase()),
   );
@@ -102,6 +106,7 @@ export function createFileDataset(
     size: images.length,
     items,
     skipped,
+    files: images,
     // Sizes and modification times: picking other images of the same names must not reuse features.
     fingerprint: images.map(({ file }) => `${file.size}:${(file as File).lastModified ?? ''}`).join(','),
     item(index) {

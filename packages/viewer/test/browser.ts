@@ -1,6 +1,8 @@
 import { mkdirSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseResults, type Results } from '@neurodissect/core';
 import type { BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from '../../../scripts/test-setup/chromium';
 
@@ -54,4 +56,12 @@ export async function launchBrowser(): Promise<TestBrowser> {
       rmSync(userData, { recursive: true, force: true });
     },
   };
+}
+
+/** Clicks the in-browser page's "Download results.json" and reads the validated Results. */
+export async function downloadResults(page: Page): Promise<Results> {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-results')]);
+  const path = await download.path();
+  if (path === null) throw new Error('the download was not saved');
+  return parseResults(await readFile(path, 'utf8'));
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import { heatmapDataUri, isNeurodissectError } from '@neurodissect/core';
 import { createSearchIndex } from '@neurodissect/search';
+import { toyWorldModelPaths } from '@neurodissect/toyworld/node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildSite } from '../src/build';
 import { assembleResults, SITE_DATA_CALLBACK, type SiteLayerData, type SiteManifest } from '../src/site-data';
@@ -273,5 +274,52 @@ describe('assembleResults', () => {
     expect(assembleResults(manifest, [fc]).probe.images[3]).toEqual({ id: 'img3', uri: 'img/3.png' });
     // Images the given layers do not show are left empty.
     expect(assembleResults(manifest, [fc]).probe.images[0]).toEqual({ id: '', uri: '' });
+  });
+
+  it('adds the in-browser page: its worker, onnxruntime-web, the toy world, a nav link', async () => {
+    const out = join(temp(), 'site');
+    const report = await buildSite({
+      results: smallResults(),
+      outDir: out,
+      appDir,
+      inBrowser: { toyWorldModels: toyWorldModelPaths().root },
+    });
+    expect(report.inBrowser).toBe(true);
+    for (const file of [
+      'dissect-worker.js',
+      'ort/ort-wasm-simd-threaded.jsep.wasm',
+      'ort/ort-wasm-simd-threaded.jsep.mjs',
+      'models/toyworld/target/toy-resnet.onnx',
+      'models/toyworld/clip/onnx/vision_model.onnx',
+      'models/toyworld/clip/tokenizer.json',
+    ]) {
+      expect(report.files).toContain(file);
+      expect(existsSync(join(out, file)), file).toBe(true);
+    }
+    const manifest = readData<SiteManifest>(out, 'site');
+    expect(manifest.inBrowser).toEqual({
+      worker: 'dissect-worker.js',
+      ort: 'ort/',
+      toyWorld: 'models/toyworld/',
+    });
+    const html = readFileSync(join(out, 'index.html'), 'utf8');
+    expect(html).toContain('<a href="#/dissect">Dissect in your browser</a>');
+    expect(html).toContain("img-src 'self' data: blob:");
+    // A site built before (with these folders) is rebuilt in place.
+    await buildSite({ results: smallResults(), outDir: out, appDir });
+    expect(readFileSync(join(out, 'index.html'), 'utf8')).not.toContain('#/dissect');
+  });
+
+  it('names a missing toy-world models folder with the fix', async () => {
+    const error = await buildSite({
+      results: smallResults(),
+      outDir: join(temp(), 'site'),
+      appDir,
+      inBrowser: { toyWorldModels: join(temp(), 'nothing-here') },
+    }).catch((e: unknown) => e);
+    expect(isNeurodissectError(error)).toBe(true);
+    expect((error as Error).message).toMatch(
+      /toy-resnet\.onnx, which is missing; give the toy world's models folder/,
+    );
   });
 });

@@ -1,5 +1,4 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -11,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StaticServer, startStaticServer } from '../../cli/src/commands/serve';
 import { runCli } from '../../cli/src/program';
 import { ensureAppBundle } from './app-bundle';
-import { launchBrowser, type TestBrowser } from './browser';
+import { downloadResults, launchBrowser, type TestBrowser } from './browser';
 
 // End-to-end on the toy-world demo: `neurodissect demo` run in-process (small: 150 images, two
 // labelers), then its site opened from file:// in headless Chromium. Every expectation is read
@@ -264,8 +263,7 @@ describe('"Dissect in your browser" on the demo site', () => {
     expect(await page.locator('#dissect-status').textContent()).toBe('Done.');
     await browser.screenshot('in-browser-done');
 
-    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-results')]);
-    inPage = parseResults(await readFile((await download.path())!, 'utf8'));
+    inPage = await downloadResults(page);
     expect(inPage.run.runtime).toEqual({ name: 'onnxruntime-web', executionProvider: 'wasm' });
     expect(inPage.probe.images.map((i) => i.uri)).toEqual(results.probe.images.map((i) => i.uri));
     expect(inPage.labelers.map((l) => l.id)).toEqual(LABELERS);
@@ -318,11 +316,12 @@ describe('"Dissect in your browser" on the demo site', () => {
     await page.check('#probe-files');
     await page.setInputFiles('#probe-folder', images);
     await page.fill('#layers', 'layer4');
+    // Soft-WPMI's default top 100 images exceed the 40 picked: it uses them all.
+    await page.selectOption('#similarity', 'soft_wpmi');
     await page.selectOption('#providers', 'wasm');
     await page.click('#run-dissection');
     await page.locator('#open-results').waitFor({ timeout: 120_000 });
-    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-results')]);
-    const picked = parseResults(await readFile((await download.path())!, 'utf8'));
+    const picked = await downloadResults(page);
     expect(picked.model.name).toBe('toy-resnet.onnx');
     expect(picked.probe.images.map((i) => i.uri)).toEqual(names);
     expect(picked.layers.map((l) => [l.name, l.neurons.length])).toEqual([['layer4', 128]]);

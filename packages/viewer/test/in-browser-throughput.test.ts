@@ -15,6 +15,7 @@ import { launchChromium } from '../../../scripts/test-setup/chromium';
 import { startStaticServer } from '../../cli/src/commands/serve';
 import { runCli } from '../../cli/src/program';
 import { ensureAppBundle } from './app-bundle';
+import { downloadResults } from './browser';
 
 const OUT = process.env.NEURODISSECT_IN_BROWSER_BENCH;
 const COUNT = Number(process.env.NEURODISSECT_IN_BROWSER_BENCH_COUNT ?? 1000);
@@ -50,8 +51,7 @@ async function runInPage(page: Page, url: string, provider: string, count: numbe
   await page.click('#run-dissection');
   await page.locator('#open-results').waitFor({ timeout: 1_200_000 });
   const seconds = (Date.now() - started) / 1000;
-  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-results')]);
-  const results = parseResults(await readFile((await download.path())!, 'utf8'));
+  const results = await downloadResults(page);
   return { results, seconds, threads: await page.evaluate(() => crossOriginIsolated) };
 }
 

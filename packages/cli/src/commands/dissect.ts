@@ -10,10 +10,9 @@ import {
   type ProbeDataset,
   parseResults,
   type Results,
-  SIMILARITY_NAMES,
   type SimilarityName,
 } from '@neurodissect/core';
-import { brodenLabel, clipAvg, clipDissect, netDissect } from '@neurodissect/labelers';
+import { createLabelersByName, LABELER_NAMES } from '@neurodissect/labelers';
 import {
   type ActivationSummary,
   createBrodenDataset,
@@ -37,9 +36,6 @@ import type { CliIo } from '../io';
 import { integer } from '../option-parsers';
 import { createProgressRenderer } from '../progress-bar';
 import { version } from '../version';
-
-/** The labelers the CLI can run, by name. */
-export const LABELER_NAMES = ['clip-dissect', 'clip-avg', 'broden-label', 'netdissect'] as const;
 
 /** Options of `neurodissect dissect`, as parsed. */
 export interface DissectCommandOptions {
@@ -77,30 +73,19 @@ function fail(error: unknown, prefix = ''): never {
 }
 
 function createLabelers(names: readonly string[], o: DissectCommandOptions, matmul: MatmulKernel): Labeler[] {
-  if (!(SIMILARITY_NAMES as readonly string[]).includes(o.similarity)) {
-    throw new CliError(
-      `--similarity: unknown function "${o.similarity}"; use one of ${SIMILARITY_NAMES.join(', ')}`,
-    );
+  try {
+    return createLabelersByName(names, {
+      similarity: o.similarity as SimilarityName,
+      ...(o.topK !== undefined ? { similarityOptions: { topK: o.topK } } : {}),
+      topLabels: o.topLabels,
+      matmul,
+    });
+  } catch (error) {
+    if (!isNeurodissectError(error)) throw error;
+    const option =
+      (error.details as { similarity?: unknown }).similarity !== undefined ? '--similarity' : '--labelers';
+    throw new CliError(`${option}: ${error.message}`);
   }
-  return names.map((name) => {
-    switch (name) {
-      case 'clip-dissect':
-        return clipDissect({
-          similarity: o.similarity as SimilarityName,
-          similarityOptions: o.topK !== undefined ? { topK: o.topK } : undefined,
-          topLabels: o.topLabels,
-          matmul,
-        });
-      case 'clip-avg':
-        return clipAvg({ topLabels: o.topLabels, matmul });
-      case 'broden-label':
-        return brodenLabel({ topLabels: o.topLabels });
-      case 'netdissect':
-        return netDissect({ topLabels: o.topLabels });
-      default:
-        throw new CliError(`--labelers: unknown labeler "${name}"; use any of ${LABELER_NAMES.join(', ')}`);
-    }
-  });
 }
 
 async function openProbe(spec: string): Promise<ProbeDataset> {

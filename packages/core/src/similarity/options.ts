@@ -6,7 +6,10 @@ export type SimilarityName = (typeof SIMILARITY_NAMES)[number];
 
 /** Options of {@link softWpmi}. */
 export interface SoftWpmiOptions {
-  /** Images per neuron (its top activating ones). @defaultValue 100 */
+  /**
+   * Images per neuron (its top activating ones). A value above the number of images is an error.
+   * @defaultValue 100, or every image when there are fewer
+   */
   topK?: number;
   /** Softmax temperature on the raw cosines: `p = softmax(a·P)`. @defaultValue 10 */
   a?: number;
@@ -22,7 +25,7 @@ export interface SoftWpmiOptions {
 
 /** Options of {@link wpmi}. */
 export interface WpmiOptions {
-  /** @defaultValue 28 */
+  /** @defaultValue 28, or every image when there are fewer */
   topK?: number;
   /** @defaultValue 2 */
   a?: number;
@@ -109,4 +112,18 @@ export function checkInteger(name: string, value: number, min: number, max = Inf
     );
   }
   return value;
+}
+
+/**
+ * `defaults` overlaid with `options`, where an unset `topK` becomes the default capped at the
+ * number of images (a small probe set uses all its images; an explicit `topK` is kept as given).
+ */
+export function withTopKDefault<T extends { topK: number }>(
+  defaults: T,
+  options: Partial<T> | undefined,
+  images: number,
+): T {
+  const merged = { ...defaults, ...options } as T;
+  if (options?.topK === undefined) merged.topK = Math.min(defaults.topK, Math.max(images, 1));
+  return merged;
 }

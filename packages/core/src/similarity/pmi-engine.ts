@@ -17,6 +17,7 @@ import {
   type SoftWpmiOptions,
   WPMI_DEFAULTS,
   type WpmiOptions,
+  withTopKDefault,
 } from './options';
 import { buildSlotIndex, type SlotIndex, softMembershipWeights } from './pmi';
 import type { SimilaritySource } from './source';
@@ -165,8 +166,12 @@ export function planPmiLayers(
   const fn = options.fn ?? 'soft_wpmi';
   const o =
     fn === 'soft_wpmi'
-      ? { ...SOFT_WPMI_DEFAULTS, ...(options.options as SoftWpmiOptions) }
-      : { ...WPMI_DEFAULTS, pStart: 1, pEnd: 1, ...(options.options as WpmiOptions) };
+      ? withTopKDefault(SOFT_WPMI_DEFAULTS, options.options as SoftWpmiOptions | undefined, source.images)
+      : {
+          pStart: 1,
+          pEnd: 1,
+          ...withTopKDefault(WPMI_DEFAULTS, options.options as WpmiOptions | undefined, source.images),
+        };
   if (o.topK > source.images) {
     throw new NeurodissectError(
       ErrorCode.InvalidOption,

@@ -13,7 +13,10 @@ import {
   type SimilarityName,
   type SimilarityOptionsByName,
   SOFT_WPMI_DEFAULTS,
+  type SoftWpmiOptions,
   WPMI_DEFAULTS,
+  type WpmiOptions,
+  withTopKDefault,
 } from './options';
 import { createPmiAccumulator, softMembershipWeights } from './pmi';
 import { createRankReorderAccumulator } from './rank-reorder';
@@ -64,7 +67,7 @@ function* planAccumulator(
   const N = activations.rows;
   switch (fn) {
     case 'soft_wpmi': {
-      const o = { ...SOFT_WPMI_DEFAULTS, ...raw };
+      const o = withTopKDefault(SOFT_WPMI_DEFAULTS, raw as SoftWpmiOptions | undefined, N);
       checkTopK(o.topK, N);
       checkNumber('a', o.a);
       checkNumber('lambda', o.lambda);
@@ -77,7 +80,7 @@ function* planAccumulator(
       });
     }
     case 'wpmi': {
-      const o = { ...WPMI_DEFAULTS, ...raw };
+      const o = withTopKDefault(WPMI_DEFAULTS, raw as WpmiOptions | undefined, N);
       checkTopK(o.topK, N);
       checkNumber('a', o.a);
       checkNumber('lambda', o.lambda);

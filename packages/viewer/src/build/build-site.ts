@@ -164,18 +164,22 @@ async function writeInBrowserFiles(
   appDir: string,
   copy: (from: string, to: string) => Promise<void>,
 ): Promise<SiteInBrowser> {
-  const sources: [string, string][] = [[join(appDir, IN_BROWSER_WORKER), IN_BROWSER_WORKER]];
+  const rebuild = 'build the viewer ("pnpm --filter @neurodissect/viewer build")';
+  const reinstall = 'reinstall onnxruntime-web';
+  const toyHint = "give the toy world's models folder (@neurodissect/toyworld's models/)";
+  // [from, to, what to do when `from` is missing]
+  const sources: [string, string, string][] = [[join(appDir, IN_BROWSER_WORKER), IN_BROWSER_WORKER, rebuild]];
   const ortDir = options.ortDir ?? defaultOrtDir();
-  for (const file of ORT_WEB_FILES) sources.push([join(ortDir, file), `ort/${file}`]);
+  for (const file of ORT_WEB_FILES) sources.push([join(ortDir, file), `ort/${file}`, reinstall]);
   if (options.toyWorldModels !== undefined) {
     for (const file of TOYWORLD_MODEL_FILES)
-      sources.push([join(options.toyWorldModels, file), `models/toyworld/${file}`]);
+      sources.push([join(options.toyWorldModels, file), `models/toyworld/${file}`, toyHint]);
   }
-  for (const [from] of sources) {
+  for (const [from, , fix] of sources) {
     if (!(await isFile(from))) {
       throw new NeurodissectError(
         ErrorCode.FileNotFound,
-        `The in-browser page needs ${from}, which is missing; ${from.includes('toy') ? "give the toy world's models folder" : 'reinstall @neurodissect/viewer and onnxruntime-web, or build the viewer'}.`,
+        `The in-browser page needs ${from}, which is missing; ${fix}.`,
         { details: { path: from } },
       );
     }

@@ -1,8 +1,6 @@
 import type { ProgressEvent, Results, SimilarityName } from '@neurodissect/core';
 
-/** The labelers the in-browser dissection can run, by id. */
-export const IN_BROWSER_LABELERS = ['clip-dissect', 'clip-avg', 'broden-label', 'netdissect'] as const;
-export type InBrowserLabeler = (typeof IN_BROWSER_LABELERS)[number];
+import type { LabelerName } from '@neurodissect/labelers';
 
 /** Where the target model comes from. */
 export type InBrowserTargetSource =
@@ -38,7 +36,7 @@ export interface InBrowserJob {
   /** The concept set's name recorded in the Results. */
   conceptsName: string;
   layers: string[];
-  labelers: InBrowserLabeler[];
+  labelers: LabelerName[];
   /** CLIP-Dissect's similarity function. @defaultValue 'soft_wpmi' */
   similarity?: SimilarityName;
   /** Target preprocessing: a preset, and optionally the input side (resize shorter side, crop). */

@@ -1,17 +1,15 @@
 import {
   createDissection,
   ErrorCode,
-  type Labeler,
   NeurodissectError,
   type OperationOptions,
   type ProbeDataset,
   parseConceptSet,
   type Results,
-  SOFT_WPMI_DEFAULTS,
+  sha256,
   throwIfAborted,
-  WPMI_DEFAULTS,
 } from '@neurodissect/core';
-import { brodenLabel, clipAvg, clipDissect, netDissect } from '@neurodissect/labelers';
+import { createLabelersByName } from '@neurodissect/labelers';
 import { PREPROCESS_PRESETS, type PreprocessConfig, preprocessBatch } from '@neurodissect/model-io';
 import {
   createFileDataset,
@@ -23,7 +21,7 @@ import {
   type WebTargetModel,
 } from '@neurodissect/runtime-web';
 import { createToyWorldDataset } from '@neurodissect/toyworld';
-import { IN_BROWSER_LABELERS, type InBrowserClipSource, type InBrowserJob } from './protocol';
+import type { InBrowserClipSource, InBrowserJob } from './protocol';
 
 /** Callbacks of {@link runInBrowserJob}. */
 export interface InBrowserJobOptions extends OperationOptions {
@@ -38,53 +36,6 @@ export const IN_BROWSER_TOOL = { name: 'neurodissect (in the browser)', version:
 
 function invalid(message: string): NeurodissectError {
   return new NeurodissectError(ErrorCode.InvalidOption, message);
-}
-
-async function sha256(parts: readonly Uint8Array[]): Promise<string> {
-  const digests = await Promise.all(
-    parts.map(
-      async (p) => new Uint8Array(await crypto.subtle.digest('SHA-256', p as Uint8Array<ArrayBuffer>)),
-    ),
-  );
-  const joined =
-    digests.length === 1
-      ? digests[0]
-      : new Uint8Array(await crypto.subtle.digest('SHA-256', concat(digests) as Uint8Array<ArrayBuffer>));
-  return `sha256:${Array.from(joined, (b) => b.toString(16).padStart(2, '0')).join('')}`;
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-function createLabelers(job: InBrowserJob, probeSize: number): Labeler[] {
-  if (!job.labelers.length) throw invalid('Choose at least one labeler.');
-  const topLabels = job.topLabels ?? 10;
-  const similarity = job.similarity ?? 'soft_wpmi';
-  // Soft-WPMI and WPMI look at each neuron's top images (100 and 28); all of them when there are fewer.
-  const topK =
-    similarity === 'soft_wpmi' ? SOFT_WPMI_DEFAULTS.topK : similarity === 'wpmi' ? WPMI_DEFAULTS.topK : 0;
-  const similarityOptions = probeSize < topK ? { similarityOptions: { topK: probeSize } } : {};
-  return job.labelers.map((id) => {
-    switch (id) {
-      case 'clip-dissect':
-        return clipDissect({ topLabels, similarity, ...similarityOptions });
-      case 'clip-avg':
-        return clipAvg({ topLabels });
-      case 'broden-label':
-        return brodenLabel({ topLabels });
-      case 'netdissect':
-        return netDissect({ topLabels });
-      default:
-        throw invalid(`Unknown labeler "${String(id)}"; use any of ${IN_BROWSER_LABELERS.join(', ')}.`);
-    }
-  });
 }
 
 /** The CLIP files of a picked folder, found by their path inside it. */
@@ -190,7 +141,10 @@ export async function runInBrowserJob(
       ? createToyWorldDataset({ seed: job.probe.seed, count: job.probe.count })
       : createFileDataset(job.probe.files, { name: 'picked images' }),
   );
-  const labelers = createLabelers(job, probe.size);
+  const labelers = createLabelersByName(job.labelers, {
+    topLabels: job.topLabels ?? 10,
+    similarity: job.similarity ?? 'soft_wpmi',
+  });
   const concepts = parseConceptSet(job.concepts, { source: job.conceptsName });
   const needsClip = labelers.some((l) => l.requires.includes('clip'));
 
@@ -240,7 +194,7 @@ export async function runInBrowserJob(
           ? {}
           : { preprocessor: await readSourceBytes(sources.preprocessor, { signal }) }),
       };
-      clipHash = await sha256([vision, text]);
+      clipHash = await sha256(`${await sha256(vision)}+${await sha256(text)}`);
       clip = await runtime.loadClipModelFrom(files);
     }
 
@@ -261,7 +215,7 @@ export async function runInBrowserJob(
         prepare: (images) => preprocessBatch(images, preprocessing),
         name: targetName,
         uri: targetName,
-        hash: await sha256([targetBytes]),
+        hash: await sha256(targetBytes),
         preprocessing: JSON.stringify(preprocessing),
       },
       layers: job.layers,

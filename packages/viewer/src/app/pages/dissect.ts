@@ -1,13 +1,9 @@
-import type { ProgressEvent, Results, SimilarityName } from '@neurodissect/core';
+import { type ProgressEvent, type Results, SIMILARITY_NAMES, type SimilarityName } from '@neurodissect/core';
+import { LABELER_NAMES, type LabelerName } from '@neurodissect/labelers';
+import { createFileDataset } from '@neurodissect/runtime-web';
 import { createToyWorldDataset, encodeRgbPng, toyWorldConceptList } from '@neurodissect/toyworld';
-import {
-  type FromWorker,
-  IN_BROWSER_LABELERS,
-  type InBrowserJob,
-  type InBrowserLabeler,
-  type ToWorker,
-} from '../../in-browser/protocol';
-import { siteContentFromResults } from '../../site-content';
+import type { FromWorker, InBrowserJob, ToWorker } from '../../in-browser/protocol';
+import { shownImages, siteContentFromResults } from '../../site-content';
 import type { SiteImage } from '../../site-data';
 import type { AppContext } from '../context';
 import { h } from '../dom';
@@ -34,9 +30,6 @@ interface RunState {
   layerList?: { name: string; shape?: (number | string)[] }[];
 }
 
-/** The similarity functions of CLIP-Dissect (core's SIMILARITY_NAMES; listed here to keep zod out of the app). */
-const SIMILARITIES: readonly SimilarityName[] = ['soft_wpmi', 'wpmi', 'cos', 'cos_cubed', 'rank_reorder'];
-
 const state: RunState = { running: false, status: 'Not started.', layersDone: [] };
 /** The page's live elements while it is shown (updated by worker messages). */
 let view:
@@ -53,7 +46,7 @@ let view:
   | undefined;
 let appContext: AppContext | undefined;
 
-const LABELER_TEXT: Record<InBrowserLabeler, string> = {
+const LABELER_TEXT: Record<LabelerName, string> = {
   'clip-dissect': 'CLIP-Dissect (needs CLIP)',
   'clip-avg': 'CLIP-avg (needs CLIP)',
   'broden-label': 'Broden-label (needs annotated probe images: the toy world)',
@@ -145,7 +138,7 @@ function jobFromForm(form: HTMLFormElement, ctx: AppContext): InBrowserJob {
     .map((l) => l.trim())
     .filter(Boolean);
   if (!layers.length) throw new Error('Name at least one layer, e.g. layer4.');
-  const labelers = IN_BROWSER_LABELERS.filter(
+  const labelers = LABELER_NAMES.filter(
     (id) => form.querySelector<HTMLInputElement>(`#labeler-${id}`)?.checked,
   );
   if (!labelers.length) throw new Error('Choose at least one labeler.');
@@ -211,8 +204,6 @@ function outcome(): Node[] {
   if (state.error) nodes.push(h('p', { role: 'alert', class: 'error' }, state.error));
   if (state.results) {
     const r = state.results;
-    if (state.downloadUrl) URL.revokeObjectURL(state.downloadUrl);
-    state.downloadUrl = URL.createObjectURL(new Blob([JSON.stringify(r)], { type: 'application/json' }));
     nodes.push(
       h(
         'p',
@@ -264,6 +255,13 @@ function layerButtons(input: HTMLInputElement): Node[] {
   ];
 }
 
+/** Keeps a run's Results and its download link (one object URL per Results, the old one released). */
+function setResults(results: Results): void {
+  state.results = results;
+  if (state.downloadUrl) URL.revokeObjectURL(state.downloadUrl);
+  state.downloadUrl = URL.createObjectURL(new Blob([JSON.stringify(results)], { type: 'application/json' }));
+}
+
 function onMessage(message: FromWorker): void {
   switch (message.type) {
     case 'layers':
@@ -282,7 +280,7 @@ function onMessage(message: FromWorker): void {
       break;
     case 'done':
       state.running = false;
-      state.results = message.results;
+      setResults(message.results);
       state.seconds = message.seconds;
       state.status = 'Done.';
       break;
@@ -292,7 +290,7 @@ function onMessage(message: FromWorker): void {
       state.error = message.cancelled
         ? `Cancelled${message.partial ? `; the finished layers (${message.partial.layers.map((l) => l.name).join(', ')}) can still be opened or downloaded` : ''}.`
         : message.message;
-      if (message.partial) state.results = message.partial;
+      if (message.partial) setResults(message.partial);
       break;
   }
   update();
@@ -374,21 +372,14 @@ async function openResults(): Promise<void> {
   update();
   const probe = state.probe;
   const thumbs = new Map<number, string>();
-  const shown = new Set<number>();
-  for (const layer of results.layers)
-    for (const neuron of layer.neurons) for (const top of neuron.topImages) shown.add(top.image);
+  const shown = shownImages(results);
   if (probe?.kind === 'toyworld') {
     const world = createToyWorldDataset({ seed: probe.seed, count: probe.count });
     for (const index of shown) thumbs.set(index, pngUrl(world.image(index).image));
   } else if (probe?.kind === 'files') {
-    // A picked folder's image URIs are their paths inside it (see createFileDataset).
-    const byUri = new Map(
-      probe.files.map((f) => [f.path.includes('/') ? f.path.slice(f.path.indexOf('/') + 1) : f.path, f.file]),
-    );
-    for (const index of shown) {
-      const file = byUri.get(results.probe.images[index].uri);
-      if (file) thumbs.set(index, URL.createObjectURL(file));
-    }
+    // The worker's dataset, rebuilt here (no decoding): item i is files[i].
+    const { files } = createFileDataset(probe.files);
+    for (const index of shown) thumbs.set(index, URL.createObjectURL(files[index].file));
   }
   const content = await siteContentFromResults(results, {
     title: `${results.model.name}, dissected in this browser`,
@@ -573,7 +564,7 @@ export function renderDissect(ctx: AppContext): { title: string; content: Node }
       h(
         'select',
         { id: 'similarity' },
-        SIMILARITIES.map((name) =>
+        SIMILARITY_NAMES.map((name) =>
           h('option', { value: name, selected: name === (toy ? 'wpmi' : 'soft_wpmi') }, name),
         ),
       ),
@@ -587,7 +578,7 @@ export function renderDissect(ctx: AppContext): { title: string; content: Node }
       'fieldset',
       {},
       h('legend', {}, 'Labelers'),
-      IN_BROWSER_LABELERS.map((id) =>
+      LABELER_NAMES.map((id) =>
         h(
           'div',
           { class: 'choice' },

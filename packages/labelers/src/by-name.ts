@@ -1,0 +1,72 @@
+import {
+  ErrorCode,
+  type Labeler,
+  type MatmulKernel,
+  NeurodissectError,
+  SIMILARITY_NAMES,
+  type SimilarityName,
+  type SimilarityOptionsByName,
+} from '@neurodissect/core';
+import { brodenLabel } from './broden-label';
+import { clipAvg } from './clip-avg';
+import { clipDissect } from './clip-dissect';
+import { netDissect } from './netdissect';
+
+/** The labelers {@link createLabelersByName} makes, by id (SAM + Grounding-DINO needs its models). */
+export const LABELER_NAMES = ['clip-dissect', 'clip-avg', 'broden-label', 'netdissect'] as const;
+/** One of {@link LABELER_NAMES}. */
+export type LabelerName = (typeof LABELER_NAMES)[number];
+
+/** Options of {@link createLabelersByName}, shared by the labelers that take them. */
+export interface LabelersByNameOptions {
+  /** Labels kept per neuron. @defaultValue 10 */
+  topLabels?: number;
+  /** CLIP-Dissect's similarity function. @defaultValue 'soft_wpmi' */
+  similarity?: SimilarityName;
+  /** Options of that similarity function. */
+  similarityOptions?: SimilarityOptionsByName[SimilarityName];
+  /** A fast `A·Bᵀ` kernel for CLIP-Dissect and CLIP-avg (e.g. `runtime.matmul`). */
+  matmul?: MatmulKernel;
+}
+
+/**
+ * The labelers named by id, configured alike (what `neurodissect dissect --labelers` and the
+ * in-browser page offer).
+ * @throws `ND_INVALID_OPTION` for an unknown labeler or similarity function, naming the known ones.
+ */
+export function createLabelersByName(
+  names: readonly string[],
+  options: LabelersByNameOptions = {},
+): Labeler[] {
+  const { topLabels, similarity = 'soft_wpmi', similarityOptions, matmul } = options;
+  if (!(SIMILARITY_NAMES as readonly string[]).includes(similarity)) {
+    throw new NeurodissectError(
+      ErrorCode.InvalidOption,
+      `Unknown similarity function "${similarity}"; use one of ${SIMILARITY_NAMES.join(', ')}.`,
+      { details: { similarity } },
+    );
+  }
+  return names.map((name) => {
+    switch (name as LabelerName) {
+      case 'clip-dissect':
+        return clipDissect({
+          similarity,
+          ...(similarityOptions === undefined ? {} : { similarityOptions }),
+          topLabels,
+          matmul,
+        });
+      case 'clip-avg':
+        return clipAvg({ topLabels, matmul });
+      case 'broden-label':
+        return brodenLabel({ topLabels });
+      case 'netdissect':
+        return netDissect({ topLabels });
+      default:
+        throw new NeurodissectError(
+          ErrorCode.InvalidOption,
+          `Unknown labeler "${name}"; use any of ${LABELER_NAMES.join(', ')}.`,
+          { details: { labeler: name } },
+        );
+    }
+  });
+}
