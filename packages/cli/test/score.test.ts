@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createMatrix, matrixFromRows, parseNpy, tensorToMatrix } from '@neurodissect/core';
+import { pmiOracle } from '@neurodissect/core/testing';
 import { describe, expect, it } from 'vitest';
 import { compareScores, GOLDEN_CASES, loadGolden } from '../../core/test/golden';
 import { cli, tempDir, writeMatrix } from './helpers';
@@ -151,5 +152,104 @@ describe('neurodissect score', () => {
     ]) {
       expect((await run(...args)).stderr.trim().split('\n')).toHaveLength(1);
     }
+  });
+});
+
+describe('neurodissect score with several layers in one pass', () => {
+  const golden = loadGolden('case-3');
+  const dir = tempDir();
+  const clip = writeMatrix(dir, 'P.npy', golden.clip);
+  const { rows, cols } = golden.activations;
+  const split = Math.floor(cols / 2);
+  const columns = (from: number, to: number) => {
+    const m = createMatrix(rows, to - from);
+    for (let r = 0; r < rows; r++)
+      m.data.set(golden.activations.data.subarray(r * cols + from, r * cols + to), r * (to - from));
+    return m;
+  };
+  const early = writeMatrix(dir, 'early.npy', columns(0, split));
+  const late = writeMatrix(dir, 'late.npy', columns(split, cols));
+  const concepts = join(dir, 'concepts.txt');
+  writeFileSync(concepts, Array.from({ length: golden.clip.cols }, (_, m) => `concept ${m}`).join('\n'));
+  const read = (path: string) => tensorToMatrix(parseNpy(readFileSync(path)));
+
+  it.each(['soft_wpmi', 'wpmi', 'cos'])(
+    '%s: each layer equals scoring it alone, its prior over its own neurons; one descriptions.csv',
+    async (fn) => {
+      const out = join(dir, `${fn}-layers`);
+      const labels = join(dir, `${fn}-labels.csv`);
+      const result = await cli(
+        'score',
+        '--fn',
+        fn,
+        '--activations',
+        `layer1=${early}`,
+        '--activations',
+        `layer2=${late}`,
+        '--clip-sim',
+        clip,
+        '--out',
+        out,
+        '--concepts',
+        concepts,
+        '--labels',
+        labels,
+      );
+      expect(result).toMatchObject({ code: 0, stderr: '' });
+      const csv = readFileSync(labels, 'utf8').trim().split('\n');
+      expect(csv).toHaveLength(1 + cols);
+      for (const [name, file, units] of [
+        ['layer1', early, split],
+        ['layer2', late, cols - split],
+      ] as const) {
+        const alone = join(dir, `${fn}-${name}-alone.npy`);
+        expect(
+          await cli('score', '--fn', fn, '--activations', file, '--clip-sim', clip, '--out', alone),
+        ).toMatchObject({ code: 0 });
+        const together = read(join(out, `${name}.npy`));
+        expect([together.rows, together.cols]).toEqual([units, golden.clip.cols]);
+        expect(Array.from(together.data)).toEqual(Array.from(read(alone).data));
+        expect(csv.filter((line) => line.startsWith(`${name},`))).toHaveLength(units);
+      }
+      if (fn === 'soft_wpmi') {
+        // Against the tests' plain float64 formulation of the reference.
+        const expected = pmiOracle('soft_wpmi', golden.clip, columns(split, cols));
+        const { worstExcess, argmaxMismatches } = compareScores(read(join(out, 'layer2.npy')), expected);
+        expect(worstExcess).toBeLessThanOrEqual(0);
+        expect(argmaxMismatches).toEqual([]);
+      }
+    },
+  );
+
+  it.each([
+    [['--activations', `a=${clip}`, '--activations', clip], /give each as NAME=FILE/],
+    [['--activations', `a=${clip}`, '--activations', `a=${clip}`], /layer a is given twice/],
+    [['--activations', `../x=${clip}`, '--activations', `b=${clip}`], /cannot name a file/],
+    [[], /--activations: give N×K activations/],
+  ])('rejects %j with a one-line error', async (args, message) => {
+    const result = await cli('score', ...args, '--clip-sim', clip, '--out', join(dir, 'bad'));
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('says when --out is a file but several layers were given', async () => {
+    const file = join(dir, 'file.npy');
+    writeFileSync(file, '');
+    const result = await cli(
+      'score',
+      '--activations',
+      `a=${early}`,
+      '--activations',
+      `b=${late}`,
+      '--clip-sim',
+      clip,
+      '--out',
+      file,
+    );
+    expect(result).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/--out: .* is a file; with several layers/),
+    });
   });
 });

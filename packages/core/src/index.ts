@@ -25,7 +25,6 @@ export * from './results/schema';
 export * from './similarity/functions';
 export * from './similarity/labels';
 export * from './similarity/options';
-export { buildSlotIndex, type SlotIndex, softMembershipWeights } from './similarity/pmi';
 export * from './similarity/pmi-engine';
 export * from './similarity/score';
 export * from './similarity/source';

@@ -1,6 +1,7 @@
 import type { MatmulKernel } from './math/matmul';
 import type { OperationOptions } from './progress';
 import type { ScoredLabel } from './results/schema';
+import type { PmiProcessorFactory } from './similarity/pmi-engine';
 import type { Matrix, Tensor } from './tensor';
 
 /** A decoded image: 8-bit RGB, interleaved, row-major. */
@@ -106,6 +107,17 @@ export interface Runtime {
   loadClipModel(spec: { uri: string }): Promise<ClipModel>;
   /** A fast `A·Bᵀ` kernel for the large matrix products of scoring, when the runtime has one. */
   readonly matmul?: MatmulKernel;
+  /**
+   * Where soft-WPMI's per-block work runs when the runtime has something faster than the
+   * single-thread WebAssembly kernel (runtime-node: worker threads over shared memory).
+   */
+  readonly pmiProcessor?: PmiProcessorFactory;
+}
+
+/** The scoring capabilities a runtime offers, handed to labelers (see {@link Runtime}). */
+export interface ScoringKernels {
+  readonly matmul?: MatmulKernel;
+  readonly pmiProcessor?: PmiProcessorFactory;
 }
 
 /** A cached feature with what it was computed from. */
@@ -134,6 +146,8 @@ export interface LabelerContext extends OperationOptions {
   readonly activationMaps?: Tensor<'float32'>;
   /** The probe set's concept annotations, when the labeler requires `annotations`. */
   readonly annotations?: ProbeAnnotations;
+  /** The runtime's scoring capabilities, when the pipeline was given them (labelers that score use them). */
+  readonly kernels?: ScoringKernels;
 }
 
 /** Ranked labels for each neuron of a layer (index = unit). */
@@ -149,6 +163,13 @@ export interface Labeler {
   /** Its options, recorded in the Results. */
   readonly options: Readonly<Record<string, unknown>>;
   label(context: LabelerContext): Promise<LayerLabels>;
+  /**
+   * Labels several layers of one run at once, for labelers that share work between layers
+   * (CLIP-Dissect scores every layer in one pass over the images). Must equal `label` on each
+   * context; the contexts share concepts, embeddings and annotations. The pipeline uses it when
+   * present; `options` carries the run's signal and progress.
+   */
+  labelLayers?(contexts: readonly LabelerContext[], options?: OperationOptions): Promise<LayerLabels[]>;
 }
 
 /** A box in an image's pixel coordinates: left, top, right, bottom (right and bottom exclusive). */

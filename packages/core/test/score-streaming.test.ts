@@ -2,17 +2,21 @@ import { describe, expect, it } from 'vitest';
 import {
   createMatrix,
   createRandom,
+  createWasmPmiProcessor,
   ErrorCode,
   type Matrix,
   matmulTransposed,
   matrixFromRows,
   normalizeRows,
+  type PmiProcessorFactory,
+  resolvePmiParameters,
   SIMILARITY_NAMES,
   scoreNeurons,
   scoreNeuronsSync,
   similarityFromEmbeddings,
   similarityFromMatrix,
 } from '../src/index';
+import { pmiOracle } from '../src/testing/pmi-oracle';
 
 function randomMatrix(rows: number, cols: number, seed: number): Matrix {
   const random = createRandom(seed);
@@ -104,5 +108,60 @@ describe('bad input', () => {
     expect(() =>
       scoreNeuronsSync('soft_wpmi', clip, matrixFromRows([[1], [2]]), { topK: 1, pStart: 2 }),
     ).toThrow(/pStart must be a finite number in \[0, 1\]/);
+  });
+});
+
+describe('one engine, one parameter resolution', () => {
+  const random = createRandom(7);
+  const fill = (m: Matrix) => {
+    for (let i = 0; i < m.data.length; i++) m.data[i] = random() * 2 - 1;
+    return m;
+  };
+  const clip = fill(createMatrix(90, 23));
+  const activations = fill(createMatrix(90, 6));
+
+  it.each([
+    ['soft_wpmi', { topK: 15 }],
+    ['wpmi', { topK: 9 }],
+    ['soft_wpmi', { topK: 30, a: 5, lambda: 0.5, minProb: 1e-5 }],
+  ] as const)('%s on the kernel (%o) equals the plain float64 oracle', async (fn, options) => {
+    const expected = pmiOracle(fn, clip, activations, options);
+    const sync = scoreNeuronsSync(fn, clip, activations, options);
+    const streamed = await scoreNeurons(fn, similarityFromMatrix(clip), activations, {
+      options,
+      blockSize: 11,
+    });
+    for (const actual of [sync, streamed]) {
+      for (let i = 0; i < expected.data.length; i++) {
+        expect(Math.abs(actual.data[i] - expected.data[i])).toBeLessThanOrEqual(
+          1e-4 + 1e-5 * Math.abs(expected.data[i]),
+        );
+      }
+    }
+  });
+
+  it('checks minProb the same way in the sync and the streaming form (it must be > 0)', async () => {
+    for (const fn of ['soft_wpmi', 'wpmi'] as const) {
+      expect(() => scoreNeuronsSync(fn, clip, activations, { minProb: 0 })).toThrow(/minProb must be/);
+      await expect(
+        scoreNeurons(fn, similarityFromMatrix(clip), activations, { options: { minProb: 0 } }),
+      ).rejects.toThrow(/minProb must be/);
+      expect(() => resolvePmiParameters(fn, { minProb: -1 }, 10)).toThrow(/minProb must be/);
+    }
+  });
+
+  it('runs soft-WPMI through the processor it is given', async () => {
+    let planned = 0;
+    const processor: PmiProcessorFactory = async (plan) => {
+      planned = plan.neurons;
+      return createWasmPmiProcessor(plan);
+    };
+    const withProcessor = await scoreNeurons('soft_wpmi', similarityFromMatrix(clip), activations, {
+      options: { topK: 10 },
+      processor,
+    });
+    expect(planned).toBe(6);
+    const plain = scoreNeuronsSync('soft_wpmi', clip, activations, { topK: 10 });
+    expect(Array.from(withProcessor.data)).toEqual(Array.from(plain.data));
   });
 });

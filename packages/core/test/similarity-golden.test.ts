@@ -7,6 +7,7 @@ import {
   softWpmi,
   wpmi,
 } from '../src/index';
+import { pmiOracle } from '../src/testing/pmi-oracle';
 import { compareScores, GOLDEN_CASES, loadGolden } from './golden';
 
 describe.each(GOLDEN_CASES)('parity with the reference on golden %s', (name) => {
@@ -27,6 +28,19 @@ describe.each(GOLDEN_CASES)('parity with the reference on golden %s', (name) => 
     const expected = golden.outputs[key];
     expect([actual.rows, actual.cols]).toEqual([expected.rows, expected.cols]);
     const { worstExcess, argmaxMismatches } = compareScores(actual, expected);
+    expect(worstExcess).toBeLessThanOrEqual(0);
+    expect(argmaxMismatches).toEqual([]);
+  });
+
+  it.each([
+    ['soft_wpmi', 'soft_wpmi', undefined],
+    ['soft_wpmi_k20_a5_lam05', 'soft_wpmi', { topK: 20, a: 5, lambda: 0.5 }],
+    ['wpmi', 'wpmi', undefined],
+  ] as const)('the tests’ float64 oracle reproduces the reference’s %s', (key, fn, options) => {
+    const { worstExcess, argmaxMismatches } = compareScores(
+      pmiOracle(fn, golden.clip, golden.activations, options),
+      golden.outputs[key],
+    );
     expect(worstExcess).toBeLessThanOrEqual(0);
     expect(argmaxMismatches).toEqual([]);
   });

@@ -3,6 +3,7 @@ import {
   type Labeler,
   type MatmulKernel,
   NeurodissectError,
+  type PmiProcessorFactory,
   SIMILARITY_NAMES,
   type SimilarityName,
   type SimilarityOptionsByName,
@@ -27,6 +28,8 @@ export interface LabelersByNameOptions {
   similarityOptions?: SimilarityOptionsByName[SimilarityName];
   /** A fast `A·Bᵀ` kernel for CLIP-Dissect and CLIP-avg (e.g. `runtime.matmul`). */
   matmul?: MatmulKernel;
+  /** Where CLIP-Dissect's soft-WPMI/WPMI block work runs (e.g. `runtime.pmiProcessor`). */
+  pmiProcessor?: PmiProcessorFactory;
 }
 
 /**
@@ -38,7 +41,7 @@ export function createLabelersByName(
   names: readonly string[],
   options: LabelersByNameOptions = {},
 ): Labeler[] {
-  const { topLabels, similarity = 'soft_wpmi', similarityOptions, matmul } = options;
+  const { topLabels, similarity = 'soft_wpmi', similarityOptions, matmul, pmiProcessor } = options;
   if (!(SIMILARITY_NAMES as readonly string[]).includes(similarity)) {
     throw new NeurodissectError(
       ErrorCode.InvalidOption,
@@ -54,6 +57,7 @@ export function createLabelersByName(
           ...(similarityOptions === undefined ? {} : { similarityOptions }),
           topLabels,
           matmul,
+          pmiProcessor,
         });
       case 'clip-avg':
         return clipAvg({ topLabels, matmul });

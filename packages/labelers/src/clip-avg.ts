@@ -65,7 +65,10 @@ export function clipAvg(options: ClipAvgOptions = {}): Labeler {
         block.data.set(imageEmbeddings.data.subarray(image * dim, (image + 1) * dim), r * dim);
       });
       const texts = normalizeRows(createMatrix(textEmbeddings.rows, dim, textEmbeddings.data.slice()));
-      const cosines = await (options.matmul ?? matmulTransposed)(normalizeRows(block), texts);
+      const cosines = await (options.matmul ?? context.kernels?.matmul ?? matmulTransposed)(
+        normalizeRows(block),
+        texts,
+      );
       const votesOf = new Map<number, { concepts: Int32Array; scores: Float32Array }>();
       needed.forEach((image, r) => {
         const row = cosines.data.subarray(r * texts.rows, (r + 1) * texts.rows);

@@ -5,10 +5,14 @@ import {
   type LayerLabels,
   type MatmulKernel,
   NeurodissectError,
+  type OperationOptions,
+  type PmiProcessorFactory,
   rankLabels,
   type SimilarityName,
   type SimilarityOptionsByName,
+  type SimilaritySource,
   scoreNeurons,
+  scorePmiLayers,
   similarityFromEmbeddings,
 } from '@neurodissect/core';
 
@@ -20,13 +24,23 @@ export interface ClipDissectOptions<F extends SimilarityName = 'soft_wpmi'> {
   similarityOptions?: SimilarityOptionsByName[F];
   /** Labels kept per neuron. @defaultValue 10 */
   topLabels?: number;
-  /** A fast `A·Bᵀ` kernel (e.g. `runtime.matmul`) for the image×concept products. */
+  /**
+   * A fast `A·Bᵀ` kernel for the image×concept products. @defaultValue the context's
+   * `kernels.matmul` (the runtime's), else core's portable kernel
+   */
   matmul?: MatmulKernel;
+  /**
+   * Where soft-WPMI's and WPMI's block work runs. @defaultValue the context's `kernels.pmiProcessor`
+   * (runtime-node: worker threads), else the single-thread WebAssembly kernel
+   */
+  pmiProcessor?: PmiProcessorFactory;
 }
 
 /**
  * CLIP-Dissect: scores each neuron's activations against every concept through CLIP's image×text
- * similarities (soft-WPMI by default) and ranks the concepts.
+ * similarities (soft-WPMI by default) and ranks the concepts. Soft-WPMI and WPMI run on core's
+ * streaming engine; given several layers ({@link Labeler.labelLayers}) they are scored in one pass
+ * over the images, each layer's prior over its own neurons.
  */
 export function clipDissect<F extends SimilarityName = 'soft_wpmi'>(
   options: ClipDissectOptions<F> = {},
@@ -35,26 +49,77 @@ export function clipDissect<F extends SimilarityName = 'soft_wpmi'>(
   const topLabels = options.topLabels ?? 10;
   if (!Number.isInteger(topLabels) || topLabels < 1)
     throw new RangeError(`topLabels must be a positive integer, got ${topLabels}.`);
+
+  const sourceOf = (context: LabelerContext): SimilaritySource => {
+    const { imageEmbeddings, textEmbeddings } = context;
+    if (!imageEmbeddings || !textEmbeddings) {
+      throw new NeurodissectError(
+        ErrorCode.InvalidOption,
+        'clip-dissect needs image and text embeddings (requires "clip").',
+      );
+    }
+    return similarityFromEmbeddings(imageEmbeddings, textEmbeddings, {
+      kernel: options.matmul ?? context.kernels?.matmul,
+    });
+  };
+
+  async function labelLayers(
+    contexts: readonly LabelerContext[],
+    run: OperationOptions = {},
+  ): Promise<LayerLabels[]> {
+    if (contexts.length === 0) return [];
+    const first = contexts[0];
+    const shared = contexts.every(
+      (c) =>
+        c.imageEmbeddings === first.imageEmbeddings &&
+        c.textEmbeddings === first.textEmbeddings &&
+        c.concepts === first.concepts,
+    );
+    if (similarity !== 'soft_wpmi' && similarity !== 'wpmi') {
+      const out: LayerLabels[] = [];
+      for (const context of contexts) {
+        const scores = await scoreNeurons(similarity, sourceOf(context), context.activations, {
+          options: options.similarityOptions,
+          signal: context.signal ?? run.signal,
+          onProgress: context.onProgress ?? run.onProgress,
+        });
+        out.push(rankLabels(scores, context.concepts, topLabels));
+      }
+      return out;
+    }
+    if (!shared) {
+      // Layers with different embeddings cannot share a pass.
+      const out: LayerLabels[] = [];
+      for (const context of contexts) out.push(...(await labelLayers([context], run)));
+      return out;
+    }
+    const names = contexts.map((c, i) => `${i}:${c.layer}`);
+    const labels = new Map<string, LayerLabels>();
+    await scorePmiLayers(
+      sourceOf(first),
+      contexts.map((c, i) => ({ name: names[i], activations: c.activations })),
+      {
+        fn: similarity,
+        options: options.similarityOptions as SimilarityOptionsByName['soft_wpmi'] | undefined,
+        processor: options.pmiProcessor ?? first.kernels?.pmiProcessor,
+        signal: run.signal ?? first.signal,
+        onProgress: run.onProgress ?? first.onProgress,
+        onLayer: (name, scores) => {
+          labels.set(name, rankLabels(scores, first.concepts, topLabels));
+        },
+      },
+    );
+    return names.map((name) => labels.get(name)!);
+  }
+
   return {
     id: 'clip-dissect',
     version: '1',
     requires: ['activations', 'clip'],
     options: { similarity, ...(options.similarityOptions ?? {}), topLabels },
     async label(context: LabelerContext): Promise<LayerLabels> {
-      const { imageEmbeddings, textEmbeddings } = context;
-      if (!imageEmbeddings || !textEmbeddings) {
-        throw new NeurodissectError(
-          ErrorCode.InvalidOption,
-          'clip-dissect needs image and text embeddings (requires "clip").',
-        );
-      }
-      const source = similarityFromEmbeddings(imageEmbeddings, textEmbeddings, { kernel: options.matmul });
-      const scores = await scoreNeurons(similarity, source, context.activations, {
-        options: options.similarityOptions,
-        signal: context.signal,
-        onProgress: context.onProgress,
-      });
-      return rankLabels(scores, context.concepts, topLabels);
+      return (await labelLayers([context]))[0];
     },
+    labelLayers,
   };
 }

@@ -1,5 +1,11 @@
 import { fileURLToPath } from 'node:url';
-import { ErrorCode, NeurodissectError, type Runtime, type RuntimeCapabilities } from '@neurodissect/core';
+import {
+  ErrorCode,
+  NeurodissectError,
+  type PmiProcessorFactory,
+  type Runtime,
+  type RuntimeCapabilities,
+} from '@neurodissect/core';
 import { onnx } from '@neurodissect/model-io';
 import * as ort from 'onnxruntime-node';
 import { type ClipModelOptions, loadClipModel, type NodeClipModel } from './clip-model';
@@ -11,6 +17,7 @@ import {
   openSession,
   type SessionOptions,
 } from './target-model';
+import { createThreadedPmiProcessor } from './threaded-pmi-processor';
 
 /** Options for {@link createNodeRuntime}. */
 export interface NodeRuntimeOptions extends SessionOptions {
@@ -18,6 +25,8 @@ export interface NodeRuntimeOptions extends SessionOptions {
   clip?: Omit<ClipModelOptions, keyof SessionOptions>;
   /** Threads for the matrix-product kernel. @defaultValue onnxruntime's default */
   matmulThreads?: number;
+  /** Worker threads for soft-WPMI's softmax and log-accumulate. @defaultValue the machine's available parallelism */
+  scoringThreads?: number;
   /**
    * Open a tiny session on each GPU provider at creation, so `capabilities.gpu` says whether one
    * actually works rather than whether onnxruntime-node ships it. Costs up to a few seconds, and
@@ -43,6 +52,8 @@ export interface NodeRuntime extends Runtime {
   loadClipModel(spec: { uri: string }): Promise<NodeClipModel>;
   /** `A·Bᵀ` on onnxruntime's CPU provider. */
   readonly matmul: OrtMatmulKernel;
+  /** Soft-WPMI's block work in worker threads over shared memory ({@link createThreadedPmiProcessor}). */
+  readonly pmiProcessor: PmiProcessorFactory;
   /** Releases the kernel's sessions (models are the caller's to dispose); idempotent. */
   dispose(): Promise<void>;
 }
@@ -126,6 +137,9 @@ export async function createNodeRuntime(options: NodeRuntimeOptions = {}): Promi
     name: 'onnxruntime-node',
     capabilities: { gpu, executionProviders, offered, probed: options.probe ?? false },
     matmul,
+    pmiProcessor: createThreadedPmiProcessor(
+      options.scoringThreads === undefined ? {} : { threads: options.scoringThreads },
+    ),
     async loadTargetModel(spec) {
       assertOpen();
       return createTargetModel({ ...sessionOptions, model: pathFromUri(spec.uri) });

@@ -6,7 +6,6 @@ import {
   describeConceptSetChanges,
   isNeurodissectError,
   type Labeler,
-  type MatmulKernel,
   type ProbeDataset,
   parseResults,
   type Results,
@@ -72,13 +71,12 @@ function fail(error: unknown, prefix = ''): never {
   throw error;
 }
 
-function createLabelers(names: readonly string[], o: DissectCommandOptions, matmul: MatmulKernel): Labeler[] {
+function createLabelers(names: readonly string[], o: DissectCommandOptions): Labeler[] {
   try {
     return createLabelersByName(names, {
       similarity: o.similarity as SimilarityName,
       ...(o.topK !== undefined ? { similarityOptions: { topK: o.topK } } : {}),
       topLabels: o.topLabels,
-      matmul,
     });
   } catch (error) {
     if (!isNeurodissectError(error)) throw error;
@@ -120,7 +118,7 @@ export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promi
   const runtime = await createNodeRuntime({ executionProviders, strict: o.strict }).catch((e) =>
     fail(e, '--ep: '),
   );
-  const labelers = createLabelers(labelerNames, o, runtime.matmul);
+  const labelers = createLabelers(labelerNames, o);
   const needsClip = labelers.some((l) => l.requires.includes('clip'));
   if (needsClip && o.clip === undefined) {
     throw new CliError(
@@ -185,6 +183,7 @@ export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promi
       concepts: { ...concepts, name: o.concepts },
       labelers,
       store,
+      kernels: { matmul: runtime.matmul, pmiProcessor: runtime.pmiProcessor },
       batchSize: o.batchSize,
       topImages: o.topImages,
       runtime: { name: runtime.name, executionProvider: target.executionProvider },

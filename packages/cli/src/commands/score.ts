@@ -1,3 +1,5 @@
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   assertFinite,
   describeConceptSetChanges,
@@ -5,16 +7,22 @@ import {
   isNeurodissectError,
   type Matrix,
   matrixToTensor,
+  type PmiFunction,
+  type PmiLayerInput,
   parseConceptSet,
   rankLabels,
+  resolvePmiParameters,
   SIMILARITY_NAMES,
   type SimilarityName,
   type SimilaritySource,
   scoreNeurons,
+  scorePmiLayers,
   serializeNpy,
   similarityFromEmbeddings,
   similarityFromMatrix,
+  topKPerColumn,
 } from '@neurodissect/core';
+import { createOrtMatmulKernel, createThreadedPmiProcessor } from '@neurodissect/runtime-node';
 import { type Command, Option } from 'commander';
 import { CliError } from '../cli-error';
 import { readInput, readNpyMatrix, writeOutput } from '../files';
@@ -25,7 +33,8 @@ import { createProgressRenderer } from '../progress-bar';
 /** Options of `neurodissect score`, as parsed. */
 export interface ScoreCommandOptions {
   fn: string;
-  activations: string;
+  /** `FILE`, or `NAME=FILE` once per layer. */
+  activations?: string | string[];
   clipSim?: string;
   imageEmb?: string;
   textEmb?: string;
@@ -72,6 +81,54 @@ function functionOptions(fn: SimilarityName, o: ScoreCommandOptions): Record<str
   }
 }
 
+/** One `--activations` value: a layer name and its `.npy` file. */
+interface ActivationInput {
+  name: string;
+  file: string;
+}
+
+const LAYER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/**
+ * `--activations FILE` (once, the layer named by `--layer`) or `--activations NAME=FILE` (any number
+ * of times, names unique and usable as file names).
+ */
+function parseActivationInputs(values: readonly string[], defaultName: string): ActivationInput[] {
+  if (values.length === 0)
+    throw new CliError('--activations: give N×K activations (.npy), or NAME=FILE per layer');
+  const named = (value: string): ActivationInput | undefined => {
+    const at = value.indexOf('=');
+    if (at <= 0 || (values.length === 1 && existsSync(value))) return undefined;
+    return { name: value.slice(0, at), file: value.slice(at + 1) };
+  };
+  if (values.length === 1) return [named(values[0]) ?? { name: defaultName, file: values[0] }];
+  const inputs = values.map((value) => {
+    const input = named(value);
+    if (!input) {
+      throw new CliError(
+        `--activations: with several layers, give each as NAME=FILE (e.g. --activations layer1=L1.npy --activations layer4=L4.npy), got "${value}"`,
+      );
+    }
+    return input;
+  });
+  const seen = new Set<string>();
+  for (const { name } of inputs) {
+    if (!LAYER_NAME.test(name)) {
+      throw new CliError(
+        `--activations: layer name "${name}" cannot name a file; use letters, digits, '.', '_' and '-'`,
+      );
+    }
+    if (seen.has(name))
+      throw new CliError(`--activations: layer ${name} is given twice; name each layer once`);
+    seen.add(name);
+  }
+  return inputs;
+}
+
+function isPmi(fn: SimilarityName): fn is PmiFunction {
+  return fn === 'soft_wpmi' || fn === 'wpmi';
+}
+
 /** `neurodissect score`: scores N×K activations against CLIP similarities; writes K×M scores. */
 export async function scoreCommand(o: ScoreCommandOptions, io: CliIo): Promise<void> {
   if (!(SIMILARITY_NAMES as readonly string[]).includes(o.fn)) {
@@ -88,90 +145,142 @@ export async function scoreCommand(o: ScoreCommandOptions, io: CliIo): Promise<v
   if (o.labels !== undefined && o.concepts === undefined) {
     throw new CliError('--labels needs --concepts FILE (one concept per line, in the order of the columns)');
   }
-
-  const activations = await readNpyMatrix(o.activations, '--activations');
-  checkFinite(activations, o.activations, '--activations');
-
-  let source: SimilaritySource;
-  let sourceFile: string;
-  if (fromEmbeddings) {
-    const images = await readNpyMatrix(o.imageEmb!, '--image-emb');
-    const texts = await readNpyMatrix(o.textEmb!, '--text-emb');
-    checkFinite(images, o.imageEmb!, '--image-emb');
-    checkFinite(texts, o.textEmb!, '--text-emb');
-    if (images.cols !== texts.cols) {
-      throw new CliError(
-        `--text-emb: ${o.textEmb} has dimension ${texts.cols} but ${o.imageEmb} has ${images.cols}; embed images and texts with the same CLIP model`,
-      );
-    }
-    source = similarityFromEmbeddings(images, texts);
-    sourceFile = o.imageEmb!;
-  } else {
-    const clip = await readNpyMatrix(o.clipSim!, '--clip-sim');
-    checkFinite(clip, o.clipSim!, '--clip-sim');
-    source = similarityFromMatrix(clip);
-    sourceFile = o.clipSim!;
-  }
-  if (source.images !== activations.rows) {
-    throw new CliError(
-      `${fromEmbeddings ? '--image-emb' : '--clip-sim'}: ${sourceFile} has ${source.images} rows (images) but ${o.activations} has ${activations.rows}; both must list the same probe images in the same order`,
-    );
-  }
-
-  let concepts: readonly string[] | undefined;
-  if (o.concepts !== undefined) {
-    const text = (await readInput(o.concepts, '--concepts')).toString('utf8');
-    let set: ReturnType<typeof parseConceptSet>;
-    try {
-      set = parseConceptSet(text, { source: o.concepts });
-    } catch (error) {
-      if (isNeurodissectError(error)) throw new CliError(`--concepts: ${error.message}`);
-      throw error;
-    }
-    const changes = describeConceptSetChanges(set);
-    if (changes) io.stderr.write(`note: ${changes}\n`);
-    if (set.concepts.length !== source.concepts) {
-      throw new CliError(
-        `--concepts: ${o.concepts} has ${set.concepts.length} concepts but the CLIP features have ${source.concepts} columns; give the concept list the text embeddings were made from`,
-      );
-    }
-    concepts = set.concepts;
-  }
-
-  const options = functionOptions(fn, o);
-  const topK = options.topK;
-  if (topK !== undefined && topK > activations.rows) {
-    throw new CliError(
-      `--top-k: ${topK} is larger than the number of images (${activations.rows}); use --top-k ${activations.rows} or less`,
-    );
-  }
-
-  const progress = createProgressRenderer(io);
-  let scores: Matrix;
-  try {
-    scores = await scoreNeurons(fn, source, activations, { options, onProgress: progress.onProgress });
-  } catch (error) {
-    if (isNeurodissectError(error) || error instanceof RangeError) throw new CliError(error.message);
-    throw error;
-  } finally {
-    progress.stop();
-  }
-
-  await writeOutput(o.out, serializeNpy(matrixToTensor(scores)));
-  io.stdout.write(
-    `wrote ${o.out}: ${scores.rows}×${scores.cols} ${fn} scores (${activations.rows} images, ${scores.rows} neurons, ${scores.cols} concepts)\n`,
+  const inputs = parseActivationInputs(
+    typeof o.activations === 'string' ? [o.activations] : (o.activations ?? []),
+    o.layer,
   );
-  if (o.labels !== undefined && concepts !== undefined) {
-    const ranked = rankLabels(scores, concepts, 1);
-    const rows = ranked.map((labels, unit) => ({
-      layer: o.layer,
-      unit,
-      description: labels[0]?.label ?? '',
-      similarity: labels[0]?.score ?? Number.NaN,
-    }));
-    await writeOutput(o.labels, formatDescriptionsCsv(rows));
-    io.stdout.write(`wrote ${o.labels}: the top label of each of ${rows.length} neurons\n`);
+  const several = inputs.length > 1;
+  if (several && existsSync(o.out) && !statSync(o.out).isDirectory()) {
+    throw new CliError(
+      `--out: ${o.out} is a file; with several layers --out is a folder that receives NAME.npy per layer`,
+    );
   }
+  if (!several && existsSync(o.out) && statSync(o.out).isDirectory()) {
+    throw new CliError(`--out: ${o.out} is a folder; give the .npy file to write`);
+  }
+
+  const kernel = createOrtMatmulKernel();
+  try {
+    let source: SimilaritySource;
+    let sourceFile: string;
+    if (fromEmbeddings) {
+      const images = await readNpyMatrix(o.imageEmb!, '--image-emb');
+      const texts = await readNpyMatrix(o.textEmb!, '--text-emb');
+      checkFinite(images, o.imageEmb!, '--image-emb');
+      checkFinite(texts, o.textEmb!, '--text-emb');
+      if (images.cols !== texts.cols) {
+        throw new CliError(
+          `--text-emb: ${o.textEmb} has dimension ${texts.cols} but ${o.imageEmb} has ${images.cols}; embed images and texts with the same CLIP model`,
+        );
+      }
+      source = similarityFromEmbeddings(images, texts, { kernel });
+      sourceFile = o.imageEmb!;
+    } else {
+      const clip = await readNpyMatrix(o.clipSim!, '--clip-sim');
+      checkFinite(clip, o.clipSim!, '--clip-sim');
+      source = similarityFromMatrix(clip);
+      sourceFile = o.clipSim!;
+    }
+    const concepts =
+      o.concepts === undefined ? undefined : await readConcepts(o.concepts, source.concepts, io);
+    const options = functionOptions(fn, o);
+    if (options.topK !== undefined && options.topK > source.images) {
+      throw new CliError(
+        `--top-k: ${options.topK} is larger than the number of images (${source.images}); use --top-k ${source.images} or less`,
+      );
+    }
+    const readLayer = async (input: ActivationInput): Promise<Matrix> => {
+      const option = several ? `--activations ${input.name}` : '--activations';
+      const activations = await readNpyMatrix(input.file, option);
+      checkFinite(activations, input.file, option);
+      if (source.images !== activations.rows) {
+        throw new CliError(
+          `${fromEmbeddings ? '--image-emb' : '--clip-sim'}: ${sourceFile} has ${source.images} rows (images) but ${input.file} has ${activations.rows}; both must list the same probe images in the same order`,
+        );
+      }
+      if (activations.cols < 1) throw new CliError(`${option}: ${input.file} has no neurons (0 columns)`);
+      return activations;
+    };
+    const outFile = (name: string) => (several ? join(o.out, `${name}.npy`) : o.out);
+    const rows: { layer: string; unit: number; description: string; similarity: number }[] = [];
+    const written: string[] = [];
+    const finishLayer = async (name: string, scores: Matrix) => {
+      await writeOutput(outFile(name), serializeNpy(matrixToTensor(scores)));
+      written.push(`${outFile(name)}: ${scores.rows}×${scores.cols}`);
+      if (concepts) {
+        rankLabels(scores, concepts, 1).forEach((labels, unit) => {
+          rows.push({
+            layer: name,
+            unit,
+            description: labels[0]?.label ?? '',
+            similarity: labels[0]?.score ?? Number.NaN,
+          });
+        });
+      }
+    };
+
+    const progress = createProgressRenderer(io);
+    try {
+      if (isPmi(fn)) {
+        // One pass for every layer: each layer's top-k is taken as it is read and its activations
+        // dropped, so at most one layer's N×K matrix is held at a time.
+        const { topK } = resolvePmiParameters(fn, options, source.images);
+        const layers: PmiLayerInput[] = [];
+        for (const input of inputs) {
+          layers.push({ name: input.name, top: topKPerColumn(await readLayer(input), topK) });
+        }
+        // Layers arrive in the order given; each is written, then dropped.
+        await scorePmiLayers(source, layers, {
+          fn,
+          options,
+          processor: createThreadedPmiProcessor(),
+          onProgress: progress.onProgress,
+          onLayer: finishLayer,
+        });
+      } else {
+        for (const input of inputs) {
+          const scores = await scoreNeurons(fn, source, await readLayer(input), {
+            options,
+            onProgress: progress.onProgress,
+          });
+          await finishLayer(input.name, scores);
+        }
+      }
+    } catch (error) {
+      if (isNeurodissectError(error) || error instanceof RangeError) throw new CliError(error.message);
+      throw error;
+    } finally {
+      progress.stop();
+    }
+    for (const line of written) {
+      io.stdout.write(`wrote ${line} ${fn} scores (${source.images} images, ${source.concepts} concepts)\n`);
+    }
+    if (o.labels !== undefined && concepts !== undefined) {
+      await writeOutput(o.labels, formatDescriptionsCsv(rows));
+      io.stdout.write(`wrote ${o.labels}: the top label of each of ${rows.length} neurons\n`);
+    }
+  } finally {
+    await kernel.dispose();
+  }
+}
+
+async function readConcepts(path: string, columns: number, io: CliIo): Promise<readonly string[]> {
+  const text = (await readInput(path, '--concepts')).toString('utf8');
+  let set: ReturnType<typeof parseConceptSet>;
+  try {
+    set = parseConceptSet(text, { source: path });
+  } catch (error) {
+    if (isNeurodissectError(error)) throw new CliError(`--concepts: ${error.message}`);
+    throw error;
+  }
+  const changes = describeConceptSetChanges(set);
+  if (changes) io.stderr.write(`note: ${changes}\n`);
+  if (set.concepts.length !== columns) {
+    throw new CliError(
+      `--concepts: ${path} has ${set.concepts.length} concepts but the CLIP features have ${columns} columns; give the concept list the text embeddings were made from`,
+    );
+  }
+  return set.concepts;
 }
 
 /** Adds `score` to the program. */
@@ -186,11 +295,18 @@ export function registerScoreCommand(program: Command, io: CliIo): void {
         .choices(['soft_wpmi', 'wpmi', 'cos', 'cos_cubed', 'rank_reorder'])
         .default('soft_wpmi'),
     )
-    .requiredOption('--activations <file>', 'N×K summarised activations (.npy; images × neurons)')
+    .option(
+      '--activations <file>',
+      'N×K summarised activations (.npy; images × neurons); NAME=FILE, repeated, scores several layers in one pass',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .option('--clip-sim <file>', 'N×M raw image×concept cosines (.npy)')
     .option('--image-emb <file>', 'N×D CLIP image embeddings (.npy); rows are L2-normalised')
     .option('--text-emb <file>', 'M×D CLIP text embeddings (.npy); rows are L2-normalised')
-    .requiredOption('--out <file>', 'where to write the K×M scores (.npy, float32)')
+    .requiredOption(
+      '--out <file>',
+      'where to write the K×M scores (.npy, float32); with several layers a folder receiving NAME.npy',
+    )
     .option('--top-k <n>', 'top images per neuron (soft_wpmi: 100, wpmi: 28)', integer)
     .option('--a <x>', 'softmax temperature (soft_wpmi: 10, wpmi: 2)', number)
     .option('--lambda <x>', 'prior weight (soft_wpmi: 1, wpmi: 0.6)', number)
@@ -203,8 +319,11 @@ export function registerScoreCommand(program: Command, io: CliIo): void {
     .option('--min-norm <x>', 'cos_cubed norm clip (1e-3)', number)
     .option('--seed <n>', 'rank_reorder baseline seed (0)', integer)
     .option('--concepts <file>', 'concept list, one per line, in column order')
-    .option('--labels <file>', "write each neuron's top label as CLIP-Dissect's descriptions.csv")
-    .option('--layer <name>', 'the layer name written to --labels', 'layer')
+    .option(
+      '--labels <file>',
+      "write each neuron's top label as CLIP-Dissect's descriptions.csv (all layers)",
+    )
+    .option('--layer <name>', 'the layer name of a single --activations FILE', 'layer')
     .action(async (options: ScoreCommandOptions) => {
       await scoreCommand(options, io);
     });

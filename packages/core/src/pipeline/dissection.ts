@@ -4,10 +4,12 @@ import type {
   ClipModel,
   FeatureStore,
   Labeler,
+  LabelerContext,
   LayerLabels,
   ProbeAnnotations,
   ProbeDataset,
   RgbImage,
+  ScoringKernels,
   TargetModel,
 } from '../interfaces';
 import { topKPerColumn } from '../math/top-k';
@@ -55,6 +57,11 @@ export interface DissectionOptions extends OperationOptions {
   labelers: readonly Labeler[];
   /** Caches activations and embeddings by content hash. */
   store?: FeatureStore;
+  /**
+   * The runtime's scoring capabilities (`{ matmul: runtime.matmul, pmiProcessor: runtime.pmiProcessor }`),
+   * handed to every labeler in its context.
+   */
+  kernels?: ScoringKernels;
   /** Images per batch. @defaultValue 16 */
   batchSize?: number;
   /** Top activating images kept per neuron. @defaultValue 20 */
@@ -197,6 +204,48 @@ async function runDissection(o: DissectionOptions): Promise<Results> {
     timings.textEmbeddings = now() - t;
   }
 
+  // Labelers that share work between layers (CLIP-Dissect: one pass over the images for every
+  // layer) label all fresh layers at once; the others go layer by layer below.
+  const fresh = o.layers.filter((name) => !resumed.has(name));
+  const contextOf = (name: string, labeler: Labeler, stage: string): LabelerContext => ({
+    layer: name,
+    activations: activations.get(name)!,
+    concepts: o.concepts.concepts,
+    imageEmbeddings,
+    textEmbeddings,
+    activationMaps: maps.get(name),
+    annotations,
+    kernels: o.kernels,
+    signal: o.signal,
+    onProgress: (event) => o.onProgress?.({ ...event, stage: `${labeler.id}:${stage}` }),
+  });
+  const shared = new Map<Labeler, Map<string, LayerLabels | Error>>();
+  for (const labeler of o.labelers) {
+    if (!labeler.labelLayers || fresh.length < 2) continue;
+    throwIfAborted(o.signal);
+    t = now();
+    const stage = fresh.join('+');
+    const byLayer = new Map<string, LayerLabels | Error>();
+    try {
+      const labels = await labeler.labelLayers(
+        fresh.map((name) => contextOf(name, labeler, stage)),
+        {
+          signal: o.signal,
+          onProgress: (event) => o.onProgress?.({ ...event, stage: `${labeler.id}:${stage}` }),
+        },
+      );
+      fresh.forEach((name, i) => {
+        byLayer.set(name, labels[i]);
+      });
+    } catch (error) {
+      if (isNeurodissectError(error, ErrorCode.Aborted)) throw error;
+      const failure = error instanceof Error ? error : new Error(String(error));
+      for (const name of fresh) byLayer.set(name, failure);
+    }
+    shared.set(labeler, byLayer);
+    timings[`label:${labeler.id}`] = now() - t;
+  }
+
   for (const name of o.layers) {
     const previous = resumed.get(name);
     if (previous) {
@@ -207,17 +256,11 @@ async function runDissection(o: DissectionOptions): Promise<Results> {
     t = now();
     const layerActs = activations.get(name)!;
     results.layers.push(
-      await labelLayer(
-        o,
-        name,
-        layerActs,
-        maps.get(name),
-        imageEmbeddings,
-        textEmbeddings,
-        layerTopImages,
-        results.failures,
-        annotations,
-      ),
+      await labelLayer(o, name, layerActs, layerTopImages, results.failures, (labeler) => {
+        const done = shared.get(labeler)?.get(name);
+        if (done instanceof Error) return Promise.reject(done);
+        return done ? Promise.resolve(done) : labeler.label(contextOf(name, labeler, name));
+      }),
     );
     maps.delete(name);
     timings[`label:${name}`] = now() - t;
@@ -225,8 +268,8 @@ async function runDissection(o: DissectionOptions): Promise<Results> {
   }
   if (o.heatmaps) {
     t = now();
-    const fresh = results.layers.filter((layer) => !resumed.has(layer.name));
-    if (fresh.length > 0) await attachHeatmaps(o, fresh, valid, batchSize);
+    const labelled = results.layers.filter((layer) => !resumed.has(layer.name));
+    if (labelled.length > 0) await attachHeatmaps(o, labelled, valid, batchSize);
     timings.heatmaps = now() - t;
   }
   return parseResults(results, 'the dissection Results');
@@ -449,12 +492,9 @@ async function labelLayer(
   o: DissectionOptions,
   name: string,
   activations: Matrix,
-  activationMaps: Tensor<'float32'> | undefined,
-  imageEmbeddings: Matrix | undefined,
-  textEmbeddings: Matrix | undefined,
   topImages: number,
   failures: ResultsFailure[],
-  annotations: ProbeAnnotations | undefined,
+  labelWith: (labeler: Labeler) => Promise<LayerLabels>,
 ): Promise<ResultsLayer> {
   const bad = nonFiniteNeurons(activations);
   const top = topKPerColumn(activations, topImages);
@@ -471,17 +511,7 @@ async function labelLayer(
     throwIfAborted(o.signal);
     let labels: LayerLabels;
     try {
-      labels = await labeler.label({
-        layer: name,
-        activations,
-        concepts: o.concepts.concepts,
-        imageEmbeddings,
-        textEmbeddings,
-        activationMaps,
-        annotations,
-        signal: o.signal,
-        onProgress: (event) => o.onProgress?.({ ...event, stage: `${labeler.id}:${name}` }),
-      });
+      labels = await labelWith(labeler);
     } catch (error) {
       if (isNeurodissectError(error, ErrorCode.Aborted)) throw error;
       failures.push({

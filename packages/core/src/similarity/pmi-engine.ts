@@ -19,8 +19,112 @@ import {
   type WpmiOptions,
   withTopKDefault,
 } from './options';
-import { buildSlotIndex, type SlotIndex, softMembershipWeights } from './pmi';
 import type { SimilaritySource } from './source';
+
+/** The two PMI similarity functions the engine computes. */
+export type PmiFunction = 'soft_wpmi' | 'wpmi';
+
+/** Soft-WPMI's or WPMI's parameters, checked and with defaults applied (see {@link resolvePmiParameters}). */
+export interface PmiParameters {
+  readonly fn: PmiFunction;
+  readonly topK: number;
+  /** The softmax temperature `a`. */
+  readonly a: number;
+  readonly lambda: number;
+  readonly minProb: number;
+  /** Membership weight π_j of the image at position j of a neuron's top-k (WPMI: all 1). */
+  readonly weights: Float64Array;
+}
+
+/**
+ * The one place soft-WPMI's and WPMI's options are checked and completed: reference defaults, a
+ * default `topK` capped at the number of images (an explicit one above it is an error), finite
+ * `a` and `lambda`, `minProb > 0` (it keeps the log finite), memberships in [0, 1].
+ */
+export function resolvePmiParameters(
+  fn: PmiFunction,
+  options: SoftWpmiOptions | WpmiOptions | undefined,
+  images: number,
+): PmiParameters {
+  if (fn !== 'soft_wpmi' && fn !== 'wpmi') {
+    throw new RangeError(`The PMI engine computes soft_wpmi and wpmi, not "${String(fn)}".`);
+  }
+  const o =
+    fn === 'soft_wpmi'
+      ? withTopKDefault(SOFT_WPMI_DEFAULTS, options as SoftWpmiOptions | undefined, images)
+      : { pStart: 1, pEnd: 1, ...withTopKDefault(WPMI_DEFAULTS, options as WpmiOptions | undefined, images) };
+  checkInteger('topK', o.topK, 1);
+  if (o.topK > images) {
+    throw new NeurodissectError(
+      ErrorCode.InvalidOption,
+      `topK is ${o.topK} but there are only ${images} images; choose topK ≤ ${images}.`,
+      { details: { topK: o.topK, images } },
+    );
+  }
+  checkNumber('a', o.a);
+  checkNumber('lambda', o.lambda);
+  checkNumber('minProb', o.minProb, Number.MIN_VALUE);
+  checkNumber('pStart', o.pStart, 0, 1);
+  checkNumber('pEnd', o.pEnd, 0, 1);
+  return {
+    fn,
+    topK: o.topK,
+    a: o.a,
+    lambda: o.lambda,
+    minProb: o.minProb,
+    weights:
+      fn === 'soft_wpmi' ? softMembershipWeights(o.topK, o.pStart, o.pEnd) : new Float64Array(o.topK).fill(1),
+  };
+}
+
+/** π_j = pStart − (j/topK)·(pStart − pEnd), j = 0..topK-1. */
+export function softMembershipWeights(topK: number, pStart: number, pEnd: number): Float64Array {
+  const weights = new Float64Array(topK);
+  for (let j = 0; j < topK; j++) weights[j] = pStart - (j / topK) * (pStart - pEnd);
+  return weights;
+}
+
+/**
+ * For each image that is among some neuron's top-k: the (neuron, position) slots it fills, as a
+ * compressed row list. Lets one streamed row serve every neuron that holds that image.
+ */
+export interface SlotIndex {
+  /** Images that fill at least one slot, ascending. */
+  images: Int32Array;
+  /** Slots of `images[r]` are `slots[offsets[r] .. offsets[r+1])`. */
+  offsets: Int32Array;
+  /** Each slot as `neuron * topK + position`. */
+  slots: Int32Array;
+}
+
+/** Builds the {@link SlotIndex} of the per-neuron top-k image lists (`K × topK`, flat). */
+export function buildSlotIndex(
+  topIndices: Int32Array,
+  neurons: number,
+  topK: number,
+  images: number,
+): SlotIndex {
+  const counts = new Int32Array(images);
+  for (let s = 0; s < neurons * topK; s++) counts[topIndices[s]]++;
+  let used = 0;
+  for (let i = 0; i < images; i++) if (counts[i] > 0) used++;
+  const imageList = new Int32Array(used);
+  const offsets = new Int32Array(used + 1);
+  const rowOf = new Int32Array(images).fill(-1);
+  let r = 0;
+  for (let i = 0; i < images; i++) {
+    if (counts[i] > 0) {
+      imageList[r] = i;
+      rowOf[i] = r;
+      offsets[r + 1] = offsets[r] + counts[i];
+      r++;
+    }
+  }
+  const fill = offsets.slice(0, used);
+  const slots = new Int32Array(neurons * topK);
+  for (let s = 0; s < neurons * topK; s++) slots[fill[rowOf[topIndices[s]]]++] = s;
+  return { images: imageList, offsets, slots };
+}
 
 /** What a block processor needs to know: every neuron's top-k images and the PMI parameters. */
 export interface PmiPlan {
@@ -94,15 +198,29 @@ export function writeBlockRows(
   }
 }
 
-/** The SIMD WebAssembly processor on the calling thread. Works in Node and browsers. */
-export async function createWasmPmiProcessor(plan: PmiPlan): Promise<PmiBlockProcessor> {
+/** A {@link PmiBlockProcessor} whose work is synchronous (the single-thread WebAssembly kernel). */
+export interface SyncPmiBlockProcessor {
+  process(cursor: number, rows: number, cosines: Float32Array): void;
+  sums(): PmiSums;
+  dispose(): void;
+}
+
+function disposed(): never {
+  throw new NeurodissectError(
+    ErrorCode.InvalidOption,
+    'The scoring processor was disposed; create a new one.',
+  );
+}
+
+/** The SIMD WebAssembly kernel on the calling thread, synchronously (see {@link createWasmPmiProcessor}). */
+export function createSyncWasmPmiProcessor(plan: PmiPlan): SyncPmiBlockProcessor {
   const layout = planPmiMemory(plan.neurons, plan.concepts, plan.blockRows);
   let memory: WasmMemory | undefined = createPmiMemory(layout);
   const kernel = instantiatePmiKernel(memory);
   const cw = pmiCoefficients(plan.weights, plan.minProb);
   return {
-    async process(cursor, rows, cosines) {
-      if (!memory) throw new Error('The processor was disposed.');
+    process(cursor, rows, cosines) {
+      if (!memory) disposed();
       writeBlockRows(memory.buffer, layout, rows, cosines);
       kernel.softmax_rows(layout.rowsOffset, rows, layout.stride, plan.a, layout.normsOffset);
       accumulatePmiBlock(
@@ -119,16 +237,29 @@ export async function createWasmPmiProcessor(plan: PmiPlan): Promise<PmiBlockPro
         cw,
       );
     },
-    async sums() {
-      if (!memory) throw new Error('The processor was disposed.');
+    sums() {
+      if (!memory) disposed();
       return {
         data: new Float64Array(memory.buffer, layout.accOffset, plan.neurons * layout.stride),
         stride: layout.stride,
       };
     },
-    async dispose() {
+    dispose() {
       memory = undefined;
     },
+  };
+}
+
+/**
+ * The SIMD WebAssembly processor on the calling thread: the default everywhere a runtime offers
+ * no faster one (browsers, and Node without worker threads). Works in Node and browsers.
+ */
+export async function createWasmPmiProcessor(plan: PmiPlan): Promise<PmiBlockProcessor> {
+  const sync = createSyncWasmPmiProcessor(plan);
+  return {
+    process: async (cursor, rows, cosines) => sync.process(cursor, rows, cosines),
+    sums: async () => sync.sums(),
+    dispose: async () => sync.dispose(),
   };
 }
 
@@ -163,27 +294,7 @@ export function planPmiLayers(
   layers: readonly PmiLayerInput[],
   options: PlanPmiOptions = {},
 ): PmiLayersPlan {
-  const fn = options.fn ?? 'soft_wpmi';
-  const o =
-    fn === 'soft_wpmi'
-      ? withTopKDefault(SOFT_WPMI_DEFAULTS, options.options as SoftWpmiOptions | undefined, source.images)
-      : {
-          pStart: 1,
-          pEnd: 1,
-          ...withTopKDefault(WPMI_DEFAULTS, options.options as WpmiOptions | undefined, source.images),
-        };
-  if (o.topK > source.images) {
-    throw new NeurodissectError(
-      ErrorCode.InvalidOption,
-      `topK is ${o.topK} but there are only ${source.images} images; choose topK ≤ ${source.images}.`,
-    );
-  }
-  checkInteger('topK', o.topK, 1, source.images);
-  checkNumber('a', o.a);
-  checkNumber('lambda', o.lambda);
-  checkNumber('minProb', o.minProb, Number.MIN_VALUE);
-  checkNumber('pStart', o.pStart, 0, 1);
-  checkNumber('pEnd', o.pEnd, 0, 1);
+  const o = resolvePmiParameters(options.fn ?? 'soft_wpmi', options.options, source.images);
   const blockRows = checkInteger('blockRows', options.blockRows ?? 256, 1);
   if (layers.length === 0) throw new RangeError('Give at least one layer to score.');
   if (source.concepts < 1)
@@ -223,12 +334,39 @@ export function planPmiLayers(
     a: o.a,
     minProb: o.minProb,
     lambda: o.lambda,
-    weights:
-      fn === 'soft_wpmi' ? softMembershipWeights(o.topK, o.pStart, o.pEnd) : new Float64Array(o.topK).fill(1),
+    weights: o.weights,
     slots: buildSlotIndex(indices, neurons, o.topK, source.images),
     blockRows,
     layers: placed,
   };
+}
+
+/**
+ * {@link scorePmiLayers} for one layer, synchronously, on the single-thread WebAssembly kernel:
+ * for sources whose rows are synchronous (a dense `P` already in memory,
+ * {@link similarityFromMatrix}). Behind {@link softWpmi} and {@link wpmi}.
+ */
+export function scorePmiSync(
+  source: SimilaritySource,
+  layer: PmiLayerInput,
+  options: PlanPmiOptions = {},
+): Matrix {
+  const plan = planPmiLayers(source, [layer], options);
+  const processor = createSyncWasmPmiProcessor(plan);
+  try {
+    const total = plan.slots.images.length;
+    for (let cursor = 0; cursor < total; cursor += plan.blockRows) {
+      const rows = Math.min(plan.blockRows, total - cursor);
+      const block = source.rows(plan.slots.images.subarray(cursor, cursor + rows));
+      if ('then' in block) {
+        throw new TypeError('scorePmiSync needs a source with synchronous rows; use scorePmiLayers.');
+      }
+      processor.process(cursor, rows, block.data);
+    }
+    return pmiScoresFromStrided(processor.sums(), 0, plan.neurons, plan.concepts, plan.lambda);
+  } finally {
+    processor.dispose();
+  }
 }
 
 /** Options of {@link streamPmi}. */

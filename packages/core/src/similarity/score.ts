@@ -1,7 +1,6 @@
 import { ErrorCode, NeurodissectError } from '../errors';
-import { softmaxRowInto } from '../math/softmax';
 import { type OperationOptions, throwIfAborted } from '../progress';
-import { createMatrix, type Matrix } from '../tensor';
+import type { Matrix } from '../tensor';
 import type { ScoreAccumulator } from './accumulator';
 import { createCosAccumulator, createCosCubedAccumulator } from './cos';
 import {
@@ -12,13 +11,8 @@ import {
   SIMILARITY_NAMES,
   type SimilarityName,
   type SimilarityOptionsByName,
-  SOFT_WPMI_DEFAULTS,
-  type SoftWpmiOptions,
-  WPMI_DEFAULTS,
-  type WpmiOptions,
-  withTopKDefault,
 } from './options';
-import { createPmiAccumulator, softMembershipWeights } from './pmi';
+import { type PmiFunction, type PmiProcessorFactory, scorePmiLayers, scorePmiSync } from './pmi-engine';
 import { createRankReorderAccumulator } from './rank-reorder';
 import { type SimilaritySource, similarityFromMatrix } from './source';
 
@@ -28,6 +22,15 @@ export interface ScoreOptions<F extends SimilarityName = SimilarityName> extends
   options?: SimilarityOptionsByName[F];
   /** Images per streamed block. @defaultValue 256 */
   blockSize?: number;
+  /**
+   * Where soft-WPMI's and WPMI's per-block work runs (e.g. a runtime's `pmiProcessor`, worker
+   * threads). @defaultValue the single-thread WebAssembly kernel
+   */
+  processor?: PmiProcessorFactory;
+}
+
+function isPmi(fn: SimilarityName): fn is PmiFunction {
+  return fn === 'soft_wpmi' || fn === 'wpmi';
 }
 
 function checkInputs(source: SimilaritySource, activations: Matrix): void {
@@ -44,18 +47,6 @@ function checkInputs(source: SimilaritySource, activations: Matrix): void {
     throw new NeurodissectError(ErrorCode.EmptyConceptSet, 'There are no concepts to score.');
 }
 
-function checkTopK(topK: number, images: number): number {
-  checkInteger('topK', topK, 1);
-  if (topK > images) {
-    throw new NeurodissectError(
-      ErrorCode.InvalidOption,
-      `topK is ${topK} but there are only ${images} images; choose topK ≤ ${images}.`,
-      { details: { topK, images } },
-    );
-  }
-  return topK;
-}
-
 /** Builds the streaming form of similarity function `fn`; the generator yields when it needs column means. */
 function* planAccumulator(
   fn: SimilarityName,
@@ -64,30 +55,7 @@ function* planAccumulator(
   raw: object | undefined,
 ): Generator<'column-means', ScoreAccumulator, Float64Array> {
   const M = source.concepts;
-  const N = activations.rows;
   switch (fn) {
-    case 'soft_wpmi': {
-      const o = withTopKDefault(SOFT_WPMI_DEFAULTS, raw as SoftWpmiOptions | undefined, N);
-      checkTopK(o.topK, N);
-      checkNumber('a', o.a);
-      checkNumber('lambda', o.lambda);
-      checkNumber('minProb', o.minProb, 0);
-      checkNumber('pStart', o.pStart, 0, 1);
-      checkNumber('pEnd', o.pEnd, 0, 1);
-      return createPmiAccumulator(activations, M, {
-        ...o,
-        weights: softMembershipWeights(o.topK, o.pStart, o.pEnd),
-      });
-    }
-    case 'wpmi': {
-      const o = withTopKDefault(WPMI_DEFAULTS, raw as WpmiOptions | undefined, N);
-      checkTopK(o.topK, N);
-      checkNumber('a', o.a);
-      checkNumber('lambda', o.lambda);
-      checkNumber('minProb', o.minProb, 0);
-      // log(p + minProb) is the soft-WPMI term with every membership weight equal to 1.
-      return createPmiAccumulator(activations, M, { ...o, weights: new Float64Array(o.topK).fill(1) });
-    }
     case 'cos':
       return createCosAccumulator(activations, M);
     case 'cos_cubed': {
@@ -106,30 +74,25 @@ function* planAccumulator(
       return createRankReorderAccumulator(activations, M, o);
     }
     default:
+      // soft_wpmi and wpmi never get here: they run on the streaming engine.
       throw new RangeError(
         `Unknown similarity function "${String(fn)}"; use one of ${SIMILARITY_NAMES.join(', ')}.`,
       );
   }
 }
 
-/** Feeds one block of rows (softmaxed when the accumulator asks) to the accumulator. */
+/** Feeds one block of rows to the accumulator. */
 function feed(acc: ScoreAccumulator, images: Int32Array, rows: Matrix): void {
   if (rows.rows !== images.length) {
     throw new RangeError(`The similarity source returned ${rows.rows} rows for ${images.length} images.`);
   }
-  if (acc.softmaxScale !== undefined) {
-    const probs = createMatrix(rows.rows, rows.cols);
-    for (let r = 0; r < rows.rows; r++)
-      softmaxRowInto(rows.data, probs.data, r * rows.cols, rows.cols, acc.softmaxScale);
-    acc.add(images, probs);
-  } else {
-    acc.add(images, rows);
-  }
+  acc.add(images, rows);
 }
 
 /**
  * Scores every neuron against every concept with similarity function `fn`, streaming rows of `P`
  * from `source` in blocks (only the rows the function needs), so the N×M matrix is never held.
+ * Soft-WPMI and WPMI run on the streaming engine ({@link scorePmiLayers}) with `options.processor`.
  *
  * @param activations N×K summarised activations `q` (images × neurons).
  * @returns the K×M scores; the label of neuron k is the argmax of row k.
@@ -141,11 +104,26 @@ export async function scoreNeurons<F extends SimilarityName>(
   options: ScoreOptions<F> = {},
 ): Promise<Matrix> {
   checkInputs(source, activations);
+  const blockSize = checkInteger('blockSize', options.blockSize ?? 256, 1);
+  if (isPmi(fn)) {
+    let scores: Matrix | undefined;
+    await scorePmiLayers(source, [{ name: 'layer', activations }], {
+      fn,
+      options: options.options as SimilarityOptionsByName[PmiFunction] | undefined,
+      blockRows: blockSize,
+      processor: options.processor,
+      signal: options.signal,
+      onProgress: options.onProgress,
+      onLayer: (_, layerScores) => {
+        scores = layerScores;
+      },
+    });
+    return scores!;
+  }
   const plan = planAccumulator(fn, source, activations, options.options);
   let step = plan.next();
   while (!step.done) step = plan.next(await source.columnMeans());
   const acc = step.value;
-  const blockSize = checkInteger('blockSize', options.blockSize ?? 256, 1);
   const total = acc.needed.length;
   for (let start = 0; start < total; start += blockSize) {
     throwIfAborted(options.signal);
@@ -168,6 +146,13 @@ export function scoreNeuronsSync<F extends SimilarityName>(
 ): Matrix {
   const source = similarityFromMatrix(clip);
   checkInputs(source, activations);
+  if (isPmi(fn)) {
+    return scorePmiSync(
+      source,
+      { name: 'layer', activations },
+      { fn, options: options as SimilarityOptionsByName[PmiFunction] | undefined, blockRows: SYNC_BLOCK },
+    );
+  }
   const plan = planAccumulator(fn, source, activations, options);
   let step = plan.next();
   while (!step.done) step = plan.next(source.columnMeans() as Float64Array);

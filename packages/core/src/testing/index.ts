@@ -2,4 +2,5 @@
 // peer dependency), and the labelers' fixture world.
 export * from './labeler-conformance';
 export * from './labeler-fixture-world';
+export * from './pmi-oracle';
 export * from './runtime-conformance';

@@ -231,6 +231,8 @@ export async function runInBrowserJob(
       concepts: { ...concepts, name: job.conceptsName },
       labelers,
       store,
+      // runtime-web offers no faster kernels: scoring runs on core's single-thread WebAssembly kernel.
+      kernels: { matmul: runtime.matmul, pmiProcessor: runtime.pmiProcessor },
       batchSize: job.batchSize ?? 16,
       topImages: job.topImages ?? 20,
       runtime: { name: runtime.name, executionProvider: target.executionProvider },
