@@ -16,6 +16,7 @@ export * from './math/softmax';
 export * from './math/top-k';
 export * from './pipeline/dissection';
 export * from './pipeline/heatmap';
+export * from './pipeline/map-source';
 export * from './pipeline/summarize';
 export { sha256, type WasmMemory } from './platform';
 export * from './progress';

@@ -142,12 +142,39 @@ export interface LabelerContext extends OperationOptions {
   /** N×D image and M×D text embeddings, when the labeler requires `clip`. */
   readonly imageEmbeddings?: Matrix;
   readonly textEmbeddings?: Matrix;
-  /** The layer's raw activation maps `[N, K, h, w]`, when the labeler requires `activation-maps`. */
+  /**
+   * The layer's raw activation maps `[N, K, h, w]` held in memory, when the caller has them (a
+   * library user scoring maps it computed). The pipeline gives {@link activationMapSource} instead.
+   */
   readonly activationMaps?: Tensor<'float32'>;
+  /**
+   * The layer's raw activation maps streamed in batches, when the labeler requires
+   * `activation-maps`: memory stays one batch whatever the number of images. Read them through
+   * `activationMapSourceOf(context)`, which also wraps {@link activationMaps}.
+   */
+  readonly activationMapSource?: ActivationMapSource;
   /** The probe set's concept annotations, when the labeler requires `annotations`. */
   readonly annotations?: ProbeAnnotations;
   /** The runtime's scoring capabilities, when the pipeline was given them (labelers that score use them). */
   readonly kernels?: ScoringKernels;
+}
+
+/** One batch of a layer's activation maps: images `start .. start+n` (of the readable probe images). */
+export interface ActivationMapBatch {
+  readonly start: number;
+  /** `[n, K, h, w]` (a non-spatial layer gives its own rank: labelers that need maps say so). */
+  readonly maps: Tensor<'float32'>;
+}
+
+/**
+ * A layer's raw activation maps over the probe set, one batch at a time, in image order. Each call
+ * of `batches` is a new pass (the pipeline runs the model again, so nothing of size N × K × h × w
+ * is ever held); labelers make as many passes as they need.
+ */
+export interface ActivationMapSource {
+  /** N, the readable probe images. */
+  readonly images: number;
+  batches(options?: OperationOptions): AsyncIterable<ActivationMapBatch>;
 }
 
 /** Ranked labels for each neuron of a layer (index = unit). */

@@ -1,10 +1,12 @@
 import {
+  type ActivationMapSource,
   type AnnotationMask,
+  activationMapSourceOf,
   ErrorCode,
   type LabelerContext,
   NeurodissectError,
+  type OperationOptions,
   type ProbeAnnotations,
-  type Tensor,
 } from '@neurodissect/core';
 
 /** The context's annotations, or a coded error saying the probe set has none. */
@@ -16,18 +18,6 @@ export function requireAnnotations(context: LabelerContext, labeler: string): Pr
     );
   }
   return context.annotations;
-}
-
-/** The context's activation maps `[N,K,h,w]`, or a coded error. */
-export function requireMaps(context: LabelerContext, labeler: string): Tensor<'float32'> {
-  const maps = context.activationMaps;
-  if (maps?.dims.length !== 4) {
-    throw new NeurodissectError(
-      ErrorCode.ShapeMismatch,
-      `${labeler} needs spatial activation maps [N,K,h,w]; layer ${context.layer} has none (a vector or token layer).`,
-    );
-  }
-  return maps;
 }
 
 /** Pixels per label number in a mask (label 0, unlabelled, is skipped). */
@@ -67,20 +57,104 @@ export function upsampleBilinear(
   return out;
 }
 
+/** The layer's maps as a source, and their units and map size (read off the first batch). */
+export interface SpatialMaps {
+  readonly source: ActivationMapSource;
+  readonly units: number;
+  readonly height: number;
+  readonly width: number;
+}
+
+/**
+ * The context's activation maps as a source of `[n, K, h, w]` batches, with K, h and w; a coded
+ * error for a layer without spatial maps (a vector or token layer).
+ */
+export async function requireSpatialMaps(context: LabelerContext, labeler: string): Promise<SpatialMaps> {
+  const source = activationMapSourceOf(context, labeler);
+  for await (const { maps } of source.batches({ signal: context.signal })) {
+    if (maps.dims.length !== 4) break;
+    const [, units, height, width] = maps.dims as [number, number, number, number];
+    return { source, units, height, width };
+  }
+  throw new NeurodissectError(
+    ErrorCode.ShapeMismatch,
+    `${labeler} needs spatial activation maps [N,K,h,w]; layer ${context.layer} has none (a vector or token layer).`,
+  );
+}
+
+/** Float32 bits → an unsigned key with the same order as the numbers (−0 before +0). */
+function orderedKey(bits: number): number {
+  return (bits & 0x80000000 ? ~bits : bits | 0x80000000) >>> 0;
+}
+
+/** Inverse of {@link orderedKey}: the float32 the key stands for. */
+function fromOrderedKey(key: number): number {
+  const bits = key & 0x80000000 ? key & 0x7fffffff : ~key;
+  return new Float32Array(new Int32Array([bits]).buffer)[0];
+}
+
 /**
  * Each unit's activation threshold `T_k`: the value at rank ⌊(1−q)(n−1)⌋ of its sorted activation
- * values over all images and positions of `maps` `[N,K,h,w]` (NetDissect's top-`quantile` cut).
+ * values over all images and positions (NetDissect's top-`quantile` cut), exact, in three passes
+ * over the maps: a radix selection on the floats' bits (12, 12, then 8 bits), with `K × 4096`
+ * counters, so memory does not grow with the number of images.
  */
-export function quantileThresholds(maps: Tensor<'float32'>, quantile: number): Float32Array {
-  const [N, K, h, w] = maps.dims as [number, number, number, number];
-  const plane = h * w;
-  const thresholds = new Float32Array(K);
-  const values = new Float32Array(N * plane);
-  for (let k = 0; k < K; k++) {
-    for (let i = 0; i < N; i++)
-      values.set(maps.data.subarray((i * K + k) * plane, (i * K + k + 1) * plane), i * plane);
-    const sorted = values.slice().sort();
-    thresholds[k] = sorted[Math.floor((1 - quantile) * (sorted.length - 1))];
+export async function quantileThresholds(
+  maps: SpatialMaps,
+  quantile: number,
+  options: OperationOptions & { stage?: string } = {},
+): Promise<Float32Array> {
+  const { source, units: K, height, width } = maps;
+  const plane = height * width;
+  const n = source.images * plane;
+  const rank = new Float64Array(K).fill(Math.floor((1 - quantile) * (n - 1)));
+  const prefix = new Uint32Array(K);
+  const counts = new Float64Array(K * 4096);
+  const passes = [
+    { bins: 4096, bin: (key: number) => key >>> 20, match: (_: number, __: number) => true },
+    {
+      bins: 4096,
+      bin: (key: number) => (key >>> 8) & 0xfff,
+      match: (key: number, k: number) => key >>> 20 === prefix[k],
+    },
+    {
+      bins: 256,
+      bin: (key: number) => key & 0xff,
+      match: (key: number, k: number) => key >>> 8 === prefix[k],
+    },
+  ];
+  const stage = options.stage ?? 'thresholds';
+  for (const [p, pass] of passes.entries()) {
+    counts.fill(0);
+    for await (const { start, maps: batch } of source.batches({ signal: options.signal })) {
+      const bits = new Int32Array(batch.data.buffer, batch.data.byteOffset, batch.data.length);
+      const images = batch.dims[0];
+      for (let i = 0; i < images; i++) {
+        for (let k = 0; k < K; k++) {
+          const base = (i * K + k) * plane;
+          const row = k * pass.bins;
+          for (let q = 0; q < plane; q++) {
+            const key = orderedKey(bits[base + q]);
+            if (pass.match(key, k)) counts[row + pass.bin(key)]++;
+          }
+        }
+      }
+      options.onProgress?.({
+        stage,
+        done: p * source.images + start + images,
+        total: passes.length * source.images,
+      });
+    }
+    for (let k = 0; k < K; k++) {
+      let below = 0;
+      let bin = 0;
+      while (bin < pass.bins - 1 && below + counts[k * pass.bins + bin] <= rank[k]) {
+        below += counts[k * pass.bins + bin];
+        bin++;
+      }
+      rank[k] -= below;
+      prefix[k] = p === 0 ? bin : p === 1 ? (prefix[k] << 12) | bin : ((prefix[k] << 8) | bin) >>> 0;
+    }
   }
-  return thresholds;
+  return Float32Array.from(prefix, fromOrderedKey);
 }

@@ -9,7 +9,7 @@ import {
   labelAreas,
   quantileThresholds,
   requireAnnotations,
-  requireMaps,
+  requireSpatialMaps,
   upsampleBilinear,
 } from './annotations';
 
@@ -29,7 +29,8 @@ export interface NetDissectOptions {
  * map is upsampled bilinearly to the mask resolution and thresholded; for each concept c,
  * `IoU = Σ|M∩L_c| / Σ|M∪L_c|` over the images annotated in c's category (an image-level label
  * covers the whole image). Units whose best IoU is below `threshold` get no labels
- * (non-interpretable); detectors get their concepts ranked by IoU.
+ * (non-interpretable); detectors get their concepts ranked by IoU. The maps are streamed
+ * ({@link LabelerContext.activationMapSource}): memory does not grow with the number of images.
  */
 export function netDissect(options: NetDissectOptions = {}): Labeler {
   const quantile = options.quantile ?? 0.005;
@@ -43,10 +44,17 @@ export function netDissect(options: NetDissectOptions = {}): Labeler {
     options: { quantile, threshold, topLabels },
     async label(context: LabelerContext): Promise<LayerLabels> {
       const annotations = requireAnnotations(context, 'netdissect');
-      const maps = requireMaps(context, 'netdissect');
-      const [N, K, h, w] = maps.dims as [number, number, number, number];
+      const maps = await requireSpatialMaps(context, 'netdissect');
+      const { source, units: K, height: h, width: w } = maps;
+      const N = source.images;
       const plane = h * w;
-      const thresholds = quantileThresholds(maps, quantile);
+      // Four passes over the maps, one batch in memory at a time: three to find each unit's exact
+      // threshold, one to tally.
+      const thresholds = await quantileThresholds(maps, quantile, {
+        signal: context.signal,
+        onProgress: (event) =>
+          context.onProgress?.({ stage: 'netdissect', done: event.done, total: (event.total! * 4) / 3 }),
+      });
       // Per image: its annotated categories, mask size, and Σ|L_c| per concept, once per probe set
       // (the same for every layer and unit).
       const census = await annotationCensus(annotations, N, context);
@@ -55,22 +63,24 @@ export function netDissect(options: NetDissectOptions = {}): Labeler {
       // largest sample), so only images where some unit fires are decoded and upsampled.
       const maskArea = Array.from({ length: K }, () => new Map<string, number>());
       const inter = Array.from({ length: K }, () => new Map<number, number>());
-      for (let i = 0; i < N; i++) {
-        throwIfAborted(context.signal);
-        const active: number[] = [];
-        for (let k = 0; k < K; k++) {
-          const base = (i * K + k) * plane;
-          let max = Number.NEGATIVE_INFINITY;
-          for (let p = 0; p < plane; p++) if (maps.data[base + p] > max) max = maps.data[base + p];
-          if (max > thresholds[k]) active.push(k);
-        }
-        if (active.length > 0) {
+      for await (const { start, maps: batch } of source.batches({ signal: context.signal })) {
+        for (let b = 0; b < batch.dims[0]; b++) {
+          throwIfAborted(context.signal);
+          const i = start + b;
+          const active: number[] = [];
+          for (let k = 0; k < K; k++) {
+            const base = (b * K + k) * plane;
+            let max = Number.NEGATIVE_INFINITY;
+            for (let p = 0; p < plane; p++) if (batch.data[base + p] > max) max = batch.data[base + p];
+            if (max > thresholds[k]) active.push(k);
+          }
+          if (active.length === 0) continue;
           const { categories, height: H, width: W } = census.images[i];
           const masks = await annotations.masks(i, { signal: context.signal });
           const imageLabels = annotations.imageLabels(i);
           for (const k of active) {
             const up = upsampleBilinear(
-              maps.data.subarray((i * K + k) * plane, (i * K + k + 1) * plane),
+              batch.data.subarray((b * K + k) * plane, (b * K + k + 1) * plane),
               h,
               w,
               H,
@@ -91,7 +101,7 @@ export function netDissect(options: NetDissectOptions = {}): Labeler {
               for (const label of labels) inter[k].set(label, (inter[k].get(label) ?? 0) + on);
           }
         }
-        context.onProgress?.({ stage: 'netdissect', done: i + 1, total: N });
+        context.onProgress?.({ stage: 'netdissect', done: 3 * N + start + batch.dims[0], total: 4 * N });
       }
       const labelArea = census.labelArea;
       return Array.from({ length: K }, (_, k) => {

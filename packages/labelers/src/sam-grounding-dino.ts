@@ -12,7 +12,7 @@ import {
   throwIfAborted,
   topKPerColumn,
 } from '@neurodissect/core';
-import { quantileThresholds, requireMaps, upsampleBilinear } from './annotations';
+import { quantileThresholds, requireSpatialMaps, upsampleBilinear } from './annotations';
 
 /** Options of {@link samGroundingDino}. */
 export interface SamGroundingDinoOptions {
@@ -100,19 +100,39 @@ export function samGroundingDino(options: SamGroundingDinoOptions): Labeler {
     options: { topImages, boxThreshold, textThreshold, quantile, topLabels },
     async label(context: LabelerContext): Promise<LayerLabels> {
       throwIfAborted(context.signal);
-      const maps = requireMaps(context, 'sam-grounding-dino');
-      const [N, K, h, w] = maps.dims as [number, number, number, number];
+      const maps = await requireSpatialMaps(context, 'sam-grounding-dino');
+      const { units: K, height: h, width: w } = maps;
+      const N = maps.source.images;
       if (N !== context.activations.rows || K !== context.activations.cols)
         throw new NeurodissectError(
           ErrorCode.ShapeMismatch,
-          `sam-grounding-dino: the activation maps are [${maps.dims}] but the activations ${context.activations.rows}×${context.activations.cols}; pass maps of the same layer.`,
+          `sam-grounding-dino: the activation maps are [${N}, ${K}, ${h}, ${w}] but the activations ${context.activations.rows}×${context.activations.cols}; pass maps of the same layer.`,
         );
       const conceptIndex = new Map(context.concepts.map((c, m) => [c, m]));
       const chunks = chunkPrompts(context.concepts, detector);
-      const thresholds = quantileThresholds(maps, quantile);
+      const thresholds = await quantileThresholds(maps, quantile, {
+        signal: context.signal,
+        stage: 'sam-grounding-dino: thresholds',
+        onProgress: context.onProgress,
+      });
       const n = Math.min(topImages, N);
       const top = topKPerColumn(context.activations, n);
       const images = [...new Set(top.indices)].sort((a, b) => a - b);
+      const plane = h * w;
+      // One more pass keeps only each unit's maps of its own top images (K × n planes).
+      const planes = new Map<number, Float32Array>();
+      const slotsOf = new Map<number, number[]>();
+      top.indices.forEach((image, slot) => {
+        slotsOf.set(image, [...(slotsOf.get(image) ?? []), slot]);
+      });
+      for await (const { start, maps: batch } of maps.source.batches({ signal: context.signal })) {
+        for (let b = 0; b < batch.dims[0]; b++) {
+          for (const slot of slotsOf.get(start + b) ?? []) {
+            const k = Math.floor(slot / n);
+            planes.set(slot, batch.data.slice((b * K + k) * plane, (b * K + k + 1) * plane));
+          }
+        }
+      }
       const segments = new Map<number, ImageSegments>();
       const signal = context.signal;
       for (const [done, index] of images.entries()) {
@@ -145,7 +165,6 @@ export function samGroundingDino(options: SamGroundingDinoOptions): Labeler {
         segments.set(index, { width: image.width, height: image.height, masks: found });
         context.onProgress?.({ stage: 'sam-grounding-dino', done: done + 1, total: images.length });
       }
-      const plane = h * w;
       return Array.from({ length: K }, (_, k) => {
         let activeArea = 0;
         const inter = new Map<number, number>();
@@ -154,13 +173,7 @@ export function samGroundingDino(options: SamGroundingDinoOptions): Labeler {
         for (let j = 0; j < n; j++) {
           const index = top.indices[k * n + j];
           const { width, height, masks } = segments.get(index)!;
-          const up = upsampleBilinear(
-            maps.data.subarray((index * K + k) * plane, (index * K + k + 1) * plane),
-            h,
-            w,
-            height,
-            width,
-          );
+          const up = upsampleBilinear(planes.get(k * n + j)!, h, w, height, width);
           for (let p = 0; p < up.length; p++) if (up[p] > thresholds[k]) activeArea++;
           for (const [m, mask] of masks) {
             let i = 0;

@@ -1,6 +1,12 @@
-import { type AnnotationMask, matrixFromRows, type ProbeAnnotations } from '@neurodissect/core';
+import {
+  type AnnotationMask,
+  activationMapSourceFromTensor,
+  createRandom,
+  matrixFromRows,
+  type ProbeAnnotations,
+} from '@neurodissect/core';
 import { describe, expect, it } from 'vitest';
-import { upsampleBilinear } from '../src/annotations';
+import { quantileThresholds, upsampleBilinear } from '../src/annotations';
 import { brodenLabel, netDissect } from '../src/index';
 
 // Four images with 4×4 object masks: 1 = circle (top-left 2×2), 2 = square (bottom-right 2×2);
@@ -72,11 +78,75 @@ describe('netDissect', () => {
 
   it('says what is missing', async () => {
     await expect(netDissect().label({ layer: 'fc', activations, concepts: [], annotations })).rejects.toThrow(
-      /needs spatial activation maps/,
+      /needs the layer's activation maps/,
     );
+    const vectors = { dtype: 'float32' as const, dims: [4, 3], data: new Float32Array(12) };
+    await expect(
+      netDissect().label({ layer: 'fc', activations, activationMaps: vectors, concepts: [], annotations }),
+    ).rejects.toThrow(/needs spatial activation maps/);
     await expect(
       netDissect().label({ layer: 'l', activations, activationMaps, concepts: [] }),
     ).rejects.toThrow(/needs a probe set with concept annotations/);
+  });
+});
+
+describe('streamed activation maps', () => {
+  it('netDissect gives the same labels from maps streamed one image at a time as from maps in memory', async () => {
+    const inMemory = await netDissect({ quantile: 0.1 }).label({
+      layer: 'l',
+      activations,
+      activationMaps,
+      concepts: [],
+      annotations,
+    });
+    const streamed = await netDissect({ quantile: 0.1 }).label({
+      layer: 'l',
+      activations,
+      activationMapSource: activationMapSourceFromTensor(activationMaps, 1),
+      concepts: [],
+      annotations,
+    });
+    expect(streamed).toEqual(inMemory);
+  });
+
+  it('finds each unit’s exact top-quantile threshold in passes (negatives, ±0, ties, many values)', async () => {
+    const random = createRandom(3);
+    const [N, K, h, w] = [37, 5, 3, 4];
+    const data = new Float32Array(N * K * h * w);
+    for (let i = 0; i < data.length; i++) {
+      const unit = Math.floor(i / (h * w)) % K;
+      const r = random();
+      // unit 0: signed values; 1: many ties; 2: mostly zeros (and −0); 3: tiny; 4: large
+      data[i] =
+        unit === 0
+          ? r * 2 - 1
+          : unit === 1
+            ? Math.round(r * 4)
+            : unit === 2
+              ? r < 0.9
+                ? r < 0.45
+                  ? -0
+                  : 0
+                : r
+              : unit === 3
+                ? r * 1e-30
+                : r * 1e6;
+    }
+    const maps = { dtype: 'float32' as const, dims: [N, K, h, w], data };
+    for (const quantile of [0.005, 0.05, 0.5, 0.99]) {
+      const thresholds = await quantileThresholds(
+        { source: activationMapSourceFromTensor(maps, 7), units: K, height: h, width: w },
+        quantile,
+      );
+      for (let k = 0; k < K; k++) {
+        // The definition, by sorting every value of the unit.
+        const values: number[] = [];
+        for (let i = 0; i < N; i++)
+          values.push(...data.subarray((i * K + k) * h * w, (i * K + k + 1) * h * w));
+        const sorted = Float32Array.from(values).sort();
+        expect(Object.is(thresholds[k], sorted[Math.floor((1 - quantile) * (sorted.length - 1))])).toBe(true);
+      }
+    }
   });
 });
 

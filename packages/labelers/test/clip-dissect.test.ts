@@ -1,8 +1,15 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { createMatrix, createRandom, type Matrix, parseNpy, tensorToMatrix } from '@neurodissect/core';
+import {
+  cosSimilarityCubed,
+  createMatrix,
+  createRandom,
+  createWasmPmiProcessor,
+  type MatmulKernel,
+  type Matrix,
+  matmulTransposed,
+  type PmiProcessorFactory,
+} from '@neurodissect/core';
+import { pmiOracle } from '@neurodissect/core/testing';
 import { describe, expect, it } from 'vitest';
-import { cli, tempDir, writeMatrix } from '../../cli/test/helpers';
 import { clipDissect } from '../src/index';
 
 function randomMatrix(rows: number, cols: number, seed: number): Matrix {
@@ -12,38 +19,40 @@ function randomMatrix(rows: number, cols: number, seed: number): Matrix {
   return m;
 }
 
+/** P = Î·T̂ᵀ, written out in float64 (independent of the kernels under test). */
+function cosines(images: Matrix, texts: Matrix): Matrix {
+  const unit = (m: Matrix, r: number) => {
+    const row = Array.from(m.data.subarray(r * m.cols, (r + 1) * m.cols));
+    const norm = Math.hypot(...row);
+    return row.map((v) => v / norm);
+  };
+  const out = createMatrix(images.rows, texts.rows);
+  for (let i = 0; i < images.rows; i++) {
+    const a = unit(images, i);
+    for (let m = 0; m < texts.rows; m++) {
+      const b = unit(texts, m);
+      out.data[i * texts.rows + m] = a.reduce((s, v, d) => s + v * b[d], 0);
+    }
+  }
+  return out;
+}
+
 describe('clipDissect', () => {
   const images = randomMatrix(150, 8, 1);
   const texts = randomMatrix(12, 8, 2);
   const activations = randomMatrix(150, 6, 3);
   const concepts = Array.from({ length: 12 }, (_, i) => `concept-${i}`);
+  const P = cosines(images, texts);
 
   it.each([
-    ['soft_wpmi', { topK: 30 }, ['--top-k', '30']],
-    ['wpmi', {}, []],
-    ['cos_cubed', {}, []],
+    ['soft_wpmi', { topK: 30 }, () => pmiOracle('soft_wpmi', P, activations, { topK: 30 })],
+    ['wpmi', {}, () => pmiOracle('wpmi', P, activations)],
+    ['cos_cubed', {}, () => cosSimilarityCubed(P, activations)],
   ] as const)(
-    '%s scores equal `neurodissect score` on the same features',
-    async (similarity, similarityOptions, flags) => {
-      const dir = tempDir();
-      const out = join(dir, 'S.npy');
-      const result = await cli(
-        'score',
-        '--fn',
-        similarity,
-        ...flags,
-        '--activations',
-        writeMatrix(dir, 'A.npy', activations),
-        '--image-emb',
-        writeMatrix(dir, 'I.npy', images),
-        '--text-emb',
-        writeMatrix(dir, 'T.npy', texts),
-        '--out',
-        out,
-      );
-      expect(result.code).toBe(0);
-      const scores = tensorToMatrix(parseNpy(readFileSync(out)));
-      const labels = await clipDissect({ similarity, similarityOptions, topLabels: 12 }).label({
+    '%s ranks every concept with the reference formulation’s scores',
+    async (similarity, options, expected) => {
+      const scores = expected();
+      const labels = await clipDissect({ similarity, similarityOptions: options, topLabels: 12 }).label({
         layer: 'l',
         activations,
         concepts,
@@ -52,7 +61,10 @@ describe('clipDissect', () => {
       });
       labels.forEach((ranked, k) => {
         expect(ranked).toHaveLength(12);
-        for (const { concept, score } of ranked) expect(score).toBe(scores.data[k * 12 + concept!]);
+        for (const { concept, score } of ranked) {
+          const reference = scores.data[k * 12 + concept!];
+          expect(Math.abs(score - reference)).toBeLessThanOrEqual(1e-3 + 1e-4 * Math.abs(reference));
+        }
         const best = Array.from(scores.data.subarray(k * 12, (k + 1) * 12)).reduce(
           (b, v, m, row) => (v > row[b] ? m : b),
           0,
@@ -61,4 +73,32 @@ describe('clipDissect', () => {
       });
     },
   );
+
+  it('labels several layers in one pass, each as it would be alone, on the runtime’s kernels', async () => {
+    const second = randomMatrix(150, 9, 4);
+    let products = 0;
+    let planned = 0;
+    const matmul: MatmulKernel = (a, b) => {
+      products++;
+      return matmulTransposed(a, b);
+    };
+    const pmiProcessor: PmiProcessorFactory = (plan) => {
+      planned = plan.neurons;
+      return createWasmPmiProcessor(plan);
+    };
+    const labeler = clipDissect({ similarityOptions: { topK: 20 } });
+    const context = (layer: string, acts: Matrix) => ({
+      layer,
+      activations: acts,
+      concepts,
+      imageEmbeddings: images,
+      textEmbeddings: texts,
+      kernels: { matmul, pmiProcessor },
+    });
+    const together = await labeler.labelLayers!([context('a', activations), context('b', second)]);
+    expect(planned).toBe(15); // one plan for both layers' neurons
+    expect(products).toBeGreaterThan(0);
+    expect(together[0]).toEqual(await labeler.label(context('a', activations)));
+    expect(together[1]).toEqual(await labeler.label(context('b', second)));
+  });
 });

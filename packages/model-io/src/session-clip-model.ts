@@ -24,6 +24,12 @@ export interface SessionClipModel<P extends string = string> extends ClipModel {
   /** What images go through before the image tower. */
   readonly preprocess: PreprocessConfig;
   readonly tokenizer: ClipTokenizer;
+  /**
+   * How texts are padded: `'batch'` when the text graph takes any sequence length (texts are
+   * sorted by token count and each batch runs only up to its longest text), `'context'` when it
+   * is fixed at the context length (77) or that was asked for.
+   */
+  readonly textPadding: TextPadding;
   /** N×D embeddings of already preprocessed pixels `[N, 3, crop, crop]`. */
   embedPixels(pixels: Tensor<'float32'>, options?: OperationOptions): Promise<Matrix>;
 }
@@ -49,7 +55,17 @@ export interface SessionClipModelOptions<P extends string> {
   ): OrtTensor;
   /** Run one call at a time (onnxruntime-web sessions take no concurrent runs). @defaultValue false */
   serialize?: boolean;
+  /**
+   * `'batch'`: where the text graph's sequence length is dynamic, sort texts by token count and run
+   * each batch only up to its longest text (with the causal mask the embeddings are those of the
+   * full 77-token run, many times faster for short concepts). `'context'`: always the full
+   * context length. @defaultValue 'batch' (falls back to 'context' for a fixed-length graph)
+   */
+  textPadding?: TextPadding;
 }
+
+/** See {@link SessionClipModelOptions.textPadding}. */
+export type TextPadding = 'batch' | 'context';
 
 /**
  * CLIP on a runtime's two tower sessions: tokenising, batching, preprocessing, output checks and
@@ -91,16 +107,25 @@ export async function createSessionClipModel<P extends string>(
     return next;
   };
 
-  const embedTokenRows = async (texts: readonly string[]): Promise<OrtTensor> => {
-    const { ids, attentionMask } = tokenizer.encodeBatch(texts);
-    const toFeed = (t: Tensor<'int64'>) =>
-      textInput.elemType === ONNX_ELEMENT_TYPE.int32
-        ? options.createTensor('int32', Int32Array.from(t.data, Number), t.dims)
-        : options.createTensor('int64', t.data, t.dims);
-    const feeds: Record<string, OrtTensor> = { [textInput.name]: toFeed(ids) };
-    if (maskInput) feeds[maskInput.name] = toFeed(attentionMask);
+  const toFeed = (data: BigInt64Array, dims: readonly number[]) =>
+    textInput.elemType === ONNX_ELEMENT_TYPE.int32
+      ? options.createTensor('int32', Int32Array.from(data, Number), dims)
+      : options.createTensor('int64', data, dims);
+  /** Runs rows of ids (and their mask), `[rows, length]`, through the text tower. */
+  const runTokens = (ids: BigInt64Array, mask: BigInt64Array, rows: number, length: number) => {
+    const feeds: Record<string, OrtTensor> = { [textInput.name]: toFeed(ids, [rows, length]) };
+    if (maskInput) feeds[maskInput.name] = toFeed(mask, [rows, length]);
     return runTower(text.session, feeds, textOutput.name, paths.text);
   };
+  const embedTokenRows = async (texts: readonly string[]): Promise<OrtTensor> => {
+    const { ids, attentionMask } = tokenizer.encodeBatch(texts);
+    return runTokens(ids.data, attentionMask.data, ids.dims[0], ids.dims[1]);
+  };
+  // A symbolic (or absent) sequence dimension takes any length; a number is fixed.
+  const textPadding: TextPadding =
+    (options.textPadding ?? 'batch') === 'batch' && typeof textInput.shape[1] !== 'number'
+      ? 'batch'
+      : 'context';
 
   const staticDim = (shape: readonly (number | string)[]) =>
     typeof shape[1] === 'number' ? shape[1] : undefined;
@@ -129,6 +154,7 @@ export async function createSessionClipModel<P extends string>(
     fallbacks: vision.fallbacks,
     preprocess,
     tokenizer,
+    textPadding,
     dim,
     async embedPixels(pixels, runOptions = {}) {
       assertOpen();
@@ -150,12 +176,45 @@ export async function createSessionClipModel<P extends string>(
     async embedTexts(texts: readonly string[], runOptions: OperationOptions = {}) {
       assertOpen();
       const out = createMatrix(texts.length, dim);
+      if (textPadding === 'context') {
+        for (let start = 0; start < texts.length; start += batchSize) {
+          throwIfAborted(runOptions.signal);
+          const slice = texts.slice(start, start + batchSize);
+          const value = await embedTokenRows(slice);
+          out.data.set(checkOutput(value, slice.length, paths.text, textOutput.name), start * dim);
+          runOptions.onProgress?.({ stage: 'embed-texts', done: start + slice.length, total: texts.length });
+        }
+        throwIfAborted(runOptions.signal);
+        return out;
+      }
+      // Shortest texts first; each batch is cut to its longest text's tokens.
+      const { ids, attentionMask } = tokenizer.encodeBatch(texts);
+      const context = ids.dims[1];
+      const lengths = new Int32Array(texts.length);
+      for (let i = 0; i < texts.length; i++) {
+        let n = 0;
+        for (let j = 0; j < context; j++) if (attentionMask.data[i * context + j] !== 0n) n = j + 1;
+        lengths[i] = Math.max(n, 1);
+      }
+      const order = Array.from({ length: texts.length }, (_, i) => i).sort(
+        (x, y) => lengths[x] - lengths[y] || x - y,
+      );
       for (let start = 0; start < texts.length; start += batchSize) {
         throwIfAborted(runOptions.signal);
-        const slice = texts.slice(start, start + batchSize);
-        const value = await embedTokenRows(slice);
-        out.data.set(checkOutput(value, slice.length, paths.text, textOutput.name), start * dim);
-        runOptions.onProgress?.({ stage: 'embed-texts', done: start + slice.length, total: texts.length });
+        const rows = order.slice(start, start + batchSize);
+        const length = lengths[rows[rows.length - 1]];
+        const batchIds = new BigInt64Array(rows.length * length);
+        const batchMask = new BigInt64Array(rows.length * length);
+        rows.forEach((row, r) => {
+          batchIds.set(ids.data.subarray(row * context, row * context + length), r * length);
+          batchMask.set(attentionMask.data.subarray(row * context, row * context + length), r * length);
+        });
+        const value = await runTokens(batchIds, batchMask, rows.length, length);
+        const data = checkOutput(value, rows.length, paths.text, textOutput.name);
+        rows.forEach((row, r) => {
+          out.data.set(data.subarray(r * dim, (r + 1) * dim), row * dim);
+        });
+        runOptions.onProgress?.({ stage: 'embed-texts', done: start + rows.length, total: texts.length });
       }
       throwIfAborted(runOptions.signal);
       return out;

@@ -110,8 +110,10 @@ class TextTower(nn.Module):
         self.register_buffer("causal", causal)
 
     def forward(self, input_ids, attention_mask=None):
-        x = self.token_embedding(torch.remainder(input_ids, VOCAB_ROWS)) + self.positional_embedding
-        mask = self.causal
+        # Any sequence length up to 77 (the Hugging Face export's sequence axis is dynamic).
+        length = input_ids.shape[1]
+        x = self.token_embedding(torch.remainder(input_ids, VOCAB_ROWS)) + self.positional_embedding[:length]
+        mask = self.causal[:length, :length]
         if attention_mask is not None:
             mask = mask + (1.0 - attention_mask.to(torch.float32))[:, None, None, :] * -1e4
         hidden = self.ln_final(self.block(x, mask))
@@ -207,8 +209,9 @@ def main() -> None:
             "last_hidden_state": {0: "batch_size"}})
     export(text, (input_ids[:1], attention_mask[:1]), hf / "onnx" / "text_model.onnx",
            ["input_ids", "attention_mask"], ["text_embeds", "last_hidden_state"],
-           {"input_ids": {0: "batch_size"}, "attention_mask": {0: "batch_size"},
-            "text_embeds": {0: "batch_size"}, "last_hidden_state": {0: "batch_size"}})
+           {"input_ids": {0: "batch_size", 1: "sequence_length"},
+            "attention_mask": {0: "batch_size", 1: "sequence_length"},
+            "text_embeds": {0: "batch_size"}, "last_hidden_state": {0: "batch_size", 1: "sequence_length"}})
     (hf / "preprocessor_config.json").write_text(json.dumps({
         "crop_size": {"height": 224, "width": 224},
         "do_center_crop": True,

@@ -8,6 +8,7 @@ import {
   resolveClipTowerIo,
   resolvePreprocessConfig,
   type SessionClipModel,
+  type TextPadding,
 } from '@neurodissect/model-io';
 import * as ort from 'onnxruntime-node';
 import {
@@ -34,6 +35,12 @@ export interface ClipModelOptions extends SessionOptions, DetectClipLayoutOption
   preprocess?: PreprocessPreset | PreprocessConfig;
   /** Overrides the tokenizer file (a `tokenizer.json` or OpenAI's BPE vocabulary). */
   tokenizer?: string;
+  /**
+   * `'batch'`: texts sorted by token count, each batch run only up to its longest text, where the
+   * text graph's sequence length is dynamic (the Hugging Face exports). `'context'`: always 77.
+   * @defaultValue 'batch'
+   */
+  textPadding?: TextPadding;
 }
 
 /** A {@link ClipModel} on onnxruntime-node. */
@@ -127,6 +134,7 @@ export async function loadClipModel(
       preprocess,
       paths: { vision: files.vision, text: files.text },
       batchSize,
+      textPadding: options.textPadding,
       createTensor: (type, data, dims) =>
         type === 'float32'
           ? new ort.Tensor('float32', data as Float32Array, [...dims])

@@ -35,6 +35,7 @@ import type { CliIo } from '../io';
 import { integer } from '../option-parsers';
 import { createProgressRenderer } from '../progress-bar';
 import { version } from '../version';
+import { noteFixedTextLength } from './embed';
 
 /** Options of `neurodissect dissect`, as parsed. */
 export interface DissectCommandOptions {
@@ -143,7 +144,10 @@ export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promi
         fail(error, '--layers: ');
       }
     }
-    if (needsClip) clip = await runtime.loadClipModel({ uri: o.clip! }).catch((e) => fail(e, '--clip: '));
+    if (needsClip) {
+      clip = await runtime.loadClipModel({ uri: o.clip! }).catch((e) => fail(e, '--clip: '));
+      noteFixedTextLength(clip, undefined, io);
+    }
     const probe = await openProbe(o.probe);
     const concepts = await readConceptSetFile(o.concepts).catch((e) => fail(e, '--concepts: '));
     const changes = describeConceptSetChanges(concepts);

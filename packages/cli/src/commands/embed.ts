@@ -27,6 +27,8 @@ export interface EmbedCommandOptions {
   concepts?: string;
   out: string;
   batchSize: number;
+  /** `batch` (default) or `context`. */
+  textPadding?: string;
 }
 
 function fail(error: unknown, prefix: string): never {
@@ -82,6 +84,7 @@ async function embedConcepts(
   const set: ConceptSet = await readConceptSetFile(o.concepts!).catch((e) => fail(e, '--concepts: '));
   const changes = describeConceptSetChanges(set);
   if (changes) io.stderr.write(`note: ${changes}\n`);
+  noteFixedTextLength(model, o.textPadding, io);
   const progress = createProgressRenderer(io);
   try {
     const matrix = await model
@@ -90,6 +93,15 @@ async function embedConcepts(
     return { matrix, rows: [...set.concepts] };
   } finally {
     progress.stop();
+  }
+}
+
+/** Says once that a text graph fixed at the context length runs every text at full length. */
+export function noteFixedTextLength(model: NodeClipModel, asked: string | undefined, io: CliIo): void {
+  if (model.textPadding === 'context' && asked !== 'context') {
+    io.stderr.write(
+      `note: ${model.files.text} takes a fixed ${model.tokenizer.contextLength} tokens, so every concept runs at full length; a text graph exported with a dynamic sequence axis embeds short concepts many times faster\n`,
+    );
   }
 }
 
@@ -103,7 +115,13 @@ export async function embedCommand(o: EmbedCommandOptions, io: CliIo): Promise<v
   }
   if (o.batchSize < 1)
     throw new CliError(`--batch-size: ${o.batchSize} is not a positive integer; use e.g. 32`);
-  const model = await loadClipModel(o.clip, { batchSize: o.batchSize }).catch((e) => fail(e, '--clip: '));
+  const textPadding = o.textPadding ?? 'batch';
+  if (textPadding !== 'batch' && textPadding !== 'context') {
+    throw new CliError(`--text-padding: "${textPadding}" is not batch or context`);
+  }
+  const model = await loadClipModel(o.clip, { batchSize: o.batchSize, textPadding }).catch((e) =>
+    fail(e, '--clip: '),
+  );
   try {
     const kind = o.images !== undefined ? 'images' : 'concepts';
     const embedded =
@@ -150,6 +168,11 @@ export function registerEmbedCommand(program: Command, io: CliIo): void {
     .option('--concepts <file>', 'a concept list, one per line')
     .requiredOption('--out <file>', 'where to write the embeddings (.npy, float32); the sidecar is X.json')
     .option('--batch-size <n>', 'images or texts per batch', integer, 32)
+    .option(
+      '--text-padding <mode>',
+      'batch: sort concepts by token count and run each batch up to its longest (dynamic-length text graphs); context: always 77 tokens',
+      'batch',
+    )
     .action(async (options: EmbedCommandOptions) => {
       await embedCommand(options, io);
     });

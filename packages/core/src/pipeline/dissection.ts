@@ -1,6 +1,7 @@
 import type { ConceptSet } from '../concepts';
 import { ErrorCode, isNeurodissectError, NeurodissectError } from '../errors';
 import type {
+  ActivationMapSource,
   ClipModel,
   FeatureStore,
   Labeler,
@@ -150,10 +151,10 @@ async function runDissection(o: DissectionOptions): Promise<Results> {
   const todo = o.layers.filter((layer) => !resumed.has(layer));
   const needMaps = o.labelers.some((l) => l.requires.includes('activation-maps'));
   let t = now();
-  const { activations, maps, skipped } =
+  const { activations, skipped } =
     todo.length > 0
-      ? await layerActivations(o, todo, items, probeHash, batchSize, needMaps)
-      : { activations: new Map<string, Matrix>(), maps: new Map<string, Tensor<'float32'>>(), skipped: [] };
+      ? await layerActivations(o, todo, items, probeHash, batchSize)
+      : { activations: new Map<string, Matrix>(), skipped: [] };
   timings.activations = now() - t;
   // Images that could not be read are reported and left out; everything indexes the readable ones.
   const unreadable = new Set(skipped.map((entry) => entry.index));
@@ -213,7 +214,7 @@ async function runDissection(o: DissectionOptions): Promise<Results> {
     concepts: o.concepts.concepts,
     imageEmbeddings,
     textEmbeddings,
-    activationMaps: maps.get(name),
+    activationMapSource: needMaps ? streamActivationMaps(o, name, valid, batchSize) : undefined,
     annotations,
     kernels: o.kernels,
     signal: o.signal,
@@ -262,7 +263,6 @@ async function runDissection(o: DissectionOptions): Promise<Results> {
         return done ? Promise.resolve(done) : labeler.label(contextOf(name, labeler, name));
       }),
     );
-    maps.delete(name);
     timings[`label:${name}`] = now() - t;
     await o.onLayer?.(results);
   }
@@ -275,19 +275,65 @@ async function runDissection(o: DissectionOptions): Promise<Results> {
   return parseResults(results, 'the dissection Results');
 }
 
-/** Runs the model once more on the union of the layers' top images and attaches heatmaps to them. */
+/**
+ * A layer's raw maps over the readable probe images, streamed: each pass reads the images and runs
+ * the model again, one batch at a time (nothing of size N × K × h × w is held).
+ */
+function streamActivationMaps(
+  o: DissectionOptions,
+  layer: string,
+  valid: readonly number[],
+  batchSize: number,
+): ActivationMapSource {
+  return {
+    images: valid.length,
+    async *batches(options = {}) {
+      const signal = options.signal ?? o.signal;
+      for (let start = 0; start < valid.length; start += batchSize) {
+        throwIfAborted(signal);
+        const rgb: RgbImage[] = [];
+        for (const index of valid.slice(start, start + batchSize))
+          rgb.push(await o.probe.read(index, { signal }));
+        const raw = await o.target.model.run(o.target.prepare(rgb), [layer], { signal });
+        const maps = raw.get(layer);
+        if (!maps) {
+          throw new NeurodissectError(
+            ErrorCode.InvalidFormat,
+            `The model returned no output for layer ${layer}.`,
+          );
+        }
+        yield { start, maps };
+      }
+    },
+  };
+}
+
+/**
+ * Runs the model once more on the union of the layers' top images and attaches heatmaps to them.
+ * Only each neuron's planes of its own top images are kept (K × top images × h × w per layer).
+ */
 async function attachHeatmaps(
   o: DissectionOptions,
   layers: ResultsLayer[],
   valid: readonly number[],
   batchSize: number,
 ): Promise<void> {
-  const wanted = new Set<number>();
-  for (const layer of layers)
-    for (const neuron of layer.neurons) for (const top of neuron.topImages) wanted.add(top.image);
-  const images = [...wanted].sort((a, b) => a - b);
-  const maps = new Map<string, Map<number, { data: Float32Array; h: number; w: number; k: number }>>(
-    layers.map((layer) => [layer.name, new Map()]),
+  // image → the (layer, neuron, position) slots that show it
+  const wanted = new Map<number, { layer: number; neuron: number; position: number }[]>();
+  layers.forEach((layer, l) => {
+    layer.neurons.forEach((neuron, n) => {
+      neuron.topImages.forEach((top, position) => {
+        const slots = wanted.get(top.image) ?? [];
+        slots.push({ layer: l, neuron: n, position });
+        wanted.set(top.image, slots);
+      });
+    });
+  });
+  const images = [...wanted.keys()].sort((a, b) => a - b);
+  const planes = layers.map((layer) =>
+    layer.neurons.map((neuron) =>
+      neuron.topImages.map(() => undefined as { map: Float32Array; h: number; w: number } | undefined),
+    ),
   );
   const names = layers.map((layer) => layer.name);
   for (let start = 0; start < images.length; start += batchSize) {
@@ -296,39 +342,34 @@ async function attachHeatmaps(
     const rgb: RgbImage[] = [];
     for (const index of chunk) rgb.push(await o.probe.read(valid[index], { signal: o.signal }));
     const raw = await o.target.model.run(o.target.prepare(rgb), names, { signal: o.signal });
-    for (const name of names) {
-      const tensor = raw.get(name);
-      if (tensor?.dims.length !== 4) continue;
-      const [, k, h, w] = tensor.dims;
-      chunk.forEach((image, i) => {
-        maps.get(name)!.set(image, { data: tensor.data.slice(i * k * h * w, (i + 1) * k * h * w), h, w, k });
-      });
-    }
+    chunk.forEach((image, i) => {
+      for (const slot of wanted.get(image)!) {
+        const tensor = raw.get(names[slot.layer]);
+        if (tensor?.dims.length !== 4) continue;
+        const [, k, h, w] = tensor.dims;
+        const unit = layers[slot.layer].neurons[slot.neuron].unit;
+        const base = (i * k + unit) * h * w;
+        planes[slot.layer][slot.neuron][slot.position] = { map: tensor.data.slice(base, base + h * w), h, w };
+      }
+    });
     o.onProgress?.({
       stage: 'heatmaps',
       done: Math.min(images.length, start + batchSize),
       total: images.length,
     });
   }
-  for (const layer of layers) {
-    const layerMaps = maps.get(layer.name)!;
-    if (layerMaps.size === 0) continue;
-    for (const neuron of layer.neurons) {
-      const unitMaps = neuron.topImages.map((top) => {
-        const entry = layerMaps.get(top.image)!;
-        const plane = entry.h * entry.w;
-        return {
-          top,
-          map: entry.data.subarray(neuron.unit * plane, (neuron.unit + 1) * plane),
-          h: entry.h,
-          w: entry.w,
-        };
-      });
+  layers.forEach((layer, l) => {
+    layer.neurons.forEach((neuron, n) => {
+      const unitMaps = planes[l][n];
+      if (unitMaps.some((entry) => entry === undefined)) return;
       let max = 0;
-      for (const { map } of unitMaps) for (const v of map) if (v > max) max = v;
-      for (const { top, map, h, w } of unitMaps) top.heatmap = heatmapDataUri(map, h, w, max);
-    }
-  }
+      for (const entry of unitMaps) for (const v of entry!.map) if (v > max) max = v;
+      neuron.topImages.forEach((top, j) => {
+        const { map, h, w } = unitMaps[j]!;
+        top.heatmap = heatmapDataUri(map, h, w, max);
+      });
+    });
+  });
 }
 
 async function layerActivations(
@@ -337,16 +378,13 @@ async function layerActivations(
   items: readonly { id: string }[],
   probeHash: string,
   batchSize: number,
-  needMaps: boolean,
 ): Promise<{
   activations: Map<string, Matrix>;
-  maps: Map<string, Tensor<'float32'>>;
   skipped: SkippedImage[];
 }> {
   const keys = new Map<string, string>();
   let skipped: SkippedImage[] = [];
   const out = new Map<string, Matrix>();
-  const maps = new Map<string, Tensor<'float32'>>();
   for (const layer of layers) {
     const key = await cacheKey({
       kind: 'activations',
@@ -357,8 +395,7 @@ async function layerActivations(
       preprocessing: o.target.preprocessing,
     });
     keys.set(layer, key);
-    // Raw maps are not cached (they are large): a run that needs them runs the model.
-    const hit = needMaps ? undefined : await o.store?.get(key);
+    const hit = await o.store?.get(key);
     const hitSkipped = (hit?.meta.skipped ?? []) as SkippedImage[];
     if (hit && hit.tensor.dims.length === 2 && hit.tensor.dims[0] === items.length - hitSkipped.length) {
       out.set(layer, { rows: hit.tensor.dims[0], cols: hit.tensor.dims[1], data: hit.tensor.data });
@@ -366,10 +403,9 @@ async function layerActivations(
     }
   }
   const missing = layers.filter((layer) => !out.has(layer));
-  if (missing.length === 0) return { activations: out, maps, skipped };
+  if (missing.length === 0) return { activations: out, skipped };
   skipped = [];
   const parts = new Map<string, Matrix[]>(missing.map((layer) => [layer, []]));
-  const rawParts = new Map<string, Tensor<'float32'>[]>(missing.map((layer) => [layer, []]));
   for (let start = 0; start < items.length; start += batchSize) {
     throwIfAborted(o.signal);
     const count = Math.min(batchSize, items.length - start);
@@ -397,11 +433,10 @@ async function layerActivations(
           `The model returned no output for layer ${layer}.`,
         );
       parts.get(layer)!.push(summarizeActivations(tensor, o.target.summary ?? 'auto'));
-      if (needMaps && tensor.dims.length === 4) rawParts.get(layer)!.push(tensor);
     }
   }
   const rows = items.length - skipped.length;
-  if (rows === 0) return { activations: out, maps, skipped };
+  if (rows === 0) return { activations: out, skipped };
   for (const layer of missing) {
     const blocks = parts.get(layer)!;
     const cols = blocks[0].cols;
@@ -417,19 +452,8 @@ async function layerActivations(
       { dtype: 'float32', dims: [matrix.rows, matrix.cols], data: matrix.data },
       { layer, skipped },
     );
-    const raw = rawParts.get(layer)!;
-    if (raw.length === blocks.length && raw.length > 0) {
-      const [, k, h, w] = raw[0].dims;
-      const data = new Float32Array(rows * k * h * w);
-      let offset = 0;
-      for (const part of raw) {
-        data.set(part.data, offset);
-        offset += part.data.length;
-      }
-      maps.set(layer, { dtype: 'float32', dims: [rows, k, h, w], data });
-    }
   }
-  return { activations: out, maps, skipped };
+  return { activations: out, skipped };
 }
 
 /** A probe image that could not be read (left out of the run and reported in `failures`). */

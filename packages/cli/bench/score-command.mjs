@@ -1,0 +1,175 @@
+// `neurodissect score` end to end beside the reference, on the same .npy files, in the same run:
+// wall time and peak RSS of each process (GNU time), every score compared.
+//
+//   node packages/cli/bench/score-command.mjs --images 20000 --concepts 20000 --layers 512
+//   node packages/cli/bench/score-command.mjs --images 63305 --concepts 20000 --layers 256,512,1024,2048
+//
+// The reference is CLIP-Dissect's own similarity.py run by Debian's torch (/usr/bin/python3) when
+// --reference DIR (or NEURODISSECT_REFERENCE_DIR) names a checkout of its repository; otherwise
+// the reference formulation in Node (packages/cli/bench/reference-formulation.mjs).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createMatrix, createRandom, matrixToTensor, parseNpy, serializeNpy } from '@neurodissect/core';
+
+const { values: args } = parseArgs({
+  options: {
+    images: { type: 'string', default: '20000' },
+    concepts: { type: 'string', default: '20000' },
+    dim: { type: 'string', default: '512' },
+    layers: { type: 'string', default: '512' },
+    reference: { type: 'string', default: process.env.NEURODISSECT_REFERENCE_DIR },
+    threads: { type: 'string', default: '2' },
+    json: { type: 'string' },
+  },
+});
+const N = Number(args.images);
+const M = Number(args.concepts);
+const D = Number(args.dim);
+const sizes = args.layers.split(',').map(Number);
+const root = new URL('../../../', import.meta.url).pathname;
+const work = mkdtempSync(join(tmpdir(), 'neurodissect-score-bench-'));
+
+function writeRandom(name, rows, cols, seed) {
+  const random = createRandom(seed);
+  const m = createMatrix(rows, cols);
+  for (let i = 0; i < m.data.length; i++) m.data[i] = random() * 2 - 1;
+  const path = join(work, name);
+  writeFileSync(path, serializeNpy(matrixToTensor(m)));
+  return path;
+}
+
+/** Runs a command under GNU time; returns its wall seconds and peak RSS (MiB). */
+function measured(label, command) {
+  const timing = join(work, `${label}.time`);
+  console.log(`$ ${command.join(' ')}`);
+  const result = spawnSync('/usr/bin/time', ['-o', timing, '-f', '%e %M', ...command], {
+    cwd: root,
+    stdio: ['ignore', 'inherit', 'pipe'],
+    maxBuffer: 1 << 26,
+  });
+  if (result.status !== 0) {
+    process.stderr.write(result.stderr);
+    throw new Error(`${label} failed (exit ${result.status})`);
+  }
+  const [wall, rssKiB] = readFileSync(timing, 'utf8').trim().split('\n').at(-1).split(' ').map(Number);
+  return { wallSeconds: wall, peakRssMiB: Math.round(rssKiB / 1024) };
+}
+
+const readScores = (path) => {
+  const t = parseNpy(readFileSync(path));
+  return { rows: t.dims[0], cols: t.dims[1], data: t.data };
+};
+
+try {
+  console.log(`inputs: N=${N} images, M=${M} concepts, D=${D}, layers ${sizes.join('/')} (uniform random)`);
+  const imageEmb = writeRandom('I.npy', N, D, 1);
+  const textEmb = writeRandom('T.npy', M, D, 2);
+  const layers = sizes.map((K, l) => ({
+    name: `layer${l + 1}`,
+    file: writeRandom(`A${l + 1}.npy`, N, K, 100 + l),
+  }));
+  const activationArgs = layers.flatMap((layer) => ['--activations', `${layer.name}=${layer.file}`]);
+  const oursOut = join(work, 'ours');
+  const refOut = join(work, 'reference');
+  mkdirSync(refOut);
+
+  const ours = measured('ours', [
+    'node',
+    'packages/cli/bin/neurodissect.mjs',
+    'score',
+    '--fn',
+    'soft_wpmi',
+    '--image-emb',
+    imageEmb,
+    '--text-emb',
+    textEmb,
+    ...(layers.length === 1 ? ['--activations', layers[0].file] : activationArgs),
+    '--out',
+    layers.length === 1 ? join(oursOut, `${layers[0].name}.npy`) : oursOut,
+  ]);
+  const official = args.reference && existsSync(join(args.reference, 'similarity.py'));
+  const reference = official
+    ? measured('reference', [
+        '/usr/bin/python3',
+        'packages/cli/bench/reference_similarity.py',
+        '--reference',
+        args.reference,
+        '--threads',
+        args.threads,
+        '--image-emb',
+        imageEmb,
+        '--text-emb',
+        textEmb,
+        ...activationArgs,
+        '--out',
+        refOut,
+      ])
+    : measured('reference', [
+        'node',
+        'packages/cli/bench/reference-formulation.mjs',
+        '--image-emb',
+        imageEmb,
+        '--text-emb',
+        textEmb,
+        ...activationArgs,
+        '--out',
+        refOut,
+      ]);
+
+  let neurons = 0;
+  let sameLabel = 0;
+  let withinTolerance = 0;
+  let worst = 0;
+  for (const layer of layers) {
+    const a = readScores(join(oursOut, `${layer.name}.npy`));
+    const b = readScores(join(refOut, `${layer.name}.npy`));
+    let maxAbs = 0;
+    for (const v of b.data) maxAbs = Math.max(maxAbs, Math.abs(v));
+    const tolerance = 1e-3 + 1e-4 * maxAbs;
+    for (let k = 0; k < a.rows; k++) {
+      let ba = 0;
+      let bb = 0;
+      let ok = true;
+      for (let m = 0; m < a.cols; m++) {
+        const i = k * a.cols + m;
+        const diff = Math.abs(a.data[i] - b.data[i]);
+        worst = Math.max(worst, diff / tolerance);
+        if (!(diff <= tolerance)) ok = false;
+        if (a.data[i] > a.data[k * a.cols + ba]) ba = m;
+        if (b.data[i] > b.data[k * a.cols + bb]) bb = m;
+      }
+      neurons++;
+      if (ba === bb) sameLabel++;
+      if (ok) withinTolerance++;
+    }
+  }
+  const report = {
+    images: N,
+    concepts: M,
+    dim: D,
+    layers: sizes,
+    neurons,
+    ours: { command: 'neurodissect score', ...ours },
+    reference: {
+      command: official ? "CLIP-Dissect's similarity.py (torch, CPU)" : 'reference formulation (Node)',
+      threads: official ? Number(args.threads) : undefined,
+      ...reference,
+    },
+    speedup: Number((reference.wallSeconds / ours.wallSeconds).toFixed(2)),
+    memoryRatio: Number((reference.peakRssMiB / ours.peakRssMiB).toFixed(2)),
+    sameTopLabel: sameLabel,
+    withinTolerance,
+    worstDifferenceOverTolerance: Number(worst.toFixed(3)),
+  };
+  console.log(
+    `neurodissect score: ${ours.wallSeconds} s, peak RSS ${ours.peakRssMiB} MiB | ${report.reference.command}: ` +
+      `${reference.wallSeconds} s, ${reference.peakRssMiB} MiB → ${report.speedup}× faster, ${report.memoryRatio}× less memory; ` +
+      `same top label for ${sameLabel}/${neurons} neurons, every score within 1e-3 + 1e-4·max|x| for ${withinTolerance}/${neurons} (worst ${report.worstDifferenceOverTolerance} of the tolerance)`,
+  );
+  if (args.json) writeFileSync(args.json, JSON.stringify(report, null, 2));
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
