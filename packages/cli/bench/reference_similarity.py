@@ -25,6 +25,8 @@ def main():
     parser.add_argument("--out", required=True)
     parser.add_argument("--fn", default="soft_wpmi")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--dtype", choices=["float32", "float64"], default="float32",
+                        help="float64 runs the reference's formulas in double precision (an accuracy check)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     sys.path.insert(0, args.reference)
@@ -33,15 +35,16 @@ def main():
     fn = getattr(similarity, args.fn)
     os.makedirs(args.out, exist_ok=True)
     with torch.no_grad():
-        images = torch.from_numpy(np.load(args.image_emb)).float()
-        texts = torch.from_numpy(np.load(args.text_emb)).float()
+        dtype = torch.float64 if args.dtype == "float64" else torch.float32
+        images = torch.from_numpy(np.load(args.image_emb)).to(dtype)
+        texts = torch.from_numpy(np.load(args.text_emb)).to(dtype)
         images /= images.norm(dim=-1, keepdim=True)
         texts /= texts.norm(dim=-1, keepdim=True)
         clip_feats = images @ texts.T
         del images, texts
         for spec in args.activations:
             name, path = spec.split("=", 1)
-            target = torch.from_numpy(np.load(path)).float()
+            target = torch.from_numpy(np.load(path)).to(dtype)
             scores = fn(clip_feats, target, device="cpu")
             np.save(os.path.join(args.out, name + ".npy"), scores.numpy().astype(np.float32))
             del target, scores

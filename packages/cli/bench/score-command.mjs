@@ -23,6 +23,7 @@ const { values: args } = parseArgs({
     reference: { type: 'string', default: process.env.NEURODISSECT_REFERENCE_DIR },
     threads: { type: 'string', default: '2' },
     json: { type: 'string' },
+    keep: { type: 'string' },
   },
 });
 const N = Number(args.images);
@@ -30,7 +31,32 @@ const M = Number(args.concepts);
 const D = Number(args.dim);
 const sizes = args.layers.split(',').map(Number);
 const root = new URL('../../../', import.meta.url).pathname;
-const work = mkdtempSync(join(tmpdir(), 'neurodissect-score-bench-'));
+const work = args.keep ?? mkdtempSync(join(tmpdir(), 'neurodissect-score-bench-'));
+mkdirSync(work, { recursive: true });
+
+/**
+ * Activations without ties: each column a random permutation of evenly spaced values. With ties
+ * among a neuron's top images, torch.topk and neurodissect order them differently (neurodissect:
+ * lower image index first), so the tied images trade membership weights and the scores of that
+ * neuron differ by up to about 1e-2 while both are right.
+ */
+function writeActivations(name, rows, cols, seed) {
+  const random = createRandom(seed);
+  const m = createMatrix(rows, cols);
+  const order = Int32Array.from({ length: rows }, (_, i) => i);
+  for (let c = 0; c < cols; c++) {
+    for (let i = rows - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      const t = order[i];
+      order[i] = order[j];
+      order[j] = t;
+    }
+    for (let i = 0; i < rows; i++) m.data[i * cols + c] = (order[i] + 0.5) / rows;
+  }
+  const path = join(work, name);
+  writeFileSync(path, serializeNpy(matrixToTensor(m)));
+  return path;
+}
 
 function writeRandom(name, rows, cols, seed) {
   const random = createRandom(seed);
@@ -64,17 +90,19 @@ const readScores = (path) => {
 };
 
 try {
-  console.log(`inputs: N=${N} images, M=${M} concepts, D=${D}, layers ${sizes.join('/')} (uniform random)`);
+  console.log(
+    `inputs: N=${N} images, M=${M} concepts, D=${D}, layers ${sizes.join('/')} (uniform random embeddings, tie-free activations)`,
+  );
   const imageEmb = writeRandom('I.npy', N, D, 1);
   const textEmb = writeRandom('T.npy', M, D, 2);
   const layers = sizes.map((K, l) => ({
     name: `layer${l + 1}`,
-    file: writeRandom(`A${l + 1}.npy`, N, K, 100 + l),
+    file: writeActivations(`A${l + 1}.npy`, N, K, 100 + l),
   }));
   const activationArgs = layers.flatMap((layer) => ['--activations', `${layer.name}=${layer.file}`]);
   const oursOut = join(work, 'ours');
   const refOut = join(work, 'reference');
-  mkdirSync(refOut);
+  mkdirSync(refOut, { recursive: true });
 
   const ours = measured('ours', [
     'node',
@@ -171,5 +199,5 @@ try {
   );
   if (args.json) writeFileSync(args.json, JSON.stringify(report, null, 2));
 } finally {
-  rmSync(work, { recursive: true, force: true });
+  if (!args.keep) rmSync(work, { recursive: true, force: true });
 }

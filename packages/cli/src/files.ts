@@ -20,7 +20,8 @@ export async function readNpyMatrix(path: string, option: string): Promise<Matri
   const bytes = await readInput(path, option);
   let tensor: Tensor<'float32' | 'float64' | 'int64'>;
   try {
-    tensor = parseNpy(bytes, path);
+    // The file's buffer is ours alone: no second copy of a large array.
+    tensor = parseNpy(bytes, path, { shareMemory: true });
     return tensorToMatrix(tensor, `array in ${path}`);
   } catch (error) {
     if (isNeurodissectError(error)) throw new CliError(`${option}: ${error.message}`);

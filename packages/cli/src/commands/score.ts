@@ -1,4 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import {
   assertFinite,
@@ -234,6 +235,9 @@ export async function scoreCommand(o: ScoreCommandOptions, io: CliIo): Promise<v
           fn,
           options,
           processor: createThreadedPmiProcessor(),
+          // Products and accumulation each use every core; overlapping them pays only with more
+          // cores than the two a product uses.
+          overlap: availableParallelism() > 2,
           onProgress: progress.onProgress,
           onLayer: finishLayer,
         });

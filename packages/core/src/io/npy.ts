@@ -17,12 +17,26 @@ function npyError(message: string, source?: string): NeurodissectError {
   });
 }
 
+/** Options of {@link parseNpy}. */
+export interface ParseNpyOptions {
+  /**
+   * Return a view of `bytes` instead of a copy when the data is aligned (it is in files written by
+   * numpy and by {@link serializeNpy}): no second copy of a large array. The tensor then shares
+   * memory with `bytes`. @defaultValue false
+   */
+  shareMemory?: boolean;
+}
+
 /**
  * Reads a NumPy `.npy` file (format 1.0–3.0). Supports little-endian float32, float64 and int64 in
  * C order; anything else gets an {@link ErrorCode.UnsupportedDtype} error saying how to convert.
  * @param source a name for the file, used in messages.
  */
-export function parseNpy(bytes: Uint8Array, source?: string): Tensor<'float32' | 'float64' | 'int64'> {
+export function parseNpy(
+  bytes: Uint8Array,
+  source?: string,
+  options: ParseNpyOptions = {},
+): Tensor<'float32' | 'float64' | 'int64'> {
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) {
     throw npyError(
       'not a .npy file (the \\x93NUMPY signature is missing). Save arrays with numpy.save.',
@@ -80,16 +94,24 @@ export function parseNpy(bytes: Uint8Array, source?: string): Tensor<'float32' |
       source,
     );
   }
-  // Copy into a fresh, aligned buffer (Node's Buffer#slice would return a view of a shared pool).
-  const copy = new Uint8Array(byteLength);
-  copy.set(bytes.subarray(dataStart, dataStart + byteLength));
-  const buffer = copy.buffer;
+  const offset = bytes.byteOffset + dataStart;
+  let buffer: ArrayBufferLike;
+  let start = 0;
+  if (options.shareMemory && offset % BYTES[dtype] === 0) {
+    buffer = bytes.buffer;
+    start = offset;
+  } else {
+    // Copy into a fresh, aligned buffer (Node's Buffer#slice would return a view of a shared pool).
+    const copy = new Uint8Array(byteLength);
+    copy.set(bytes.subarray(dataStart, dataStart + byteLength));
+    buffer = copy.buffer;
+  }
   const data =
     dtype === 'float32'
-      ? new Float32Array(buffer)
+      ? new Float32Array(buffer, start, count)
       : dtype === 'float64'
-        ? new Float64Array(buffer)
-        : new BigInt64Array(buffer);
+        ? new Float64Array(buffer, start, count)
+        : new BigInt64Array(buffer, start, count);
   return { dtype, dims, data } as Tensor<'float32' | 'float64' | 'int64'>;
 }
 
