@@ -122,6 +122,35 @@ describe.each([
     expect((await model.embedTexts([])).rows).toBe(0);
   });
 
+  it('runs each batch of texts only up to its longest text where the graph allows, with the 77-token embeddings', async () => {
+    // The Hugging Face export has a dynamic sequence axis; the OpenCLIP one is fixed at 77.
+    expect(model.textPadding).toBe(layout === 'huggingface' ? 'batch' : 'context');
+    const texts = [
+      ...reference.texts,
+      'a',
+      'striped',
+      'polka dots',
+      'a photo of a small red triangle next to a big blue square',
+      'dog',
+      'the quick brown fox',
+    ];
+    const full = await loadClipModel(dir(), { batchSize: 3, textPadding: 'context' });
+    expect(full.textPadding).toBe('context');
+    const expected = await full.embedTexts(texts);
+    await full.dispose();
+    const events: ProgressEvent[] = [];
+    const bucketed = await model.embedTexts(texts, { onProgress: (e) => events.push(e) });
+    expect(
+      maxAbsDiff(
+        bucketed,
+        Array.from({ length: texts.length }, (_, i) =>
+          Array.from(expected.data.subarray(i * 16, (i + 1) * 16)),
+        ),
+      ),
+    ).toBeLessThan(1e-5);
+    expect(events.at(-1)).toMatchObject({ stage: 'embed-texts', done: texts.length, total: texts.length });
+  });
+
   it('stops on an aborted signal', async () => {
     const controller = new AbortController();
     controller.abort();

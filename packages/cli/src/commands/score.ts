@@ -151,6 +151,14 @@ export async function scoreCommand(o: ScoreCommandOptions, io: CliIo): Promise<v
     o.layer,
   );
   const several = inputs.length > 1;
+  // Every activation file is checked before the (large) CLIP features are read.
+  for (const input of inputs) {
+    if (!existsSync(input.file)) {
+      throw new CliError(
+        `${several ? `--activations ${input.name}` : '--activations'}: file not found: ${input.file}`,
+      );
+    }
+  }
   if (several && existsSync(o.out) && !statSync(o.out).isDirectory()) {
     throw new CliError(
       `--out: ${o.out} is a file; with several layers --out is a folder that receives NAME.npy per layer`,
