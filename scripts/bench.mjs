@@ -6,37 +6,53 @@ import { readFileSync } from 'node:fs';
 const quick = process.argv.includes('--quick');
 const root = new URL('../', import.meta.url).pathname;
 
+const reference = process.env.NEURODISSECT_REFERENCE_DIR;
+const referenceArgs = reference ? ['--reference', reference] : [];
+const against = reference ? "CLIP-Dissect's similarity.py (torch)" : 'the reference formulation in Node';
 const runs = [
   {
-    title:
-      'soft-WPMI from embeddings, N=20,000 images × M=20,000 concepts × K=512 neurons (D=512), vs the reference formulation',
+    title: `neurodissect score, N=20,000 images × M=20,000 concepts × K=512 neurons (D=512), beside ${against}`,
     command: [
       'node',
-      'packages/runtime-node/bench/pmi-scale.mjs',
+      'packages/cli/bench/score-command.mjs',
       '--images',
       quick ? '4000' : '20000',
       '--concepts',
       quick ? '4000' : '20000',
       '--layers',
       '512',
-      // 128-image blocks: 1.3 s slower than 256 here, about 100 MB less peak memory.
-      '--block-rows',
-      '128',
-      '--compare',
+      ...referenceArgs,
     ],
   },
   {
-    title:
-      'soft-WPMI at Broden scale: ResNet-50 layers 1-4 (3,840 neurons), N=63,305, M=20,000, D=512, one pass',
+    title: `neurodissect score at Broden scale: ResNet-50 layers 1-4 (3,840 neurons), N=63,305, M=20,000, D=512, one call, beside ${against}`,
     command: [
       'node',
-      'packages/runtime-node/bench/pmi-scale.mjs',
+      'packages/cli/bench/score-command.mjs',
       '--images',
       quick ? '6000' : '63305',
       '--concepts',
       quick ? '4000' : '20000',
       '--layers',
       '256,512,1024,2048',
+      ...referenceArgs,
+    ],
+  },
+  {
+    title: `neurodissect dissect on the toy world (${quick ? 200 : 1000} images, layers 1-4, every labeler)`,
+    command: ['node', 'packages/cli/bench/dissect-command.mjs', '--count', quick ? '200' : '1000'],
+  },
+  {
+    title: `neurodissect dissect --labelers netdissect on layer1 of a ${quick ? '2,000' : '16,000'}-image toy world (bounded memory)`,
+    command: [
+      'node',
+      'packages/cli/bench/dissect-command.mjs',
+      '--count',
+      quick ? '2000' : '16000',
+      '--layers',
+      'layer1',
+      '--labelers',
+      'netdissect',
     ],
   },
   { title: 'vitest benchmarks (search, runtimes)', command: ['pnpm', 'exec', 'vitest', 'bench', '--run'] },

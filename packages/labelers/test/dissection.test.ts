@@ -158,7 +158,7 @@ describe('createDissection', () => {
     expect(rgb.neurons[0].topImages[0].activation).toBeCloseTo(221, 4);
     expect(results.probe.images[21]).toEqual({ id: 'img-21', uri: 'img-21.png' });
     expect(results.run.runtime).toEqual({ name: 'test', executionProvider: 'cpu' });
-    expect([...progress]).toEqual(expect.arrayContaining(['activations', 'image-embeddings']));
+    expect([...progress]).toEqual(expect.arrayContaining(['features', 'clip-dissect:rgb+broken']));
   });
 
   it('keeps the other labelers when one fails, and records the failure', async () => {
@@ -201,6 +201,34 @@ describe('createDissection', () => {
     }).run();
     expect(resumed.layers).toEqual(done.layers);
     expect(third.runs).toBe(5);
+  });
+
+  it('decodes each probe image once for the target model and CLIP together', async () => {
+    const reads: number[] = [];
+    let embedded = 0;
+    const counting: ProbeDataset = {
+      ...probe,
+      read: async (i) => {
+        reads.push(i);
+        return probe.read(i);
+      },
+    };
+    const countingClip: ClipModel = {
+      ...clip,
+      embedImages: async (images, opts) => {
+        embedded += images.length;
+        return clip.embedImages(images, opts);
+      },
+    };
+    const model = createModel();
+    await createDissection({
+      ...options(model, memoryStore()),
+      probe: counting,
+      clip: { model: countingClip, name: 'colour-clip', hash: 'sha256:01' },
+    }).run();
+    expect(reads).toEqual(Array.from({ length: 24 }, (_, i) => i));
+    expect(embedded).toBe(24);
+    expect(model.runs).toBe(5);
   });
 
   it('reports and leaves out an image that cannot be read, keeping the rest', async () => {

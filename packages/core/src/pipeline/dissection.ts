@@ -11,6 +11,7 @@ import type {
   ProbeDataset,
   RgbImage,
   ScoringKernels,
+  StoredFeature,
   TargetModel,
 } from '../interfaces';
 import { topKPerColumn } from '../math/top-k';
@@ -97,7 +98,58 @@ export function createDissection(options: DissectionOptions): Dissection {
   return { run: () => runDissection(options) };
 }
 
+/**
+ * What the stages of a run share: the options, the probe items and hashes, the Results being
+ * built and the features collected so far.
+ */
+interface RunContext {
+  readonly o: DissectionOptions;
+  readonly batchSize: number;
+  readonly items: readonly { id: string; uri: string }[];
+  readonly probeHash: string;
+  readonly conceptHash: string;
+  readonly results: Results;
+  readonly timings: Record<string, number>;
+  /** Layers finished by an earlier run (`resume`), by name. */
+  readonly resumed: ReadonlyMap<string, ResultsLayer>;
+  /** Layers this run labels, in the order asked. */
+  readonly fresh: readonly string[];
+  readonly needsClip: boolean;
+}
+
+/** The features of the fresh layers over the readable probe images. */
+interface Features {
+  activations: Map<string, Matrix>;
+  imageEmbeddings?: Matrix;
+  textEmbeddings?: Matrix;
+  /** Indices (in the probe set) of the readable images, in order: every row indexes these. */
+  valid: number[];
+}
+
 async function runDissection(o: DissectionOptions): Promise<Results> {
+  const ctx = await openRun(o);
+  let t = now();
+  // Stage 1: activations and CLIP image embeddings, in one pass over the probe set.
+  const features = await collectFeatures(ctx);
+  ctx.timings.features = now() - t;
+  // Stage 2: the concept set's CLIP embeddings.
+  t = now();
+  features.textEmbeddings = await embedConcepts(ctx);
+  ctx.timings.textEmbeddings = now() - t;
+  // Stage 3: every labeler on every fresh layer; finished layers are saved as they come.
+  await labelStage(ctx, features);
+  // Stage 4: heatmaps of each neuron's top images.
+  if (o.heatmaps) {
+    t = now();
+    const labelled = ctx.results.layers.filter((layer) => !ctx.resumed.has(layer.name));
+    if (labelled.length > 0) await attachHeatmaps(o, labelled, features.valid, ctx.batchSize);
+    ctx.timings.heatmaps = now() - t;
+  }
+  return parseResults(ctx.results, 'the dissection Results');
+}
+
+/** Checks the options and opens the Results document. */
+async function openRun(o: DissectionOptions): Promise<RunContext> {
   const batchSize = o.batchSize ?? 16;
   const topImages = Math.min(o.topImages ?? 20, o.probe.size);
   if (o.probe.size === 0)
@@ -121,7 +173,6 @@ async function runDissection(o: DissectionOptions): Promise<Results> {
       (o.probe.fingerprint === undefined ? '' : `\n#${o.probe.fingerprint}`),
   );
   const conceptHash = await sha256(o.concepts.concepts.join('\n'));
-
   const results = createResults({
     run: {
       tool: o.tool ?? { name: 'neurodissect', version: '0.0.0' },
@@ -147,74 +198,237 @@ async function runDissection(o: DissectionOptions): Promise<Results> {
     layers: [],
   });
   const resumed = new Map((o.resume?.layers ?? []).map((layer) => [layer.name, layer]));
+  return {
+    o,
+    batchSize,
+    items,
+    probeHash,
+    conceptHash,
+    results,
+    timings,
+    resumed,
+    fresh: o.layers.filter((layer) => !resumed.has(layer)),
+    needsClip,
+  };
+}
 
-  const todo = o.layers.filter((layer) => !resumed.has(layer));
-  const needMaps = o.labelers.some((l) => l.requires.includes('activation-maps'));
-  let t = now();
-  const { activations, skipped } =
-    todo.length > 0
-      ? await layerActivations(o, todo, items, probeHash, batchSize)
-      : { activations: new Map<string, Matrix>(), skipped: [] };
-  timings.activations = now() - t;
+/**
+ * Stage 1: the fresh layers' summarised activations and the probe set's CLIP image embeddings,
+ * each from the feature store when cached, else in one pass over the probe set: each image is
+ * decoded once and the same batch feeds the target model and CLIP. Unreadable images are left out
+ * and reported in the Results' failures.
+ */
+async function collectFeatures(ctx: RunContext): Promise<Features> {
+  const { o, items, results } = ctx;
+  if (ctx.fresh.length === 0) {
+    if (o.resume) {
+      results.probe = o.resume.probe;
+      results.failures.push(...o.resume.failures.filter((f) => f.stage === 'read-image'));
+    }
+    return { activations: new Map(), valid: items.map((_, i) => i) };
+  }
+  const summary = o.target.summary ?? 'auto';
+  const layerKeys = new Map<string, string>();
+  for (const layer of ctx.fresh) {
+    layerKeys.set(
+      layer,
+      await cacheKey({
+        kind: 'activations',
+        model: o.target.hash,
+        layer,
+        summary,
+        probe: ctx.probeHash,
+        preprocessing: o.target.preprocessing,
+      }),
+    );
+  }
+  const clipKey =
+    ctx.needsClip && o.clip
+      ? await cacheKey({ kind: 'clip-image-embeddings', clip: o.clip.hash, probe: ctx.probeHash })
+      : undefined;
+
+  // Cached features, each with the unreadable images it left out.
+  const activations = new Map<string, Matrix>();
+  let skipped: SkippedImage[] | undefined;
+  const fits = (hit: StoredFeature | undefined): hit is StoredFeature => {
+    if (hit?.tensor.dims.length !== 2) return false;
+    const hitSkipped = (hit.meta.skipped ?? []) as SkippedImage[];
+    return hit.tensor.dims[0] === items.length - hitSkipped.length;
+  };
+  for (const [layer, key] of layerKeys) {
+    const hit = await o.store?.get(key);
+    if (!fits(hit)) continue;
+    activations.set(layer, { rows: hit.tensor.dims[0], cols: hit.tensor.dims[1], data: hit.tensor.data });
+    skipped ??= hit.meta.skipped as SkippedImage[];
+  }
+  let imageEmbeddings: Matrix | undefined;
+  if (clipKey) {
+    const hit = await o.store?.get(clipKey);
+    if (fits(hit)) {
+      imageEmbeddings = { rows: hit.tensor.dims[0], cols: hit.tensor.dims[1], data: hit.tensor.data };
+      skipped ??= hit.meta.skipped as SkippedImage[];
+    }
+  }
+  const missing = ctx.fresh.filter((layer) => !activations.has(layer));
+  const embed = clipKey !== undefined && !imageEmbeddings;
+  if (missing.length > 0 || embed) {
+    const pass = await featurePass(ctx, missing, embed, skipped);
+    skipped = pass.skipped;
+    for (const [layer, matrix] of pass.activations) {
+      activations.set(layer, matrix);
+      await o.store?.put(
+        layerKeys.get(layer)!,
+        { dtype: 'float32', dims: [matrix.rows, matrix.cols], data: matrix.data },
+        { layer, skipped },
+      );
+    }
+    if (pass.imageEmbeddings) {
+      imageEmbeddings = pass.imageEmbeddings;
+      await o.store?.put(
+        clipKey!,
+        { dtype: 'float32', dims: [imageEmbeddings.rows, imageEmbeddings.cols], data: imageEmbeddings.data },
+        { kind: 'clip-image-embeddings', skipped },
+      );
+    }
+  }
   // Images that could not be read are reported and left out; everything indexes the readable ones.
-  const unreadable = new Set(skipped.map((entry) => entry.index));
+  const unreadable = new Set((skipped ?? []).map((entry) => entry.index));
   const valid = items.map((_, i) => i).filter((i) => !unreadable.has(i));
-  for (const entry of skipped) {
+  for (const entry of skipped ?? []) {
     results.failures.push({
       stage: 'read-image',
       code: entry.code,
       message: `${items[entry.index].uri}: ${entry.message}`,
     });
   }
-  if (todo.length > 0 && valid.length === 0) {
+  if (valid.length === 0) {
     throw new NeurodissectError(
       ErrorCode.InvalidFormat,
       `No image of the probe set ${o.probe.name} could be read.`,
     );
   }
-  if (todo.length === 0 && o.resume) {
-    results.probe = o.resume.probe;
-    results.failures.push(...o.resume.failures.filter((f) => f.stage === 'read-image'));
-  } else {
-    results.probe.images = valid.map((i) => ({ id: items[i].id, uri: items[i].uri }));
-  }
-  const layerTopImages = Math.min(topImages, Math.max(1, valid.length));
-  const annotations = remapAnnotations(o.probe.conceptAnnotations, valid, items.length);
+  results.probe.images = valid.map((i) => ({ id: items[i].id, uri: items[i].uri }));
+  return { activations, imageEmbeddings, valid };
+}
 
-  let imageEmbeddings: Matrix | undefined;
-  let textEmbeddings: Matrix | undefined;
-  if (needsClip && o.clip && todo.length > 0) {
-    t = now();
-    imageEmbeddings = await cached(
-      o.store,
-      {
-        kind: 'clip-images',
-        clip: o.clip.hash,
-        probe: probeHash,
-        skipped: skipped.map((entry) => entry.index),
-      },
-      () => embedImages(o, o.clip!.model, valid, batchSize),
-    );
-    timings.imageEmbeddings = now() - t;
-    t = now();
-    textEmbeddings = await cached(
-      o.store,
-      { kind: 'clip-texts', clip: o.clip.hash, concepts: conceptHash },
-      () => o.clip!.model.embedTexts(o.concepts.concepts, { signal: o.signal, onProgress: o.onProgress }),
-    );
-    timings.textEmbeddings = now() - t;
+/**
+ * One pass over the probe set: each batch of images is decoded once, then fed to the target model
+ * (for `layers`) and to CLIP (when `embed`). Images known to be unreadable (`known`, from a cached
+ * feature) are not tried again; others that fail to decode are skipped and listed.
+ */
+async function featurePass(
+  ctx: RunContext,
+  layers: readonly string[],
+  embed: boolean,
+  known: readonly SkippedImage[] | undefined,
+): Promise<{ activations: Map<string, Matrix>; imageEmbeddings?: Matrix; skipped: SkippedImage[] }> {
+  const { o, items, batchSize } = ctx;
+  const skipped: SkippedImage[] = [...(known ?? [])];
+  const knownBad = new Set(skipped.map((entry) => entry.index));
+  const parts = new Map<string, Matrix[]>(layers.map((layer) => [layer, []]));
+  const embeddings: Matrix[] = [];
+  const stage =
+    layers.length > 0 && embed ? 'features' : layers.length > 0 ? 'activations' : 'image-embeddings';
+  for (let start = 0; start < items.length; start += batchSize) {
+    throwIfAborted(o.signal);
+    const count = Math.min(batchSize, items.length - start);
+    const images: RgbImage[] = [];
+    for (let i = start; i < start + count; i++) {
+      if (knownBad.has(i)) continue;
+      try {
+        images.push(await o.probe.read(i, { signal: o.signal }));
+      } catch (error) {
+        if (isNeurodissectError(error, ErrorCode.Aborted) || o.signal?.aborted) throw error;
+        skipped.push({
+          index: i,
+          code: isNeurodissectError(error) ? error.code : undefined,
+          message: error instanceof Error ? error.message : String(error),
+        });
+      }
+    }
+    if (images.length > 0 && layers.length > 0) {
+      const raw = await o.target.model.run(o.target.prepare(images), layers, { signal: o.signal });
+      for (const layer of layers) {
+        const tensor = raw.get(layer);
+        if (!tensor)
+          throw new NeurodissectError(
+            ErrorCode.InvalidFormat,
+            `The model returned no output for layer ${layer}.`,
+          );
+        parts.get(layer)!.push(summarizeActivations(tensor, o.target.summary ?? 'auto'));
+      }
+    }
+    if (images.length > 0 && embed)
+      embeddings.push(await o.clip!.model.embedImages(images, { signal: o.signal }));
+    o.onProgress?.({ stage, done: start + count, total: items.length });
   }
+  skipped.sort((a, b) => a.index - b.index);
+  const activations = new Map<string, Matrix>();
+  for (const layer of layers) {
+    const blocks = parts.get(layer)!;
+    if (blocks.length > 0) activations.set(layer, concatRows(blocks));
+  }
+  return {
+    activations,
+    ...(embed && embeddings.length > 0 ? { imageEmbeddings: concatRows(embeddings) } : {}),
+    skipped,
+  };
+}
 
-  // Labelers that share work between layers (CLIP-Dissect: one pass over the images for every
-  // layer) label all fresh layers at once; the others go layer by layer below.
-  const fresh = o.layers.filter((name) => !resumed.has(name));
+/** Stacks row blocks of equal width into one matrix. */
+function concatRows(blocks: readonly Matrix[]): Matrix {
+  const cols = blocks[0].cols;
+  const matrix = createMatrix(
+    blocks.reduce((n, b) => n + b.rows, 0),
+    cols,
+  );
+  let row = 0;
+  for (const block of blocks) {
+    matrix.data.set(block.data, row * cols);
+    row += block.rows;
+  }
+  return matrix;
+}
+
+/** Stage 2: the concept set's CLIP text embeddings (cached), when a labeler needs CLIP. */
+async function embedConcepts(ctx: RunContext): Promise<Matrix | undefined> {
+  const { o } = ctx;
+  if (!ctx.needsClip || !o.clip || ctx.fresh.length === 0) return undefined;
+  const keyParts = { kind: 'clip-texts', clip: o.clip.hash, concepts: ctx.conceptHash };
+  const key = await cacheKey(keyParts);
+  const hit = await o.store?.get(key);
+  if (hit && hit.tensor.dims.length === 2 && hit.tensor.dims[0] === o.concepts.concepts.length)
+    return { rows: hit.tensor.dims[0], cols: hit.tensor.dims[1], data: hit.tensor.data };
+  const matrix = await o.clip.model.embedTexts(o.concepts.concepts, {
+    signal: o.signal,
+    onProgress: o.onProgress,
+  });
+  await o.store?.put(
+    key,
+    { dtype: 'float32', dims: [matrix.rows, matrix.cols], data: matrix.data },
+    keyParts,
+  );
+  return matrix;
+}
+
+/**
+ * Stage 3: every labeler on every fresh layer. Labelers that share work between layers
+ * (CLIP-Dissect: one pass over the images for every layer) label all fresh layers at once; the
+ * others go layer by layer. Each finished layer is handed to `onLayer`.
+ */
+async function labelStage(ctx: RunContext, features: Features): Promise<void> {
+  const { o, results, timings, fresh } = ctx;
+  const { activations, imageEmbeddings, textEmbeddings, valid } = features;
+  const needMaps = o.labelers.some((l) => l.requires.includes('activation-maps'));
+  const topImages = Math.min(o.topImages ?? 20, o.probe.size, Math.max(1, valid.length));
+  const annotations = remapAnnotations(o.probe.conceptAnnotations, valid, ctx.items.length);
   const contextOf = (name: string, labeler: Labeler, stage: string): LabelerContext => ({
     layer: name,
     activations: activations.get(name)!,
     concepts: o.concepts.concepts,
     imageEmbeddings,
     textEmbeddings,
-    activationMapSource: needMaps ? streamActivationMaps(o, name, valid, batchSize) : undefined,
+    activationMapSource: needMaps ? streamActivationMaps(o, name, valid, ctx.batchSize) : undefined,
     annotations,
     kernels: o.kernels,
     signal: o.signal,
@@ -224,7 +438,7 @@ async function runDissection(o: DissectionOptions): Promise<Results> {
   for (const labeler of o.labelers) {
     if (!labeler.labelLayers || fresh.length < 2) continue;
     throwIfAborted(o.signal);
-    t = now();
+    const t = now();
     const stage = fresh.join('+');
     const byLayer = new Map<string, LayerLabels | Error>();
     try {
@@ -248,16 +462,15 @@ async function runDissection(o: DissectionOptions): Promise<Results> {
   }
 
   for (const name of o.layers) {
-    const previous = resumed.get(name);
+    const previous = ctx.resumed.get(name);
     if (previous) {
       results.layers.push(previous);
       continue;
     }
     throwIfAborted(o.signal);
-    t = now();
-    const layerActs = activations.get(name)!;
+    const t = now();
     results.layers.push(
-      await labelLayer(o, name, layerActs, layerTopImages, results.failures, (labeler) => {
+      await labelLayer(o, name, activations.get(name)!, topImages, results.failures, (labeler) => {
         const done = shared.get(labeler)?.get(name);
         if (done instanceof Error) return Promise.reject(done);
         return done ? Promise.resolve(done) : labeler.label(contextOf(name, labeler, name));
@@ -266,13 +479,6 @@ async function runDissection(o: DissectionOptions): Promise<Results> {
     timings[`label:${name}`] = now() - t;
     await o.onLayer?.(results);
   }
-  if (o.heatmaps) {
-    t = now();
-    const labelled = results.layers.filter((layer) => !resumed.has(layer.name));
-    if (labelled.length > 0) await attachHeatmaps(o, labelled, valid, batchSize);
-    timings.heatmaps = now() - t;
-  }
-  return parseResults(results, 'the dissection Results');
 }
 
 /**
@@ -372,132 +578,11 @@ async function attachHeatmaps(
   });
 }
 
-async function layerActivations(
-  o: DissectionOptions,
-  layers: readonly string[],
-  items: readonly { id: string }[],
-  probeHash: string,
-  batchSize: number,
-): Promise<{
-  activations: Map<string, Matrix>;
-  skipped: SkippedImage[];
-}> {
-  const keys = new Map<string, string>();
-  let skipped: SkippedImage[] = [];
-  const out = new Map<string, Matrix>();
-  for (const layer of layers) {
-    const key = await cacheKey({
-      kind: 'activations',
-      model: o.target.hash,
-      layer,
-      summary: o.target.summary ?? 'auto',
-      probe: probeHash,
-      preprocessing: o.target.preprocessing,
-    });
-    keys.set(layer, key);
-    const hit = await o.store?.get(key);
-    const hitSkipped = (hit?.meta.skipped ?? []) as SkippedImage[];
-    if (hit && hit.tensor.dims.length === 2 && hit.tensor.dims[0] === items.length - hitSkipped.length) {
-      out.set(layer, { rows: hit.tensor.dims[0], cols: hit.tensor.dims[1], data: hit.tensor.data });
-      skipped = hitSkipped;
-    }
-  }
-  const missing = layers.filter((layer) => !out.has(layer));
-  if (missing.length === 0) return { activations: out, skipped };
-  skipped = [];
-  const parts = new Map<string, Matrix[]>(missing.map((layer) => [layer, []]));
-  for (let start = 0; start < items.length; start += batchSize) {
-    throwIfAborted(o.signal);
-    const count = Math.min(batchSize, items.length - start);
-    const images: RgbImage[] = [];
-    for (let i = start; i < start + count; i++) {
-      try {
-        images.push(await o.probe.read(i, { signal: o.signal }));
-      } catch (error) {
-        if (isNeurodissectError(error, ErrorCode.Aborted) || o.signal?.aborted) throw error;
-        skipped.push({
-          index: i,
-          code: isNeurodissectError(error) ? error.code : undefined,
-          message: error instanceof Error ? error.message : String(error),
-        });
-      }
-    }
-    o.onProgress?.({ stage: 'activations', done: start + count, total: items.length });
-    if (images.length === 0) continue;
-    const raw = await o.target.model.run(o.target.prepare(images), missing, { signal: o.signal });
-    for (const layer of missing) {
-      const tensor = raw.get(layer);
-      if (!tensor)
-        throw new NeurodissectError(
-          ErrorCode.InvalidFormat,
-          `The model returned no output for layer ${layer}.`,
-        );
-      parts.get(layer)!.push(summarizeActivations(tensor, o.target.summary ?? 'auto'));
-    }
-  }
-  const rows = items.length - skipped.length;
-  if (rows === 0) return { activations: out, skipped };
-  for (const layer of missing) {
-    const blocks = parts.get(layer)!;
-    const cols = blocks[0].cols;
-    const matrix = createMatrix(rows, cols);
-    let row = 0;
-    for (const block of blocks) {
-      matrix.data.set(block.data, row * cols);
-      row += block.rows;
-    }
-    out.set(layer, matrix);
-    await o.store?.put(
-      keys.get(layer)!,
-      { dtype: 'float32', dims: [matrix.rows, matrix.cols], data: matrix.data },
-      { layer, skipped },
-    );
-  }
-  return { activations: out, skipped };
-}
-
 /** A probe image that could not be read (left out of the run and reported in `failures`). */
 interface SkippedImage {
   index: number;
   code?: string;
   message: string;
-}
-
-async function embedImages(
-  o: DissectionOptions,
-  clip: ClipModel,
-  valid: readonly number[],
-  batchSize: number,
-): Promise<Matrix> {
-  const out = createMatrix(valid.length, clip.dim);
-  for (let start = 0; start < valid.length; start += batchSize) {
-    throwIfAborted(o.signal);
-    const chunk = valid.slice(start, start + batchSize);
-    const images: RgbImage[] = [];
-    for (const index of chunk) images.push(await o.probe.read(index, { signal: o.signal }));
-    const block = await clip.embedImages(images, { signal: o.signal });
-    out.data.set(block.data, start * clip.dim);
-    o.onProgress?.({ stage: 'image-embeddings', done: start + chunk.length, total: valid.length });
-  }
-  return out;
-}
-
-async function cached(
-  store: FeatureStore | undefined,
-  keyParts: object,
-  compute: () => Promise<Matrix>,
-): Promise<Matrix> {
-  const key = await cacheKey(keyParts);
-  const hit = await store?.get(key);
-  if (hit && hit.tensor.dims.length === 2)
-    return { rows: hit.tensor.dims[0], cols: hit.tensor.dims[1], data: hit.tensor.data };
-  const matrix = await compute();
-  await store?.put(
-    key,
-    { dtype: 'float32', dims: [matrix.rows, matrix.cols], data: matrix.data },
-    keyParts as Record<string, unknown>,
-  );
-  return matrix;
 }
 
 /** Neurons whose activations hold NaN or ±Infinity, with how many. */

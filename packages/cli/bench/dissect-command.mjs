@@ -1,0 +1,85 @@
+// `neurodissect dissect` end to end on the toy world: wall time and peak RSS of the process (GNU
+// time), on a fresh feature cache.
+//
+//   node packages/cli/bench/dissect-command.mjs --count 1000 --labelers clip-dissect,netdissect
+//   node packages/cli/bench/dissect-command.mjs --count 16000 --layers layer1 --labelers netdissect
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { toyWorldConceptList } from '@neurodissect/toyworld';
+import { toyWorldModelPaths } from '@neurodissect/toyworld/node';
+
+const { values: args } = parseArgs({
+  options: {
+    count: { type: 'string', default: '1000' },
+    layers: { type: 'string', default: 'layer1,layer2,layer3,layer4' },
+    labelers: { type: 'string', default: 'clip-dissect,clip-avg,broden-label,netdissect' },
+    similarity: { type: 'string', default: 'soft_wpmi' },
+    json: { type: 'string' },
+  },
+});
+const root = new URL('../../../', import.meta.url).pathname;
+const work = mkdtempSync(join(tmpdir(), 'neurodissect-dissect-bench-'));
+const cli = join(root, 'packages/cli/bin/neurodissect.mjs');
+
+function run(label, command, { measure = true } = {}) {
+  const timing = join(work, `${label}.time`);
+  console.log(`$ ${command.join(' ')}`);
+  const full = measure ? ['/usr/bin/time', '-o', timing, '-f', '%e %M', ...command] : command;
+  const result = spawnSync(full[0], full.slice(1), { cwd: root, stdio: ['ignore', 'inherit', 'pipe'] });
+  if (result.status !== 0) {
+    process.stderr.write(result.stderr);
+    throw new Error(`${label} failed (exit ${result.status})`);
+  }
+  if (!measure) return undefined;
+  const [wall, rssKiB] = readFileSync(timing, 'utf8').trim().split('\n').at(-1).split(' ').map(Number);
+  return { wallSeconds: wall, peakRssMiB: Math.round(rssKiB / 1024) };
+}
+
+try {
+  const probe = join(work, 'world');
+  run('generate', ['node', cli, 'toyworld', 'generate', '--out', probe, '--count', args.count], {
+    measure: false,
+  });
+  const concepts = join(work, 'concepts.txt');
+  writeFileSync(concepts, `${toyWorldConceptList().join('\n')}\n`);
+  const models = toyWorldModelPaths();
+  const figures = run('dissect', [
+    'node',
+    cli,
+    'dissect',
+    '--model',
+    models.targetModel,
+    '--layers',
+    args.layers,
+    '--clip',
+    models.clipDir,
+    '--probe',
+    `broden:${probe}`,
+    '--concepts',
+    concepts,
+    '--labelers',
+    args.labelers,
+    '--similarity',
+    args.similarity,
+    '--preset',
+    'imagenet',
+    '--input-size',
+    '64',
+    '--batch-size',
+    '50',
+    '--cache',
+    join(work, 'cache'),
+    '--out',
+    join(work, 'results.json'),
+  ]);
+  const report = { images: Number(args.count), layers: args.layers, labelers: args.labelers, ...figures };
+  console.log(
+    `neurodissect dissect, toy world of ${args.count} images, ${args.layers}, ${args.labelers}: ${figures.wallSeconds} s, peak RSS ${figures.peakRssMiB} MiB (${(Number(args.count) / figures.wallSeconds).toFixed(0)} images/s end to end)`,
+  );
+  if (args.json) writeFileSync(args.json, JSON.stringify(report, null, 2));
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
