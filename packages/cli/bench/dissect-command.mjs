@@ -27,15 +27,15 @@ const cli = join(root, 'packages/cli/bin/neurodissect.mjs');
 function run(label, command, { measure = true } = {}) {
   const timing = join(work, `${label}.time`);
   console.log(`$ ${command.join(' ')}`);
-  const full = measure ? ['/usr/bin/time', '-o', timing, '-f', '%e %M', ...command] : command;
+  const full = measure ? ['/usr/bin/time', '-o', timing, '-f', '%e %M %P', ...command] : command;
   const result = spawnSync(full[0], full.slice(1), { cwd: root, stdio: ['ignore', 'inherit', 'pipe'] });
   if (result.status !== 0) {
     process.stderr.write(result.stderr);
     throw new Error(`${label} failed (exit ${result.status})`);
   }
   if (!measure) return undefined;
-  const [wall, rssKiB] = readFileSync(timing, 'utf8').trim().split('\n').at(-1).split(' ').map(Number);
-  return { wallSeconds: wall, peakRssMiB: Math.round(rssKiB / 1024) };
+  const [wall, rssKiB, cpu] = readFileSync(timing, 'utf8').trim().split('\n').at(-1).split(' ');
+  return { wallSeconds: Number(wall), peakRssMiB: Math.round(Number(rssKiB) / 1024), cpu };
 }
 
 try {
@@ -77,7 +77,7 @@ try {
   ]);
   const report = { images: Number(args.count), layers: args.layers, labelers: args.labelers, ...figures };
   console.log(
-    `neurodissect dissect, toy world of ${args.count} images, ${args.layers}, ${args.labelers}: ${figures.wallSeconds} s, peak RSS ${figures.peakRssMiB} MiB (${(Number(args.count) / figures.wallSeconds).toFixed(0)} images/s end to end)`,
+    `neurodissect dissect, toy world of ${args.count} images, ${args.layers}, ${args.labelers}: ${figures.wallSeconds} s, peak RSS ${figures.peakRssMiB} MiB, CPU ${figures.cpu} (${(Number(args.count) / figures.wallSeconds).toFixed(0)} images/s end to end)`,
   );
   if (args.json) writeFileSync(args.json, JSON.stringify(report, null, 2));
 } finally {

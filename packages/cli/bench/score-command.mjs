@@ -71,7 +71,7 @@ function writeRandom(name, rows, cols, seed) {
 function measured(label, command) {
   const timing = join(work, `${label}.time`);
   console.log(`$ ${command.join(' ')}`);
-  const result = spawnSync('/usr/bin/time', ['-o', timing, '-f', '%e %M', ...command], {
+  const result = spawnSync('/usr/bin/time', ['-o', timing, '-f', '%e %M %P', ...command], {
     cwd: root,
     stdio: ['ignore', 'inherit', 'pipe'],
     maxBuffer: 1 << 26,
@@ -80,8 +80,8 @@ function measured(label, command) {
     process.stderr.write(result.stderr);
     throw new Error(`${label} failed (exit ${result.status})`);
   }
-  const [wall, rssKiB] = readFileSync(timing, 'utf8').trim().split('\n').at(-1).split(' ').map(Number);
-  return { wallSeconds: wall, peakRssMiB: Math.round(rssKiB / 1024) };
+  const [wall, rssKiB, cpu] = readFileSync(timing, 'utf8').trim().split('\n').at(-1).split(' ');
+  return { wallSeconds: Number(wall), peakRssMiB: Math.round(Number(rssKiB) / 1024), cpu };
 }
 
 const readScores = (path) => {
@@ -193,8 +193,8 @@ try {
     worstDifferenceOverTolerance: Number(worst.toFixed(3)),
   };
   console.log(
-    `neurodissect score: ${ours.wallSeconds} s, peak RSS ${ours.peakRssMiB} MiB | ${report.reference.command}: ` +
-      `${reference.wallSeconds} s, ${reference.peakRssMiB} MiB → ${report.speedup}× faster, ${report.memoryRatio}× less memory; ` +
+    `neurodissect score: ${ours.wallSeconds} s, peak RSS ${ours.peakRssMiB} MiB, CPU ${ours.cpu} | ${report.reference.command}: ` +
+      `${reference.wallSeconds} s, ${reference.peakRssMiB} MiB, CPU ${reference.cpu} → ${report.speedup}× faster, ${report.memoryRatio}× less memory; ` +
       `same top label for ${sameLabel}/${neurons} neurons, every score within 1e-3 + 1e-4·max|x| for ${withinTolerance}/${neurons} (worst ${report.worstDifferenceOverTolerance} of the tolerance)`,
   );
   if (args.json) writeFileSync(args.json, JSON.stringify(report, null, 2));

@@ -155,4 +155,36 @@ describe('neurodissect dissect', () => {
       stderr: expect.stringMatching(/--clip: the labelers clip-dissect need a CLIP model folder/),
     });
   });
+
+  it.each([
+    [['--layers', 'layer1,layer1'], /--layers: layer1 is named twice/],
+    [['--layers', 'layer1', '--batch-size', '0'], /--batch-size: 0 is not a positive integer/],
+    [['--layers', 'layer1', '--top-images', '-3'], /--top-images: -3 is not a positive integer/],
+    [['--layers', 'layer1', '--top-labels', '0'], /--top-labels: 0 is not a positive integer/],
+    [['--layers', 'layer1', '--top-k', '0'], /--top-k: 0 is not a positive integer/],
+    [['--layers', 'layer1', '--top-k', '99'], /--top-k: 99 is larger than the probe set \(5 images\)/],
+  ])('rejects %j up front with one line and exit 2', async (args, message) => {
+    const out = join(work, 'rejected.json');
+    const result = await cli(
+      'dissect',
+      '--model',
+      model,
+      '--clip',
+      clip,
+      '--probe',
+      probe,
+      '--concepts',
+      concepts,
+      '--out',
+      out,
+      ...args,
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+    // One error line (a note about the CLIP's fixed text length may come before it).
+    expect(
+      result.stderr.split('\n').filter((line) => !line.startsWith('note: ') && line !== ''),
+    ).toHaveLength(1);
+    expect(existsSync(out)).toBe(false);
+  });
 });

@@ -109,6 +109,18 @@ export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promi
     .filter(Boolean);
   if (layers.length === 0)
     throw new CliError('--layers: name at least one layer, e.g. --layers layer1,layer4');
+  const twice = layers.find((layer, i) => layers.indexOf(layer) !== i);
+  if (twice !== undefined) throw new CliError(`--layers: ${twice} is named twice; name each layer once`);
+  for (const [option, value] of [
+    ['--batch-size', o.batchSize],
+    ['--top-images', o.topImages],
+    ['--top-labels', o.topLabels],
+    ['--top-k', o.topK],
+  ] as const) {
+    if (value !== undefined && !(Number.isInteger(value) && value >= 1)) {
+      throw new CliError(`${option}: ${value} is not a positive integer`);
+    }
+  }
   const labelerNames = o.labelers
     .split(',')
     .map((l) => l.trim())
@@ -149,6 +161,11 @@ export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promi
       noteFixedTextLength(clip, undefined, io);
     }
     const probe = await openProbe(o.probe);
+    if (o.topK !== undefined && o.topK > probe.size) {
+      throw new CliError(
+        `--top-k: ${o.topK} is larger than the probe set (${probe.size} images); use --top-k ${probe.size} or less`,
+      );
+    }
     const concepts = await readConceptSetFile(o.concepts).catch((e) => fail(e, '--concepts: '));
     const changes = describeConceptSetChanges(concepts);
     if (changes) io.stderr.write(`note: ${changes}\n`);

@@ -151,6 +151,22 @@ async function runDissection(o: DissectionOptions): Promise<Results> {
 /** Checks the options and opens the Results document. */
 async function openRun(o: DissectionOptions): Promise<RunContext> {
   const batchSize = o.batchSize ?? 16;
+  for (const [name, value] of [
+    ['batchSize', batchSize],
+    ['topImages', o.topImages ?? 20],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 1) {
+      throw new NeurodissectError(
+        ErrorCode.InvalidOption,
+        `${name} must be a positive integer, got ${value}.`,
+      );
+    }
+  }
+  if (new Set(o.layers).size !== o.layers.length)
+    throw new NeurodissectError(
+      ErrorCode.InvalidOption,
+      'A layer is selected twice; select each layer once.',
+    );
   const topImages = Math.min(o.topImages ?? 20, o.probe.size);
   if (o.probe.size === 0)
     throw new NeurodissectError(ErrorCode.InvalidOption, `The probe set ${o.probe.name} has no images.`);
