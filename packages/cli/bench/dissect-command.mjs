@@ -4,12 +4,13 @@
 //   node packages/cli/bench/dissect-command.mjs --count 1000 --labelers clip-dissect,netdissect
 //   node packages/cli/bench/dissect-command.mjs --count 16000 --layers layer1 --labelers netdissect
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { toyWorldConceptList } from '@neurodissect/toyworld';
 import { toyWorldModelPaths } from '@neurodissect/toyworld/node';
+import { measured } from './measure.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -24,18 +25,15 @@ const root = new URL('../../../', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'neurodissect-dissect-bench-'));
 const cli = join(root, 'packages/cli/bin/neurodissect.mjs');
 
-function run(label, command, { measure = true } = {}) {
-  const timing = join(work, `${label}.time`);
+function run(label, command, { timed = true } = {}) {
+  if (timed) return measured(label, command, { cwd: root, work });
   console.log(`$ ${command.join(' ')}`);
-  const full = measure ? ['/usr/bin/time', '-o', timing, '-f', '%e %M %P', ...command] : command;
-  const result = spawnSync(full[0], full.slice(1), { cwd: root, stdio: ['ignore', 'inherit', 'pipe'] });
-  if (result.status !== 0) {
-    process.stderr.write(result.stderr);
-    throw new Error(`${label} failed (exit ${result.status})`);
-  }
-  if (!measure) return undefined;
-  const [wall, rssKiB, cpu] = readFileSync(timing, 'utf8').trim().split('\n').at(-1).split(' ');
-  return { wallSeconds: Number(wall), peakRssMiB: Math.round(Number(rssKiB) / 1024), cpu };
+  const result = spawnSync(command[0], command.slice(1), {
+    cwd: root,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  if (result.status !== 0) throw new Error(`${label} failed (exit ${result.status})`);
+  return undefined;
 }
 
 try {

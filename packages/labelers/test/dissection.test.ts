@@ -231,6 +231,49 @@ describe('createDissection', () => {
     expect(model.runs).toBe(5);
   });
 
+  it('streams activation maps to labelers that need them, held in memory only within the budget', async () => {
+    // A labeler that reads the maps twice and labels each unit with its largest value.
+    const twoPasses: Labeler = {
+      id: 'max-map',
+      version: '1',
+      requires: ['activation-maps'],
+      options: {},
+      async label(context) {
+        const source = context.activationMapSource!;
+        const max: number[] = [];
+        for (let pass = 0; pass < 2; pass++) {
+          for await (const { maps } of source.batches()) {
+            const [n, k] = maps.dims;
+            const per = maps.data.length / (n * k);
+            for (let i = 0; i < n; i++)
+              for (let u = 0; u < k; u++)
+                for (let p = 0; p < per; p++)
+                  max[u] = Math.max(max[u] ?? Number.NEGATIVE_INFINITY, maps.data[(i * k + u) * per + p]);
+          }
+        }
+        return max.map((value) => [{ label: 'max', score: value }]);
+      },
+    };
+    const run = async (mapMemory?: number) => {
+      const model = createModel();
+      const results = await createDissection({
+        ...options(model, memoryStore()),
+        layers: ['rgb'],
+        labelers: [twoPasses],
+        ...(mapMemory === undefined ? {} : { mapMemory }),
+      }).run();
+      return { runs: model.runs, labels: results.layers[0].neurons.map((n) => n.labels['max-map']) };
+    };
+    const held = await run();
+    const streamed = await run(0);
+    // 5 batches: the features pass, then one pass of maps kept in memory (default budget) or two
+    // passes from the model (no budget).
+    expect(held.runs).toBe(10);
+    expect(streamed.runs).toBe(15);
+    expect(streamed.labels).toEqual(held.labels);
+    expect(held.labels[0][0].score).toBeCloseTo(Math.max(...colours.map((c) => c[0])), 4);
+  });
+
   it('reports and leaves out an image that cannot be read, keeping the rest', async () => {
     const flaky: ProbeDataset = {
       ...probe,

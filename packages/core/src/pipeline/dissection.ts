@@ -1,6 +1,7 @@
 import type { ConceptSet } from '../concepts';
 import { ErrorCode, isNeurodissectError, NeurodissectError } from '../errors';
 import type {
+  ActivationMapBatch,
   ActivationMapSource,
   ClipModel,
   FeatureStore,
@@ -76,6 +77,12 @@ export interface DissectionOptions extends OperationOptions {
   resume?: Results;
   /** Called with the Results so far after each layer (to save partial results). */
   onLayer?: (partial: Results) => void | Promise<void>;
+  /**
+   * Bytes of a layer's raw activation maps (all probe images) kept in memory between the passes of
+   * mask-based labelers; a layer with more is streamed again from the model for each pass, so memory
+   * stays bounded whatever the probe set's size. @defaultValue 256 MiB
+   */
+  mapMemory?: number;
   /**
    * Attach a small activation heatmap to each neuron's top images (a second pass over the union of
    * the top images, for spatial layers). @defaultValue false
@@ -438,13 +445,17 @@ async function labelStage(ctx: RunContext, features: Features): Promise<void> {
   const needMaps = o.labelers.some((l) => l.requires.includes('activation-maps'));
   const topImages = Math.min(o.topImages ?? 20, o.probe.size, Math.max(1, valid.length));
   const annotations = remapAnnotations(o.probe.conceptAnnotations, valid, ctx.items.length);
+  const mapBudget = o.mapMemory ?? 256 * 2 ** 20;
+  const mapSources = new Map(
+    fresh.map((name) => [name, streamActivationMaps(o, name, valid, ctx.batchSize, mapBudget)]),
+  );
   const contextOf = (name: string, labeler: Labeler, stage: string): LabelerContext => ({
     layer: name,
     activations: activations.get(name)!,
     concepts: o.concepts.concepts,
     imageEmbeddings,
     textEmbeddings,
-    activationMapSource: needMaps ? streamActivationMaps(o, name, valid, ctx.batchSize) : undefined,
+    activationMapSource: needMaps ? mapSources.get(name) : undefined,
     annotations,
     kernels: o.kernels,
     signal: o.signal,
@@ -492,6 +503,7 @@ async function labelStage(ctx: RunContext, features: Features): Promise<void> {
         return done ? Promise.resolve(done) : labeler.label(contextOf(name, labeler, name));
       }),
     );
+    mapSources.delete(name); // its maps, if held, go with it
     timings[`label:${name}`] = now() - t;
     await o.onLayer?.(results);
   }
@@ -499,18 +511,30 @@ async function labelStage(ctx: RunContext, features: Features): Promise<void> {
 
 /**
  * A layer's raw maps over the readable probe images, streamed: each pass reads the images and runs
- * the model again, one batch at a time (nothing of size N × K × h × w is held).
+ * the model again, one batch at a time. A layer whose maps fit in `budget` bytes is kept after its
+ * first complete pass and replayed from memory; a larger one is never held.
  */
 function streamActivationMaps(
   o: DissectionOptions,
   layer: string,
   valid: readonly number[],
   batchSize: number,
+  budget: number,
 ): ActivationMapSource {
+  let held: ActivationMapBatch[] | undefined;
   return {
     images: valid.length,
     async *batches(options = {}) {
       const signal = options.signal ?? o.signal;
+      if (held) {
+        for (const batch of held) {
+          throwIfAborted(signal);
+          yield batch;
+        }
+        return;
+      }
+      const kept: ActivationMapBatch[] = [];
+      let bytes = 0;
       for (let start = 0; start < valid.length; start += batchSize) {
         throwIfAborted(signal);
         const rgb: RgbImage[] = [];
@@ -524,8 +548,13 @@ function streamActivationMaps(
             `The model returned no output for layer ${layer}.`,
           );
         }
-        yield { start, maps };
+        const batch = { start, maps };
+        bytes += maps.data.byteLength;
+        if (bytes <= budget) kept.push(batch);
+        yield batch;
       }
+      // Reached only after a complete pass.
+      if (bytes <= budget) held = kept;
     },
   };
 }

@@ -1,0 +1,21 @@
+// Runs a command as its own process under GNU time: wall seconds, peak RSS and CPU share.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Runs `command` in `cwd`, its timing written to `work/label.time`; throws when it fails. */
+export function measured(label, command, { cwd, work }) {
+  const timing = join(work, `${label}.time`);
+  console.log(`$ ${command.join(' ')}`);
+  const result = spawnSync('/usr/bin/time', ['-o', timing, '-f', '%e %M %P', ...command], {
+    cwd,
+    stdio: ['ignore', 'inherit', 'pipe'],
+    maxBuffer: 1 << 26,
+  });
+  if (result.status !== 0) {
+    process.stderr.write(result.stderr);
+    throw new Error(`${label} failed (exit ${result.status})`);
+  }
+  const [wall, rssKiB, cpu] = readFileSync(timing, 'utf8').trim().split('\n').at(-1).split(' ');
+  return { wallSeconds: Number(wall), peakRssMiB: Math.round(Number(rssKiB) / 1024), cpu };
+}
