@@ -24,6 +24,7 @@ const { values: args } = parseArgs({
     threads: { type: 'string', default: '2' },
     json: { type: 'string' },
     keep: { type: 'string' },
+    'ours-only': { type: 'boolean', default: false },
   },
 });
 const N = Number(args.images);
@@ -103,6 +104,13 @@ try {
     '--out',
     layers.length === 1 ? join(oursOut, `${layers[0].name}.npy`) : oursOut,
   ]);
+  if (args['ours-only']) {
+    console.log(
+      `neurodissect score: ${ours.wallSeconds} s, peak RSS ${ours.peakRssMiB} MiB, CPU ${ours.cpu}`,
+    );
+    if (!args.keep) rmSync(work, { recursive: true, force: true });
+    process.exit(0);
+  }
   const official = args.reference && existsSync(join(args.reference, 'similarity.py'));
   const reference = official
     ? measured('reference', [

@@ -1,6 +1,15 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { isNeurodissectError, type Matrix, parseNpy, type Tensor, tensorToMatrix } from '@neurodissect/core';
+import {
+  createMatrix,
+  isNeurodissectError,
+  type Matrix,
+  type NpyHeader,
+  parseNpy,
+  parseNpyHeader,
+  type Tensor,
+  tensorToMatrix,
+} from '@neurodissect/core';
 import { CliError } from './cli-error';
 
 /** Reads a file, turning "not found" into a one-line CLI error that names the option. */
@@ -26,6 +35,101 @@ export async function readNpyMatrix(path: string, option: string): Promise<Matri
   } catch (error) {
     if (isNeurodissectError(error)) throw new CliError(`${option}: ${error.message}`);
     throw error;
+  }
+}
+
+/** A block of rows of a 2-D `.npy` file (see {@link npyRowBlocks}). */
+export interface NpyRowBlock {
+  /** Rows `firstRow .. firstRow + block.rows` as float32 (a view valid until the next block). */
+  readonly block: Matrix;
+  readonly firstRow: number;
+  /** The whole array's shape. */
+  readonly rows: number;
+  readonly cols: number;
+}
+
+/**
+ * Reads a 2-D float32 or float64 `.npy` file in blocks of rows through one reused buffer, so a
+ * large array is never held whole (nor its pages faulted in twice). Non-finite values, a wrong
+ * dtype or rank and truncation are one-line CLI errors naming the option; `check(rows, cols)` runs
+ * on the header, before any data is read.
+ */
+export async function* npyRowBlocks(
+  path: string,
+  option: string,
+  check: (rows: number, cols: number) => void = () => {},
+  blockBytes = 16 * 2 ** 20,
+): AsyncGenerator<NpyRowBlock> {
+  const file = await open(path, 'r').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') throw new CliError(`${option}: file not found: ${path}`);
+    if (error.code === 'EISDIR') throw new CliError(`${option}: ${path} is a directory; give a file`);
+    throw new CliError(`${option}: cannot read ${path}: ${error.message}`);
+  });
+  try {
+    const { size } = await file.stat();
+    if (size === 0) throw new CliError(`${option}: ${path} is empty; give a .npy file`);
+    const head = new Uint8Array(Math.min(size, 65536));
+    await file.read(head, 0, head.length, 0);
+    let header: NpyHeader;
+    try {
+      header = parseNpyHeader(head, path);
+    } catch (error) {
+      if (isNeurodissectError(error)) throw new CliError(`${option}: ${error.message}`);
+      throw error;
+    }
+    if (header.dims.length !== 2 || header.dtype === 'int64') {
+      throw new CliError(
+        `${option}: the array in ${path} must be a 2-D float32 or float64 matrix, got ${header.dtype} of shape [${header.dims.join(', ')}]`,
+      );
+    }
+    const [rows, cols] = header.dims as [number, number];
+    const itemBytes = header.dtype === 'float64' ? 8 : 4;
+    const dataBytes = rows * cols * itemBytes;
+    if (size - header.dataOffset < dataBytes) {
+      throw new CliError(
+        `${option}: ${path}: the file is truncated: shape (${rows}, ${cols}) needs ${dataBytes} bytes of data, found ${size - header.dataOffset}.`,
+      );
+    }
+    check(rows, cols);
+    const rowBytes = Math.max(1, cols * itemBytes);
+    const perBlock = Math.max(1, Math.floor(blockBytes / rowBytes));
+    const raw = new Uint8Array(perBlock * rowBytes);
+    const floats = header.dtype === 'float32' ? undefined : createMatrix(perBlock, cols);
+    for (let firstRow = 0; firstRow < rows; firstRow += perBlock) {
+      const n = Math.min(perBlock, rows - firstRow);
+      const want = n * rowBytes;
+      let got = 0;
+      while (got < want) {
+        const { bytesRead } = await file.read(
+          raw,
+          got,
+          want - got,
+          header.dataOffset + firstRow * rowBytes + got,
+        );
+        if (bytesRead === 0)
+          throw new CliError(`${option}: ${path} ended early (the file changed while it was read)`);
+        got += bytesRead;
+      }
+      let data: Float32Array;
+      if (floats) {
+        const wide = new Float64Array(raw.buffer, 0, n * cols);
+        for (let i = 0; i < wide.length; i++) floats.data[i] = wide[i];
+        data = floats.data.subarray(0, n * cols);
+      } else {
+        data = new Float32Array(raw.buffer, 0, n * cols);
+      }
+      for (let i = 0; i < data.length; i++) {
+        if (!Number.isFinite(data[i])) {
+          const r = Math.floor(i / cols);
+          throw new CliError(
+            `${option}: The array in ${path} holds ${data[i]} at row ${firstRow + r}, column ${i - r * cols}; remove or replace non-finite values.`,
+          );
+        }
+      }
+      yield { block: createMatrix(n, cols, data), firstRow, rows, cols };
+    }
+  } finally {
+    await file.close();
   }
 }
 

@@ -25,9 +25,12 @@ function dimsOf(type: TypeProtoLike | null | undefined): (number | string)[] | u
 
 /**
  * The module path PyTorch's exporter encodes in a node name. Scopes are written as
- * `/layer1/layer1.0/conv1/Conv`: a segment that extends its parent's path with `.` is already a
- * full path (`layer1.0`); otherwise it is relative (`conv1`, giving `layer1.0.conv1`). The last
- * segment is the operator, not a module. Returns `''` for nodes outside any module.
+ * `/layer1/layer1.0/downsample/downsample.0/Conv`: each segment is a module's attribute name, and a
+ * child of a numbered container is written as the container's name plus its number
+ * (`downsample.0`), which extends the parent path rather than appending to it
+ * (`layer1.0.downsample.0`, not `layer1.0.downsample.downsample.0`). A segment that already extends
+ * the parent path (`layer1.0` under `layer1`) is a full path. The last segment is the operator, not
+ * a module. Returns `''` for nodes outside any module.
  */
 export function modulePathOfNode(nodeName: string): string {
   if (!nodeName.startsWith('/')) return '';
@@ -35,7 +38,14 @@ export function modulePathOfNode(nodeName: string): string {
   let path = '';
   for (const segment of segments) {
     if (!segment) continue;
-    path = path && !segment.startsWith(`${path}.`) ? `${path}.${segment}` : segment;
+    if (!path || segment.startsWith(`${path}.`)) {
+      path = segment;
+      continue;
+    }
+    // `name.3` (or `name.3.1`) under a path ending in `name`: the numbered child of `name`.
+    const numbered = /^([^.]+)((?:\.\d+)+)$/.exec(segment);
+    const last = path.slice(path.lastIndexOf('.') + 1);
+    path = numbered && numbered[1] === last ? `${path}${numbered[2]}` : `${path}.${segment}`;
   }
   return path;
 }

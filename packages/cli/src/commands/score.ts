@@ -3,6 +3,8 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import {
   assertFinite,
+  type ColumnTopKAccumulator,
+  createColumnTopK,
   describeConceptSetChanges,
   formatDescriptionsCsv,
   isNeurodissectError,
@@ -21,12 +23,11 @@ import {
   serializeNpy,
   similarityFromEmbeddings,
   similarityFromMatrix,
-  topKPerColumn,
 } from '@neurodissect/core';
 import { createOrtMatmulKernel, createThreadedPmiProcessor } from '@neurodissect/runtime-node';
 import { type Command, Option } from 'commander';
 import { CliError } from '../cli-error';
-import { readInput, readNpyMatrix, writeOutput } from '../files';
+import { npyRowBlocks, readInput, readNpyMatrix, writeOutput } from '../files';
 import type { CliIo } from '../io';
 import { integer, number } from '../option-parsers';
 import { createProgressRenderer } from '../progress-bar';
@@ -198,16 +199,19 @@ export async function scoreCommand(o: ScoreCommandOptions, io: CliIo): Promise<v
         `--top-k: ${options.topK} is larger than the number of images (${source.images}); use --top-k ${source.images} or less`,
       );
     }
+    const checkActivationShape = (input: ActivationInput, option: string, rows: number, cols: number) => {
+      if (source.images !== rows) {
+        throw new CliError(
+          `${fromEmbeddings ? '--image-emb' : '--clip-sim'}: ${sourceFile} has ${source.images} rows (images) but ${input.file} has ${rows}; both must list the same probe images in the same order`,
+        );
+      }
+      if (cols < 1) throw new CliError(`${option}: ${input.file} has no neurons (0 columns)`);
+    };
     const readLayer = async (input: ActivationInput): Promise<Matrix> => {
       const option = several ? `--activations ${input.name}` : '--activations';
       const activations = await readNpyMatrix(input.file, option);
       checkFinite(activations, input.file, option);
-      if (source.images !== activations.rows) {
-        throw new CliError(
-          `${fromEmbeddings ? '--image-emb' : '--clip-sim'}: ${sourceFile} has ${source.images} rows (images) but ${input.file} has ${activations.rows}; both must list the same probe images in the same order`,
-        );
-      }
-      if (activations.cols < 1) throw new CliError(`${option}: ${input.file} has no neurons (0 columns)`);
+      checkActivationShape(input, option, activations.rows, activations.cols);
       return activations;
     };
     const outFile = (name: string) => (several ? join(o.out, `${name}.npy`) : o.out);
@@ -231,12 +235,21 @@ export async function scoreCommand(o: ScoreCommandOptions, io: CliIo): Promise<v
     const progress = createProgressRenderer(io);
     try {
       if (isPmi(fn)) {
-        // One pass for every layer: each layer's top-k is taken as it is read and its activations
-        // dropped, so at most one layer's N×K matrix is held at a time.
+        // One pass for every layer: each layer's top-k is taken while its file is read in blocks,
+        // so no layer's N×K matrix is ever held.
         const { topK } = resolvePmiParameters(fn, options, source.images);
         const layers: PmiLayerInput[] = [];
         for (const input of inputs) {
-          layers.push({ name: input.name, top: topKPerColumn(await readLayer(input), topK) });
+          const option = several ? `--activations ${input.name}` : '--activations';
+          let acc: ColumnTopKAccumulator | undefined;
+          const blocks = npyRowBlocks(input.file, option, (rows, cols) => {
+            checkActivationShape(input, option, rows, cols);
+          });
+          for await (const { block, firstRow, cols } of blocks) {
+            acc ??= createColumnTopK(cols, topK);
+            acc.add(block, firstRow);
+          }
+          layers.push({ name: input.name, top: acc!.finish() });
         }
         // Layers arrive in the order given; each is written, then dropped.
         await scorePmiLayers(source, layers, {

@@ -3,7 +3,7 @@ import type { DType, DTypeArray, Tensor } from '../tensor';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
-const DESCR_TO_DTYPE: Record<string, DType> = {
+const DESCR_TO_DTYPE: Record<string, 'float32' | 'float64' | 'int64'> = {
   '<f4': 'float32',
   '<f8': 'float64',
   '<i8': 'int64',
@@ -27,16 +27,20 @@ export interface ParseNpyOptions {
   shareMemory?: boolean;
 }
 
+/** What a `.npy` header says: the dtype, the shape, and where the data starts. */
+export interface NpyHeader {
+  readonly dtype: 'float32' | 'float64' | 'int64';
+  readonly dims: readonly number[];
+  /** Byte offset of the data from the start of the file. */
+  readonly dataOffset: number;
+}
+
 /**
- * Reads a NumPy `.npy` file (format 1.0–3.0). Supports little-endian float32, float64 and int64 in
- * C order; anything else gets an {@link ErrorCode.UnsupportedDtype} error saying how to convert.
- * @param source a name for the file, used in messages.
+ * Reads the header of a `.npy` file from its first bytes (the whole header must be in `bytes`:
+ * 64 KiB always suffice for files numpy writes), so large arrays can be read in pieces. Same
+ * checks and messages as {@link parseNpy}.
  */
-export function parseNpy(
-  bytes: Uint8Array,
-  source?: string,
-  options: ParseNpyOptions = {},
-): Tensor<'float32' | 'float64' | 'int64'> {
+export function parseNpyHeader(bytes: Uint8Array, source?: string): NpyHeader {
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) {
     throw npyError(
       'not a .npy file (the \\x93NUMPY signature is missing). Save arrays with numpy.save.',
@@ -56,6 +60,8 @@ export function parseNpy(
   } else {
     throw npyError(`unsupported .npy format version ${major}.${bytes[7]}.`, source);
   }
+  if (bytes.length < headerStart + headerLength)
+    throw npyError('the file is truncated inside its header.', source);
   const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(
     bytes.subarray(headerStart, headerStart + headerLength),
   );
@@ -85,8 +91,22 @@ export function parseNpy(
     .filter((s) => s !== '')
     .map(Number);
   if (dims.some((d) => !Number.isInteger(d) || d < 0)) throw npyError(`bad shape (${shapeText}).`, source);
+  return { dtype, dims, dataOffset: headerStart + headerLength };
+}
+
+/**
+ * Reads a NumPy `.npy` file (format 1.0–3.0). Supports little-endian float32, float64 and int64 in
+ * C order; anything else gets an {@link ErrorCode.UnsupportedDtype} error saying how to convert.
+ * @param source a name for the file, used in messages.
+ */
+export function parseNpy(
+  bytes: Uint8Array,
+  source?: string,
+  options: ParseNpyOptions = {},
+): Tensor<'float32' | 'float64' | 'int64'> {
+  const { dtype, dims: headerDims, dataOffset: dataStart } = parseNpyHeader(bytes, source);
+  const dims = [...headerDims];
   const count = dims.reduce((a, b) => a * b, 1);
-  const dataStart = headerStart + headerLength;
   const byteLength = count * BYTES[dtype];
   if (bytes.length - dataStart < byteLength) {
     throw npyError(

@@ -30,6 +30,8 @@ export function createColumnTopK(columns: number, k: number): ColumnTopKAccumula
   const heapIdx = new Int32Array(columns * k);
   const heapVal = new Float32Array(columns * k);
   const size = new Int32Array(columns);
+  // Each full column's weakest kept value, contiguous: most entries are compared only with this.
+  const floor = new Float32Array(columns).fill(Number.NEGATIVE_INFINITY);
   let rowsSeen = 0;
 
   // "a ranks below b" ⇔ a is smaller, or equal with a larger index.
@@ -78,6 +80,8 @@ export function createColumnTopK(columns: number, k: number): ColumnTopKAccumula
         const rowBase = r * columns;
         for (let c = 0; c < columns; c++) {
           let v = data[rowBase + c];
+          // Rows arrive in increasing order, so an equal value never displaces a kept one.
+          if (!(v > floor[c]) && size[c] === k) continue;
           if (Number.isNaN(v)) v = Number.NEGATIVE_INFINITY; // NaN ranks last
           const base = c * k;
           const n = size[c];
@@ -86,11 +90,12 @@ export function createColumnTopK(columns: number, k: number): ColumnTopKAccumula
             heapIdx[base + n] = row;
             size[c] = n + 1;
             siftUp(base, n);
+            if (n + 1 === k) floor[c] = heapVal[base];
           } else if (v > heapVal[base]) {
-            // Rows arrive in increasing order, so an equal value never displaces a kept one.
             heapVal[base] = v;
             heapIdx[base] = row;
             siftDown(base, k, 0);
+            floor[c] = heapVal[base];
           }
         }
       }

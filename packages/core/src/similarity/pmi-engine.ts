@@ -448,6 +448,8 @@ export function mergePmiSums(parts: readonly PmiSums[]): PmiSums {
 export interface ScorePmiLayersOptions extends PlanPmiOptions, OperationOptions {
   /** Where the per-block work runs. @defaultValue {@link createWasmPmiProcessor} */
   processor?: PmiProcessorFactory;
+  /** See {@link StreamPmiOptions.overlap}. @defaultValue true */
+  overlap?: boolean;
   /** Receives each layer's K×M scores as soon as they are ready (then they may be dropped). */
   onLayer?: (layer: string, scores: Matrix) => void | Promise<void>;
 }
