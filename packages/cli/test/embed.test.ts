@@ -153,6 +153,30 @@ describe('neurodissect embed errors', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it('never overwrites a JSON file that is not its own sidecar, nor writes into a folder', async () => {
+    const dir = tempDir();
+    const results = join(dir, 'results.json');
+    writeFileSync(results, '{"format":"neurodissect-results","version":1}');
+    const clobber = await cli(
+      'embed',
+      '--clip',
+      hfDir,
+      '--concepts',
+      concepts,
+      '--out',
+      join(dir, 'results.npy'),
+    );
+    expect(clobber.code).toBe(2);
+    expect(clobber.stderr).toMatch(/--out: .*results\.json exists and is not an embeddings sidecar/);
+    expect(readFileSync(results, 'utf8')).toBe('{"format":"neurodissect-results","version":1}');
+    const folder = await cli('embed', '--clip', hfDir, '--concepts', concepts, '--out', dir);
+    expect(folder).toMatchObject({ code: 2, stderr: expect.stringMatching(/--out: .* is a folder/) });
+    // Its own sidecar is replaced as before.
+    const out = join(dir, 'texts.npy');
+    expect((await cli('embed', '--clip', hfDir, '--concepts', concepts, '--out', out)).code).toBe(0);
+    expect((await cli('embed', '--clip', hfDir, '--concepts', concepts, '--out', out)).code).toBe(0);
+  });
+
   it('wants exactly one of --images and --concepts', async () => {
     const out = join(tempDir(), 'x.npy');
     for (const extra of [[], ['--images', images, '--concepts', concepts]]) {

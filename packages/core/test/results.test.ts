@@ -96,6 +96,27 @@ describe('the Results document', () => {
     );
   });
 
+  it('rejects documents whose parts disagree: concept indices, duplicate layers, the concept list', () => {
+    const doc = sample();
+    doc.layers.push(structuredClone(doc.layers[0]));
+    doc.layers[0].neurons[0].labels['clip-dissect'][0].concept = 7;
+    doc.layers[0].neurons[1].labels['clip-dissect'][0].concept = 0;
+    doc.concepts.items = ['dog', 'cat', 'bird'];
+    const result = validateResults(doc);
+    expect(result.ok ? [] : result.issues).toEqual([
+      { path: 'concepts.items', message: 'lists 3 concepts but concepts.size is 2' },
+      {
+        path: 'layers[0].neurons[0].labels.clip-dissect[0].concept',
+        message: 'concept index 7 is outside the concept set (2 concepts)',
+      },
+      {
+        path: 'layers[0].neurons[1].labels.clip-dissect[0].concept',
+        message: 'concept index 0 is "dog" in the concept set, but the label says "cat"',
+      },
+      { path: 'layers[1].name', message: 'layer "layer4" appears twice' },
+    ]);
+  });
+
   it('gives coded errors for other formats, bad JSON and newer versions', () => {
     expect(validateResults({ format: 'other' })).toEqual({
       ok: false,

@@ -1,3 +1,5 @@
+import { existsSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import {
   type ConceptSet,
   createMatrix,
@@ -115,6 +117,24 @@ export async function embedCommand(o: EmbedCommandOptions, io: CliIo): Promise<v
   }
   if (o.batchSize < 1)
     throw new CliError(`--batch-size: ${o.batchSize} is not a positive integer; use e.g. 32`);
+  // Refuse, before any work, an --out that would overwrite something that is not ours.
+  if (existsSync(o.out) && statSync(o.out).isDirectory()) {
+    throw new CliError(`--out: ${o.out} is a folder; give the .npy file to write`);
+  }
+  const sidecarPath = embedSidecarPath(o.out);
+  if (existsSync(sidecarPath)) {
+    let kind: unknown;
+    try {
+      kind = (JSON.parse(await readFile(sidecarPath, 'utf8')) as { kind?: unknown }).kind;
+    } catch {
+      kind = undefined;
+    }
+    if (kind !== 'images' && kind !== 'concepts') {
+      throw new CliError(
+        `--out: ${sidecarPath} exists and is not an embeddings sidecar; writing ${o.out} would overwrite it. Choose another --out`,
+      );
+    }
+  }
   const textPadding = o.textPadding ?? 'batch';
   if (textPadding !== 'batch' && textPadding !== 'context') {
     throw new CliError(`--text-padding: "${textPadding}" is not batch or context`);

@@ -122,7 +122,24 @@ export const ResultsV1Schema = z
   .superRefine((doc, ctx) => {
     const labelerIds = new Set(doc.labelers.map((l) => l.id));
     const images = doc.probe.images.length;
+    const { size, items } = doc.concepts;
+    if (items && items.length !== size) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['concepts', 'items'],
+        message: `lists ${items.length} concepts but concepts.size is ${size}`,
+      });
+    }
+    const layerNames = new Set<string>();
     doc.layers.forEach((layer, li) => {
+      if (layerNames.has(layer.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['layers', li, 'name'],
+          message: `layer "${layer.name}" appears twice`,
+        });
+      }
+      layerNames.add(layer.name);
       const seen = new Set<number>();
       layer.neurons.forEach((neuron, ni) => {
         const path = ['layers', li, 'neurons', ni];
@@ -150,7 +167,24 @@ export const ResultsV1Schema = z
             });
           }
         });
-        for (const id of Object.keys(neuron.labels)) {
+        for (const [id, ranked] of Object.entries(neuron.labels)) {
+          ranked.forEach((label, r) => {
+            if (label.concept === undefined) return;
+            const where = [...path, 'labels', id, r, 'concept'];
+            if (label.concept >= size) {
+              ctx.addIssue({
+                code: 'custom',
+                path: where,
+                message: `concept index ${label.concept} is outside the concept set (${size} concepts)`,
+              });
+            } else if (items && items[label.concept] !== label.label) {
+              ctx.addIssue({
+                code: 'custom',
+                path: where,
+                message: `concept index ${label.concept} is "${items[label.concept]}" in the concept set, but the label says "${label.label}"`,
+              });
+            }
+          });
           if (!labelerIds.has(id)) {
             ctx.addIssue({
               code: 'custom',
