@@ -187,4 +187,62 @@ describe('neurodissect dissect', () => {
     ).toHaveLength(1);
     expect(existsSync(out)).toBe(false);
   });
+
+  it('resumes only the same job, never losing the partial file, and draws the kept layers’ heatmaps', {
+    timeout: 60_000,
+  }, async () => {
+    const out = join(work, 'partial.json');
+    const args = (conceptFile: string, ...more: string[]) => [
+      'dissect',
+      '--model',
+      model,
+      '--layers',
+      'layer1,layer4',
+      '--clip',
+      clip,
+      '--probe',
+      probe,
+      '--concepts',
+      conceptFile,
+      '--top-k',
+      '2',
+      '--top-images',
+      '3',
+      '--out',
+      out,
+      ...more,
+    ];
+    expect((await cli(...args(concepts, '--heatmaps'))).code).toBe(0);
+    const full = parseResults(readFileSync(out, 'utf8'));
+    // An interrupted run saves layers before their heatmaps are drawn.
+    const partial = structuredClone(full);
+    partial.layers = partial.layers.slice(0, 1);
+    for (const neuron of partial.layers[0].neurons) for (const top of neuron.topImages) delete top.heatmap;
+    const saved = JSON.stringify(partial);
+    writeFileSync(out, saved);
+
+    const others = join(work, 'other-concepts.txt');
+    writeFileSync(others, 'dog\ncat\n');
+    const mismatch = await cli(...args(others, '--resume'));
+    expect(mismatch.code).toBe(2);
+    expect(mismatch.stderr).toMatch(/neurodissect: --resume: .*other inputs \(the concept set differ\)/);
+    expect(readFileSync(out, 'utf8')).toBe(saved);
+
+    const resumed = await cli(...args(concepts, '--resume', '--heatmaps'));
+    expect(resumed.code).toBe(0);
+    const done = parseResults(readFileSync(out, 'utf8'));
+    expect(done.layers.map((l) => l.name)).toEqual(['layer1', 'layer4']);
+    for (const layer of done.layers)
+      for (const neuron of layer.neurons)
+        expect(neuron.topImages.every((top) => top.heatmap?.startsWith('data:image/'))).toBe(true);
+
+    writeFileSync(out, saved.slice(0, 100));
+    const truncated = await cli(...args(concepts, '--resume'));
+    expect(truncated.code).toBe(2);
+    expect(truncated.stderr).toMatch(/neurodissect: --resume: .*partial\.json cannot be resumed/);
+    expect(truncated.stderr.split('\n').filter((l) => l.startsWith('neurodissect:'))).toHaveLength(1);
+
+    const folder = await cli(...args(concepts).slice(0, -2), '--out', work);
+    expect(folder).toMatchObject({ code: 2, stderr: expect.stringMatching(/--out: .* is a folder/) });
+  });
 });

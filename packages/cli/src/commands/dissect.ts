@@ -126,6 +126,11 @@ export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promi
     .map((l) => l.trim())
     .filter(Boolean);
   if (!existsSync(o.model)) throw new CliError(`--model: file not found: ${o.model}`);
+  if (existsSync(o.out) && statSync(o.out).isDirectory()) {
+    throw new CliError(
+      `--out: ${o.out} is a folder; give the Results file to write, e.g. ${join(o.out, 'results.json')}`,
+    );
+  }
   const executionProviders = o.ep.split(',').map((p) => p.trim()) as ExecutionProvider[];
 
   const runtime = await createNodeRuntime({ executionProviders, strict: o.strict }).catch((e) =>
@@ -172,7 +177,14 @@ export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promi
 
     let resume: Results | undefined;
     if (o.resume && existsSync(o.out)) {
-      resume = parseResults(await readFile(o.out, 'utf8'), o.out);
+      try {
+        resume = parseResults(await readFile(o.out, 'utf8'), o.out);
+      } catch (error) {
+        if (!isNeurodissectError(error)) throw error;
+        throw new CliError(
+          `--resume: ${o.out} cannot be resumed (${error.message.split('\n')[0]}); move it away or run without --resume`,
+        );
+      }
       io.stderr.write(`resuming: ${resume.layers.length} layer(s) of ${o.out} are kept\n`);
     }
     const store =
@@ -227,7 +239,10 @@ export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promi
           130,
         );
       }
-      return fail(error);
+      const resumeMismatch =
+        isNeurodissectError(error) &&
+        (error.details as { differs?: unknown } | undefined)?.differs !== undefined;
+      return fail(error, resumeMismatch ? '--resume: ' : '');
     }
     progress.stop();
     await writeFileAtomic(o.out, JSON.stringify(results));

@@ -148,7 +148,12 @@ async function runDissection(o: DissectionOptions): Promise<Results> {
   // Stage 4: heatmaps of each neuron's top images.
   if (o.heatmaps) {
     t = now();
-    const labelled = ctx.results.layers.filter((layer) => !ctx.resumed.has(layer.name));
+    // Fresh layers, and kept layers saved before their heatmaps were drawn.
+    const labelled = ctx.results.layers.filter(
+      (layer) =>
+        !ctx.resumed.has(layer.name) ||
+        layer.neurons.some((neuron) => neuron.topImages.some((top) => top.heatmap === undefined)),
+    );
     if (labelled.length > 0) await attachHeatmaps(o, labelled, features.valid, ctx.batchSize);
     ctx.timings.heatmaps = now() - t;
   }
@@ -220,6 +225,7 @@ async function openRun(o: DissectionOptions): Promise<RunContext> {
     labelers: o.labelers.map((l) => ({ id: l.id, version: l.version, options: { ...l.options } })),
     layers: [],
   });
+  if (o.resume) checkResumable(o.resume, results);
   const resumed = new Map((o.resume?.layers ?? []).map((layer) => [layer.name, layer]));
   return {
     o,
@@ -236,6 +242,32 @@ async function openRun(o: DissectionOptions): Promise<RunContext> {
 }
 
 /**
+ * A run resumes only the same job: the same model, probe set, concepts, labelers (with their
+ * options) and summary. Otherwise the kept layers would index other images or other concepts.
+ */
+function checkResumable(resume: Results, current: Results): void {
+  const differs: string[] = [];
+  const same = (a: unknown, b: unknown) => a === undefined || b === undefined || a === b;
+  if (!same(resume.model.hash, current.model.hash)) differs.push('the model');
+  if (!same(resume.probe.hash, current.probe.hash)) differs.push('the probe set');
+  if (!same(resume.concepts.hash, current.concepts.hash) || resume.concepts.size !== current.concepts.size)
+    differs.push('the concept set');
+  const labelers = (r: Results) => JSON.stringify(r.labelers.map((l) => [l.id, l.version, l.options]));
+  if (labelers(resume) !== labelers(current)) differs.push('the labelers or their options');
+  const parameter = (r: Results, key: string) => JSON.stringify(r.run.parameters?.[key]);
+  for (const key of ['summary', 'topImages']) {
+    if (parameter(resume, key) !== parameter(current, key)) differs.push(`the parameter ${key}`);
+  }
+  if (differs.length > 0) {
+    throw new NeurodissectError(
+      ErrorCode.InvalidOption,
+      `The Results to resume were made with other inputs (${differs.join(', ')} differ); resume only the same job, or start afresh.`,
+      { details: { differs } },
+    );
+  }
+}
+
+/**
  * Stage 1: the fresh layers' summarised activations and the probe set's CLIP image embeddings,
  * each from the feature store when cached, else in one pass over the probe set: each image is
  * decoded once and the same batch feeds the target model and CLIP. Unreadable images are left out
@@ -244,11 +276,13 @@ async function openRun(o: DissectionOptions): Promise<RunContext> {
 async function collectFeatures(ctx: RunContext): Promise<Features> {
   const { o, items, results } = ctx;
   if (ctx.fresh.length === 0) {
-    if (o.resume) {
-      results.probe = o.resume.probe;
-      results.failures.push(...o.resume.failures.filter((f) => f.stage === 'read-image'));
-    }
-    return { activations: new Map(), valid: items.map((_, i) => i) };
+    if (!o.resume) return { activations: new Map(), valid: items.map((_, i) => i) };
+    results.probe = o.resume.probe;
+    results.failures.push(...o.resume.failures.filter((f) => f.stage === 'read-image'));
+    // The kept layers index the images the earlier run could read.
+    const position = new Map(items.map((item, i) => [item.id, i]));
+    const valid = o.resume.probe.images.map((image) => position.get(image.id) ?? -1).filter((i) => i >= 0);
+    return { activations: new Map(), valid };
   }
   const summary = o.target.summary ?? 'auto';
   const layerKeys = new Map<string, string>();
