@@ -1,4 +1,4 @@
-import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
   createMatrix,
@@ -139,4 +139,39 @@ export async function writeOutput(path: string, data: string | Uint8Array): Prom
   const temporary = `${path}.${process.pid}.tmp`;
   await writeFile(temporary, data);
   await rename(temporary, path);
+}
+
+/**
+ * Takes `path.lock` for this process (created exclusively, holding the pid), so two runs never
+ * write one output; a lock left by a process that no longer runs is taken over. Returns the
+ * release function.
+ */
+export async function lockOutput(path: string, option: string): Promise<() => Promise<void>> {
+  const lock = `${path}.lock`;
+  await mkdir(dirname(lock), { recursive: true });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await writeFile(lock, String(process.pid), { flag: 'wx' });
+      return () => rm(lock, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const pid = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isRunning(pid)) {
+        throw new CliError(
+          `${option}: another run (pid ${pid}) is writing ${path}; wait for it, or choose another ${option}`,
+        );
+      }
+      await rm(lock, { force: true }); // stale: its process is gone
+    }
+  }
+  throw new CliError(`${option}: could not lock ${path} (${lock} keeps coming back)`);
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -245,4 +245,35 @@ describe('neurodissect dissect', () => {
     const folder = await cli(...args(concepts).slice(0, -2), '--out', work);
     expect(folder).toMatchObject({ code: 2, stderr: expect.stringMatching(/--out: .* is a folder/) });
   });
+
+  it('refuses an --out another run is writing, and takes over a lock whose process is gone', async () => {
+    const out = join(work, 'locked.json');
+    const run = () =>
+      cli(
+        'dissect',
+        '--model',
+        model,
+        '--layers',
+        'layer1',
+        '--clip',
+        clip,
+        '--probe',
+        probe,
+        '--concepts',
+        concepts,
+        '--top-k',
+        '2',
+        '--out',
+        out,
+      );
+    writeFileSync(`${out}.lock`, String(process.ppid));
+    const busy = await run();
+    expect(busy.code).toBe(2);
+    expect(busy.stderr).toContain(`--out: another run (pid ${process.ppid}) is writing ${out}`);
+    expect(existsSync(out)).toBe(false);
+    writeFileSync(`${out}.lock`, '999999999');
+    expect((await run()).code).toBe(0);
+    expect(existsSync(out)).toBe(true);
+    expect(existsSync(`${out}.lock`)).toBe(false);
+  });
 });

@@ -31,6 +31,7 @@ import {
 } from '@neurodissect/runtime-node';
 import { type Command, Option } from 'commander';
 import { CliError } from '../cli-error';
+import { lockOutput } from '../files';
 import type { CliIo } from '../io';
 import { integer } from '../option-parsers';
 import { createProgressRenderer } from '../progress-bar';
@@ -148,6 +149,10 @@ export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promi
   }
   let target: NodeTargetModel | undefined;
   let clip: NodeClipModel | undefined;
+  const unlock = await lockOutput(o.out, '--out').catch(async (error: unknown) => {
+    await runtime.dispose();
+    throw error;
+  });
   const controller = new AbortController();
   const onSignal = () => controller.abort(new Error('interrupted'));
   process.once('SIGINT', onSignal);
@@ -254,6 +259,7 @@ export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promi
     await clip?.dispose();
     await target?.dispose();
     await runtime.dispose();
+    await unlock();
   }
 }
 
