@@ -17,6 +17,7 @@ import { registerTokenizeCommand } from './commands/tokenize';
 import { registerToyWorldCommand } from './commands/toyworld';
 import { registerValidateCommand } from './commands/validate';
 import type { CliIo } from './io';
+import { terminalSafe } from './terminal';
 import { version } from './version';
 
 /** Builds the `neurodissect` command; `setExitCode` receives the exit code of the action. */
@@ -55,7 +56,14 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
  * Runs the CLI with `argv` (without the node and script entries). Never throws for bad input:
  * returns the exit code (0 ok, 1 a check failed, 2 bad input or usage).
  */
-export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+export async function runCli(argv: readonly string[], given: CliIo): Promise<number> {
+  // Everything the commands print goes through terminalSafe (progress bars draw on the terminal
+  // themselves).
+  const io: CliIo = {
+    ...given,
+    stdout: { write: (text: string) => given.stdout.write(terminalSafe(text)) },
+    stderr: { write: (text: string) => given.stderr.write(terminalSafe(text)), isTTY: given.stderr.isTTY },
+  };
   let exitCode = 0;
   const program = createProgram(io, (code) => {
     exitCode = code;

@@ -23,6 +23,8 @@ export interface ConceptSet {
   readonly hadBom: boolean;
   /** Where the set came from, for messages. */
   readonly source?: string;
+  /** 1-based lines whose bytes were not valid UTF-8 (their bad bytes became U+FFFD); see {@link parseConceptSetBytes}. */
+  readonly invalidUtf8Lines?: readonly number[];
 }
 
 /** Options of {@link parseConceptSet}. */
@@ -74,6 +76,28 @@ export function parseConceptSet(text: string, options: ParseConceptSetOptions = 
   return { concepts, lines, duplicates, blankLines, hadBom, source: options.source };
 }
 
+/**
+ * {@link parseConceptSet} on a file's bytes, decoded as UTF-8. Bytes that are not valid UTF-8
+ * become U+FFFD, and the lines that held them are listed in `invalidUtf8Lines` (and said by
+ * {@link describeConceptSetChanges}) rather than passing silently as other concepts.
+ */
+export function parseConceptSetBytes(bytes: Uint8Array, options: ParseConceptSetOptions = {}): ConceptSet {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    text = new TextDecoder('utf-8').decode(bytes);
+    const set = parseConceptSet(text, options);
+    const body = set.hadBom ? text.slice(1) : text;
+    const invalidUtf8Lines = body
+      .split(/\r\n|\n|\r/)
+      .map((line, i) => (line.includes('\ufffd') ? i + 1 : 0))
+      .filter((line) => line > 0);
+    return { ...set, invalidUtf8Lines };
+  }
+  return parseConceptSet(text, options);
+}
+
 /** Builds a {@link ConceptSet} from an array (normalised the same way as a file). */
 export function conceptSetFromList(
   list: readonly string[],
@@ -86,6 +110,12 @@ export function conceptSetFromList(
 export function describeConceptSetChanges(set: ConceptSet): string | undefined {
   const parts: string[] = [];
   if (set.hadBom) parts.push('stripped a byte-order mark');
+  const invalid = set.invalidUtf8Lines ?? [];
+  if (invalid.length > 0) {
+    parts.push(
+      `${invalid.length} line(s) are not valid UTF-8 (line ${invalid.slice(0, 5).join(', ')}${invalid.length > 5 ? ', …' : ''}): their bad bytes became U+FFFD; save the file as UTF-8`,
+    );
+  }
   if (set.blankLines.length > 0) parts.push(`dropped ${set.blankLines.length} blank line(s)`);
   if (set.duplicates.length > 0) {
     const shown = set.duplicates

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { describeConceptSetChanges, ErrorCode, normalizeLabel, parseConceptSet } from '../src/index';
+import {
+  describeConceptSetChanges,
+  ErrorCode,
+  normalizeLabel,
+  parseConceptSet,
+  parseConceptSetBytes,
+} from '../src/index';
 
 describe('concept sets', () => {
   it('normalises once: BOM, trimming, blank lines, duplicates with their lines', () => {
@@ -22,6 +28,19 @@ describe('concept sets', () => {
     const set = parseConceptSet('red\n\ngreen\nblue');
     expect(set.concepts.indexOf('green')).toBe(1);
     expect(set.concepts.indexOf('blue')).toBe(2);
+  });
+
+  it('says which lines were not valid UTF-8 instead of passing U+FFFD off as concepts', () => {
+    const bytes = Uint8Array.from([...Buffer.from('dog\ncaf'), 0xe9, ...Buffer.from('\nbird\n')]);
+    const set = parseConceptSetBytes(bytes, { source: 'latin1.txt' });
+    expect(set.concepts).toEqual(['dog', 'caf\ufffd', 'bird']);
+    expect(set.invalidUtf8Lines).toEqual([2]);
+    expect(describeConceptSetChanges(set)).toBe(
+      'latin1.txt: 1 line(s) are not valid UTF-8 (line 2): their bad bytes became U+FFFD; save the file as UTF-8',
+    );
+    const clean = parseConceptSetBytes(Buffer.from('caf\u00e9\n'), { source: 'utf8.txt' });
+    expect(clean.concepts).toEqual(['caf\u00e9']);
+    expect(describeConceptSetChanges(clean)).toBeUndefined();
   });
 
   it('reports nothing for a clean list', () => {

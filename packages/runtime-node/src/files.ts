@@ -6,7 +6,7 @@ import {
   ErrorCode,
   NeurodissectError,
   type ParseConceptSetOptions,
-  parseConceptSet,
+  parseConceptSetBytes,
   parseNpy,
   serializeNpy,
   type Tensor,
@@ -48,8 +48,7 @@ export async function readConceptSetFile(
   path: string,
   options: ParseConceptSetOptions = {},
 ): Promise<ConceptSet> {
-  const text = (await read(path, 'concept file')).toString('utf8');
-  return parseConceptSet(text, { source: path, ...options });
+  return parseConceptSetBytes(await read(path, 'concept file'), { source: path, ...options });
 }
 
 /** Writes a file atomically (a temporary file in the same directory, then rename), creating the directory. */

@@ -12,7 +12,7 @@ import {
   matrixToTensor,
   type PmiFunction,
   type PmiLayerInput,
-  parseConceptSet,
+  parseConceptSetBytes,
   rankLabels,
   resolvePmiParameters,
   SIMILARITY_NAMES,
@@ -290,10 +290,10 @@ export async function scoreCommand(o: ScoreCommandOptions, io: CliIo): Promise<v
 }
 
 async function readConcepts(path: string, columns: number, io: CliIo): Promise<readonly string[]> {
-  const text = (await readInput(path, '--concepts')).toString('utf8');
-  let set: ReturnType<typeof parseConceptSet>;
+  const bytes = await readInput(path, '--concepts');
+  let set: ReturnType<typeof parseConceptSetBytes>;
   try {
-    set = parseConceptSet(text, { source: path });
+    set = parseConceptSetBytes(bytes, { source: path });
   } catch (error) {
     if (isNeurodissectError(error)) throw new CliError(`--concepts: ${error.message}`);
     throw error;

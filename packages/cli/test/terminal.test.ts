@@ -1,0 +1,27 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { terminalSafe } from '../src/terminal';
+import { cli, tempDir } from './helpers';
+
+describe('terminal output', () => {
+  it('escapes control characters but keeps text, tabs and newlines', () => {
+    const esc = String.fromCharCode(27);
+    expect(terminalSafe(`red${esc}[31m\tok\nline\r${String.fromCharCode(0x9b)}2J`)).toBe(
+      'red\\u001b[31m\tok\nline\\u000d\\u009b2J',
+    );
+    expect(terminalSafe('plain ünïcode ✓')).toBe('plain ünïcode ✓');
+    // The escapes are valid JSON string escapes.
+    expect(JSON.parse(`"${terminalSafe(`a${esc}b`)}"`)).toBe(`a${esc}b`);
+  });
+
+  it('never lets an input file’s control characters reach the terminal through an error', async () => {
+    const dir = tempDir();
+    const bad = join(dir, `evil${String.fromCharCode(27)}[2J.npy`);
+    writeFileSync(bad, 'not npy');
+    const result = await cli('score', '--activations', bad, '--clip-sim', bad, '--out', join(dir, 'x.npy'));
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('evil\\u001b[2J.npy');
+    expect(result.stderr.includes(String.fromCharCode(27))).toBe(false);
+  });
+});
