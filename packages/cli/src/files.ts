@@ -1,3 +1,4 @@
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
@@ -137,8 +138,17 @@ export async function* npyRowBlocks(
 export async function writeOutput(path: string, data: string | Uint8Array): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, data);
-  await rename(temporary, path);
+  try {
+    await writeFile(temporary, data);
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true }); // nothing half-written stays behind
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR') throw new CliError(`${path} is a folder; give the file to write`);
+    if (code === 'ENOSPC')
+      throw new CliError(`no space left to write ${path}; free some space and run again`);
+    throw error;
+  }
 }
 
 /**
@@ -173,5 +183,19 @@ function isRunning(pid: number): boolean {
     return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Refuses, before any work, an output folder that is an existing file. */
+export function requireOutputFolder(path: string, option: string): void {
+  if (existsSync(path) && !statSync(path).isDirectory()) {
+    throw new CliError(`${option}: ${path} is a file; give a folder (it is created if missing)`);
+  }
+}
+
+/** Refuses, before any work, an output file that is an existing folder. */
+export function requireOutputFile(path: string, option: string): void {
+  if (existsSync(path) && statSync(path).isDirectory()) {
+    throw new CliError(`${option}: ${path} is a folder; give the file to write`);
   }
 }

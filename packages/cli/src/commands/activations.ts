@@ -15,6 +15,7 @@ import {
 } from '@neurodissect/runtime-node';
 import { type Command, Option } from 'commander';
 import { CliError } from '../cli-error';
+import { requireOutputFolder } from '../files';
 import type { CliIo } from '../io';
 import { integer } from '../option-parsers';
 import { createProgressRenderer } from '../progress-bar';
@@ -96,6 +97,7 @@ export function layerFileName(layer: string): string {
 
 /** `neurodissect activations`: N×K summarised activations of each layer over a folder of images. */
 export async function activationsCommand(o: ActivationsCommandOptions, io: CliIo): Promise<void> {
+  requireOutputFolder(o.out, '--out');
   const layers = o.layers
     .split(',')
     .map((l) => l.trim())

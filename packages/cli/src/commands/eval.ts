@@ -17,7 +17,7 @@ import {
 } from '@neurodissect/eval';
 import { type Command, InvalidArgumentError } from 'commander';
 import { CliError } from '../cli-error';
-import { readInput, writeOutput } from '../files';
+import { readInput, requireOutputFolder, writeOutput } from '../files';
 import type { CliIo } from '../io';
 
 /** Options of `neurodissect eval`, as parsed. */
@@ -61,6 +61,7 @@ function asCliError(option: string, error: unknown): never {
 
 /** `neurodissect eval`: writes report.md, report.html, report.json and the SVG figures into --out. */
 export async function evalCommand(o: EvalCommandOptions, io: CliIo): Promise<EvalReport> {
+  requireOutputFolder(o.out, '--out');
   if ((o.finalLayer === undefined) !== (o.classNames === undefined)) {
     throw new CliError('--final-layer and --class-names go together; give both');
   }

@@ -11,7 +11,7 @@ import {
 } from '@neurodissect/core';
 import type { Command } from 'commander';
 import { CliError } from '../cli-error';
-import { readInput, writeOutput } from '../files';
+import { readInput, requireOutputFile, writeOutput } from '../files';
 import type { CliIo } from '../io';
 import { version } from '../version';
 
@@ -65,6 +65,7 @@ export async function importCommand(
   o: ImportCommandOptions,
   io: CliIo,
 ): Promise<void> {
+  requireOutputFile(o.out, '--out');
   let skipped = 0;
   const common = {
     lenient: o.lenient ?? false,

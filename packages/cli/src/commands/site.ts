@@ -4,6 +4,7 @@ import { toyWorldModelPaths } from '@neurodissect/toyworld/node';
 import { buildSite, type SiteBuildReport, type Thumbnailer } from '@neurodissect/viewer/build';
 import type { Command } from 'commander';
 import { CliError } from '../cli-error';
+import { requireOutputFolder } from '../files';
 import type { CliIo } from '../io';
 import { integer } from '../option-parsers';
 import { createProgressRenderer } from '../progress-bar';
@@ -63,6 +64,7 @@ export function formatSiteReport(report: SiteBuildReport, outDir: string): strin
 
 /** `neurodissect site`: builds the static site for a Results document. */
 export async function siteCommand(o: SiteCommandOptions, io: CliIo): Promise<void> {
+  requireOutputFolder(o.out, '--out');
   if (o.thumbnailSize < 8 || o.thumbnailSize > 2048)
     throw new CliError(`--thumbnail-size: must be from 8 to 2048 pixels, got ${o.thumbnailSize}`);
   const results = await readResultsFile(o.results, '--results');

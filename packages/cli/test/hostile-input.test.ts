@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { terminalSafe } from '../src/terminal';
@@ -23,5 +23,25 @@ describe('terminal output', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('evil\\u001b[2J.npy');
     expect(result.stderr.includes(String.fromCharCode(27))).toBe(false);
+  });
+});
+
+describe('outputs of the wrong kind', () => {
+  it('are refused up front with one line, leaving nothing behind', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'x');
+    for (const args of [
+      ['activations', '--model', 'm.onnx', '--layers', 'layer1', '--images', dir, '--out', file],
+      ['eval', '--results', 'r.json', '--out', file],
+      ['site', '--results', 'r.json', '--out', file],
+      ['import', 'clip-search', dir, '--out', dir],
+    ]) {
+      const result = await cli(...args);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/^neurodissect: --out: .* is a (file|folder)/);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    }
+    expect(readdirSync(dir).sort()).toEqual(['a-file']);
   });
 });
