@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { basename, dirname, relative, resolve, sep } from 'node:path';
 import {
   createMatrix,
   isNeurodissectError,
@@ -198,4 +198,13 @@ export function requireOutputFile(path: string, option: string): void {
   if (existsSync(path) && statSync(path).isDirectory()) {
     throw new CliError(`${option}: ${path} is a folder; give the file to write`);
   }
+}
+
+/**
+ * `path` as a document written at `document` records it: relative to the document's folder, with
+ * forward slashes, so the document names no absolute path of the machine that made it.
+ */
+export function pathForDocument(path: string, document: string): string {
+  const rel = relative(dirname(resolve(document)), resolve(path));
+  return (rel === '' ? basename(path) : rel).split(sep).join('/');
 }

@@ -1,6 +1,7 @@
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { pathForDocument } from '../src/files';
 import { terminalSafe } from '../src/terminal';
 import { cli, tempDir } from './helpers';
 
@@ -43,5 +44,15 @@ describe('outputs of the wrong kind', () => {
       expect(result.stderr.trim().split('\n')).toHaveLength(1);
     }
     expect(readdirSync(dir).sort()).toEqual(['a-file']);
+  });
+});
+
+describe('paths recorded in documents', () => {
+  it('are relative to the document, with forward slashes', () => {
+    expect(pathForDocument('/data/models/resnet50.onnx', '/home/me/runs/results.json')).toBe(
+      '../../../data/models/resnet50.onnx',
+    );
+    expect(pathForDocument('/home/me/runs/gt.csv', '/home/me/runs/report/report.json')).toBe('../gt.csv');
+    expect(pathForDocument('/home/me/runs/results.json', '/home/me/runs/results.json')).toBe('results.json');
   });
 });

@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import {
   createDissection,
   describeConceptSetChanges,
@@ -31,7 +31,7 @@ import {
 } from '@neurodissect/runtime-node';
 import { type Command, Option } from 'commander';
 import { CliError } from '../cli-error';
-import { lockOutput } from '../files';
+import { lockOutput, pathForDocument } from '../files';
 import type { CliIo } from '../io';
 import { integer } from '../option-parsers';
 import { createProgressRenderer } from '../progress-bar';
@@ -209,16 +209,17 @@ export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promi
       target: {
         model: target,
         prepare: (images) => preprocessBatch(images, preprocessing),
-        name: o.model,
-        uri: o.model,
+        // The file's name, and its path relative to the Results: never an absolute path.
+        name: basename(o.model),
+        uri: pathForDocument(o.model, o.out),
         hash: `sha256:${await hashFile(o.model)}`,
         summary: o.summary,
         preprocessing: JSON.stringify(preprocessing),
       },
       layers,
-      clip: clip && clipHash ? { model: clip, name: o.clip!, hash: clipHash } : undefined,
+      clip: clip && clipHash ? { model: clip, name: basename(o.clip!), hash: clipHash } : undefined,
       probe,
-      concepts: { ...concepts, name: o.concepts },
+      concepts: { ...concepts, name: basename(o.concepts) },
       labelers,
       store,
       kernels: { matmul: runtime.matmul, pmiProcessor: runtime.pmiProcessor },

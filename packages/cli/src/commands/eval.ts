@@ -17,7 +17,7 @@ import {
 } from '@neurodissect/eval';
 import { type Command, InvalidArgumentError } from 'commander';
 import { CliError } from '../cli-error';
-import { readInput, requireOutputFolder, writeOutput } from '../files';
+import { pathForDocument, readInput, requireOutputFolder, writeOutput } from '../files';
 import type { CliIo } from '../io';
 
 /** Options of `neurodissect eval`, as parsed. */
@@ -75,12 +75,14 @@ export async function evalCommand(o: EvalCommandOptions, io: CliIo): Promise<Eva
   if (o.groundTruth !== undefined) {
     const text = (await readInput(o.groundTruth, '--ground-truth')).toString('utf8');
     try {
-      groundTruth = parseGroundTruth(text, {
+      const parsed = parseGroundTruth(text, {
         source: o.groundTruth,
         ...(o.nonInterpretable ? { nonInterpretableMarkers: o.nonInterpretable } : {}),
         lenient: o.lenient ?? false,
         onSkip: (message) => io.stderr.write(`skipped: ${message}\n`),
       });
+      // The report names it relative to itself, never by an absolute path of this machine.
+      groundTruth = { ...parsed, source: pathForDocument(o.groundTruth, join(o.out, 'report.json')) };
     } catch (error) {
       asCliError('--ground-truth', error);
     }
