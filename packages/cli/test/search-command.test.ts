@@ -9,7 +9,8 @@ import { runCli } from '../src/program';
 
 // Expected values were obtained independently with Python's csv module over
 // packages/core/test/fixtures/clip-search/layer{1..4}.csv (labels in columns 1-10, scores in
-// 11-20), keeping each neuron's best-scoring matching label, sorted by score then rank.
+// 11-20), keeping each neuron's best-ranked matching label (then its best score), sorted by rank,
+// then score, then unit.
 
 const fixtures = fileURLToPath(new URL('../../core/test/fixtures/clip-search/', import.meta.url));
 let dir: string;
@@ -70,12 +71,12 @@ describe('neurodissect search', () => {
       [
         '"striped" (exact match, clip-dissect): 122 neuron(s) in 2 of 2 layer(s)',
         'layer3: 70 neuron(s)',
-        '  unit 516  striped  rank 3  score 0.4668',
-        '  unit 880  striped  rank 3  score 0.4447',
+        '  unit 963  striped  rank 1  score 0.2237',
+        '  unit 884  striped  rank 2  score 0.2281',
         '  … 68 more (raise --top to see them)',
         'layer4: 52 neuron(s)',
-        '  unit 1330  striped  rank 3  score 0.3821',
-        '  unit  853  striped  rank 1  score 0.3714',
+        '  unit 853  striped  rank 1  score 0.3714',
+        '  unit  72  striped  rank 1  score 0.1639',
         '  … 50 more (raise --top to see them)',
         '',
       ].join('\n'),
@@ -106,9 +107,9 @@ describe('neurodissect search', () => {
           layer: 'layer4',
           count: 59,
           hits: [
-            { unit: 1330, label: 'stripes', rank: 2, score: 0.432708740234375 },
-            { unit: 761, label: 'stripes', rank: 2, score: 0.403717041015625 },
-            { unit: 769, label: 'stripes', rank: 2, score: 0.396942138671875 },
+            { unit: 779, label: 'stripes', rank: 1, score: 0.383758544921875 },
+            { unit: 1173, label: 'stripes', rank: 1, score: 0.371429443359375 },
+            { unit: 853, label: 'striped', rank: 1, score: 0.371368408203125 },
           ],
         },
       ],

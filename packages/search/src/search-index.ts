@@ -46,7 +46,11 @@ export interface SearchOptions {
   match?: MatchMode;
   /** Layers to search, by name. @defaultValue every layer, in document order */
   layers?: readonly string[];
-  /** Labelers whose labels are searched, by id. @defaultValue every labeler */
+  /**
+   * Labelers whose labels are searched, by id. Scores of different labelers are on different
+   * scales, so a search looks at one labeler at a time unless told otherwise.
+   * @defaultValue the run's primary labeler (the first in the Results)
+   */
   labelers?: readonly string[];
   /** At most this many hits per layer (counts still cover every match). @defaultValue no limit */
   top?: number;
@@ -113,9 +117,14 @@ export interface SearchResult {
   /** Matching neurons in every searched layer. */
   total: number;
   /**
+   * For every labeler of the Results (searched or not), how many neurons of the searched layers
+   * it labels with a matching label: what a filter between labelers shows.
+   */
+  byLabeler: { labeler: string; count: number }[];
+  /**
    * One group per searched layer, in document order (also those with no match): one hit per
-   * neuron, its best-scoring matching label (across the searched labelers, whose score scales may
-   * differ). Hits are ordered by score (highest first), then by rank (best first), then by unit.
+   * neuron, its best matching label (best rank, then highest score). Hits are ordered by rank
+   * (best first), then by score (highest first), then by unit.
    */
   layers: LayerHits[];
 }
@@ -308,18 +317,22 @@ export function createSearchIndex(results: Results, options: SearchIndexOptions 
     if (key === '') throw invalid('The query is empty; give a concept, e.g. "striped".');
     positiveInteger(options.top, 'top');
     const layers = (options.layers ?? layerNames).map(resolveLayer);
-    const labelers = resolveLabelers(options.labelers);
+    const labelers = resolveLabelers(options.labelers ?? postings.labelerIds.slice(0, 1));
     const layerWanted = new Uint8Array(layerNames.length);
     for (const li of layers) layerWanted[li] = 1;
     const labelerWanted = new Uint8Array(postings.labelerIds.length);
     for (const l of labelers) labelerWanted[l] = 1;
 
     const matches = matchLabels(query, key, options, queryVector);
-    // Per layer, neuron → its best matching posting (highest score, then best rank).
+    // Per labeler, the matching neurons of the searched layers (as layer·neuron keys).
+    const perLabeler = postings.labelerIds.map(() => new Set<number>());
+    // Per layer, neuron → its best matching posting (best rank, then highest score).
     const best = new Map<number, Map<number, { posting: Posting; match: Match }>>();
     for (const m of matches) {
       for (const posting of m.entry.postings) {
-        if (!layerWanted[posting.layer] || !labelerWanted[posting.labeler]) continue;
+        if (!layerWanted[posting.layer]) continue;
+        perLabeler[posting.labeler].add(posting.layer * 1_000_000_000 + posting.neuron);
+        if (!labelerWanted[posting.labeler]) continue;
         let neurons = best.get(posting.layer);
         if (neurons === undefined) {
           neurons = new Map();
@@ -328,8 +341,8 @@ export function createSearchIndex(results: Results, options: SearchIndexOptions 
         const current = neurons.get(posting.neuron);
         if (
           current === undefined ||
-          posting.score > current.posting.score ||
-          (posting.score === current.posting.score && posting.rank < current.posting.rank)
+          posting.rank < current.posting.rank ||
+          (posting.rank === current.posting.rank && posting.score > current.posting.score)
         ) {
           neurons.set(posting.neuron, { posting, match: m });
         }
@@ -342,8 +355,8 @@ export function createSearchIndex(results: Results, options: SearchIndexOptions 
       const found = [...(best.get(li)?.values() ?? [])];
       found.sort(
         (a, b) =>
-          b.posting.score - a.posting.score ||
           a.posting.rank - b.posting.rank ||
+          b.posting.score - a.posting.score ||
           neurons[a.posting.neuron].unit - neurons[b.posting.neuron].unit ||
           a.posting.labeler - b.posting.labeler,
       );
@@ -372,6 +385,7 @@ export function createSearchIndex(results: Results, options: SearchIndexOptions 
       query,
       match,
       labelers: labelers.map((l) => postings.labelerIds[l]),
+      byLabeler: postings.labelerIds.map((labeler, l) => ({ labeler, count: perLabeler[l].size })),
       matchedLabels: matches.map((m) => {
         const label: MatchedLabel = { label: m.entry.key, occurrences: m.entry.postings.length };
         if (m.distance !== undefined) label.distance = m.distance;

@@ -2,11 +2,12 @@ import { isNeurodissectError } from '@neurodissect/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createSearchIndex, type SearchIndex } from '../src/index';
 import { loadClipSearch } from './clip-search-fixture';
+import { handMadeResults } from './hand-made-results';
 
 // Expected values below were obtained independently with Python's csv module over
 // packages/core/test/fixtures/clip-search/layer{1..4}.csv (labels in columns 1-10, scores in
-// 11-20): for each neuron, the matching labels (lower-cased), keeping the best score; sorted by
-// score descending, then rank. None of this uses the code under test.
+// 11-20): for each neuron, the matching labels (lower-cased), keeping the best rank (then the best
+// score); sorted by rank, then score descending, then unit. None of this uses the code under test.
 
 let index: SearchIndex;
 beforeAll(() => {
@@ -22,19 +23,19 @@ describe('exact search on the clip-search layers', () => {
     expect(result.layers[0].hits.slice(0, 3)).toEqual([
       {
         layer: 'layer4',
-        unit: 1330,
-        labeler: 'clip-dissect',
-        label: 'striped',
-        rank: 3,
-        score: 0.382110595703125,
-      },
-      {
-        layer: 'layer4',
         unit: 853,
         labeler: 'clip-dissect',
         label: 'striped',
         rank: 1,
         score: 0.371368408203125,
+      },
+      {
+        layer: 'layer4',
+        unit: 72,
+        labeler: 'clip-dissect',
+        label: 'striped',
+        rank: 1,
+        score: 0.16387939453125,
       },
       {
         layer: 'layer4',
@@ -45,6 +46,7 @@ describe('exact search on the clip-search layers', () => {
         score: 0.362518310546875,
       },
     ]);
+    expect(result.byLabeler).toEqual([{ labeler: 'clip-dissect', count: 52 }]);
   });
 
   it('counts per layer across all layers, case-insensitively, with a total', () => {
@@ -56,14 +58,14 @@ describe('exact search on the clip-search layers', () => {
       ['layer4', 52],
     ]);
     expect(result.total).toBe(250);
-    expect(result.layers[2].hits[0]).toMatchObject({ unit: 516, rank: 3, score: 0.466827392578125 });
+    expect(result.layers[2].hits[0]).toMatchObject({ unit: 963, rank: 1, score: 0.223663330078125 });
   });
 
-  it('orders hits by score, then rank', () => {
+  it('orders hits by rank, then score', () => {
     for (const layer of index.search('zebra').layers) {
       for (let i = 1; i < layer.hits.length; i++) {
         const [a, b] = [layer.hits[i - 1], layer.hits[i]];
-        expect(a.score > b.score || (a.score === b.score && a.rank <= b.rank)).toBe(true);
+        expect(a.rank < b.rank || (a.rank === b.rank && a.score >= b.score)).toBe(true);
       }
     }
   });
@@ -96,19 +98,19 @@ describe('stemmed search', () => {
     expect(result.layers[0].hits.slice(0, 2)).toEqual([
       {
         layer: 'layer4',
-        unit: 1330,
+        unit: 779,
         labeler: 'clip-dissect',
         label: 'stripes',
-        rank: 2,
-        score: 0.432708740234375,
+        rank: 1,
+        score: 0.383758544921875,
       },
       {
         layer: 'layer4',
-        unit: 761,
+        unit: 1173,
         labeler: 'clip-dissect',
         label: 'stripes',
-        rank: 2,
-        score: 0.403717041015625,
+        rank: 1,
+        score: 0.371429443359375,
       },
     ]);
   });
@@ -125,7 +127,7 @@ describe('fuzzy search', () => {
     const result = index.search('stirped', { match: 'fuzzy', layers: ['layer4'] });
     expect(result.matchedLabels).toEqual([{ label: 'striped', occurrences: 250, distance: 1 }]);
     expect(result.layers[0].count).toBe(52);
-    expect(result.layers[0].hits[0]).toMatchObject({ unit: 1330, label: 'striped', rank: 3, distance: 1 });
+    expect(result.layers[0].hits[0]).toMatchObject({ unit: 853, label: 'striped', rank: 1, distance: 1 });
   });
 
   it('forgives a swapped ending and keeps exact matches at distance 0', () => {
@@ -198,5 +200,42 @@ describe('neuron lookup', () => {
     expect(() => index.neuron('layer4', 2048)).toThrowError(
       'Layer layer4 has no unit 2048; its units are 0–2047.',
     );
+  });
+});
+
+describe('one labeler at a time', () => {
+  // Two labelers on different scales: "a" scores near 0.3, "iou" near 0.05.
+  const results = handMadeResults();
+  results.labelers.push({ id: 'iou', version: '1', options: {} });
+  results.layers[0].neurons[2].labels.iou = [{ label: 'stripes', score: 0.06 }];
+  results.layers[0].neurons[3].labels.iou = [{ label: 'stripes', score: 0.05 }];
+  results.layers[0].neurons[0].labels.iou = [
+    { label: 'zebra', score: 0.07 },
+    { label: 'stripes', score: 0.01 },
+  ];
+  const multi = createSearchIndex(results);
+
+  it('searches the primary labeler by default and counts the others', () => {
+    const result = multi.search('stripes');
+    expect(result.labelers).toEqual(['a']);
+    // conv: units 0 and 5 (rank 1, 0.4), then 1 (rank 1, 0.2); fc: unit 0. "iou" has conv 0, 2, 3.
+    expect(result.layers[0].hits.map((h) => [h.unit, h.labeler, h.rank])).toEqual([
+      [0, 'a', 1],
+      [5, 'a', 1],
+      [1, 'a', 1],
+    ]);
+    expect(result.byLabeler).toEqual([
+      { labeler: 'a', count: 4 },
+      { labeler: 'iou', count: 3 },
+    ]);
+  });
+
+  it('orders another labeler’s hits by rank, then its own score', () => {
+    const result = multi.search('stripes', { labelers: ['iou'] });
+    expect(result.layers[0].hits.map((h) => [h.unit, h.rank, h.score])).toEqual([
+      [2, 1, 0.06],
+      [3, 1, 0.05],
+      [0, 2, 0.01],
+    ]);
   });
 });

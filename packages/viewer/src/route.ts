@@ -43,6 +43,8 @@ export interface SearchRoute {
   match: SiteMatchMode;
   /** Only this layer. @defaultValue every layer */
   layer?: string;
+  /** Whose labels are searched (one labeler at a time). @defaultValue the run's primary labeler */
+  labeler?: string;
   /** Show every hit of each layer instead of the first page. */
   all: boolean;
 }
@@ -99,6 +101,7 @@ export function searchRoute(
     all: options.all ?? false,
   };
   if (options.layer !== undefined) route.layer = options.layer;
+  if (options.labeler !== undefined) route.labeler = options.labeler;
   return route;
 }
 
@@ -115,7 +118,7 @@ function decode(part: string): string | undefined {
  * Never throws: anything it does not understand is a `not-found` route.
  *
  * Formats: `#/` (overview), `#/layer/NAME?sort=score&order=desc&filter=dog&page=2&labeler=ID`,
- * `#/neuron/NAME/UNIT`, `#/search?q=TEXT&match=stem&layer=NAME&all=1`; NAME and TEXT are
+ * `#/neuron/NAME/UNIT`, `#/search?q=TEXT&match=stem&layer=NAME&labeler=ID&all=1`; NAME and TEXT are
  * URI-component encoded.
  */
 export function parseRoute(hash: string): Route {
@@ -151,10 +154,12 @@ export function parseRoute(hash: string): Route {
   if (head === 'search' && rest.length === 0) {
     const matchParam = params.get('match');
     const layer = params.get('layer');
+    const labeler = params.get('labeler');
     return searchRoute(params.get('q') ?? '', {
       match: SITE_MATCH_MODES.find((m) => m === matchParam) ?? 'exact',
       all: params.get('all') === '1',
       ...(layer === null || layer === '' ? {} : { layer }),
+      ...(labeler === null || labeler === '' ? {} : { labeler }),
     });
   }
   if (head === 'dissect' && rest.length === 0) return { kind: 'dissect' };
@@ -188,6 +193,7 @@ export function formatRoute(route: Route): string {
         ['q', route.query === '' ? undefined : route.query],
         ['match', route.match === 'exact' ? undefined : route.match],
         ['layer', route.layer],
+        ['labeler', route.labeler],
         ['all', route.all ? '1' : undefined],
       ])}`;
     case 'dissect':

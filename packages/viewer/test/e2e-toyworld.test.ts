@@ -154,6 +154,16 @@ describe('the toy-world demo site in headless Chromium', () => {
     expect(await page.locator('.examples .placeholder').count()).toBe(0);
     await expectAllLoaded(examples);
     await browser.screenshot('toyworld-search');
+    // Hits belong to one labeler at a time; the others are a click away, with their counts.
+    const other = expected.byLabeler.find((b) => !expected.labelers.includes(b.labeler));
+    if (other) {
+      const link = page.locator(`p.labelers a[data-labeler="${other.labeler}"]`);
+      expect(await link.textContent()).toBe(`${other.labeler} (${other.count})`);
+      await link.click();
+      await page.waitForURL((u) => u.hash.includes(`labeler=${other.labeler}`));
+      await expect.poll(() => page.locator('p.summary').textContent()).toContain(`${other.count} neuron`);
+      await page.goBack();
+    }
   });
 
   it("opens a result: both labelers' labels with their scores, thumbnails with heatmaps", async () => {

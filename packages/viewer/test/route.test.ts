@@ -79,6 +79,7 @@ describe('formatRoute', () => {
       }),
       searchRoute('<img src=x onerror=alert(1)>', { match: 'fuzzy', layer: 'layer 1', all: true }),
       searchRoute('café / naïve #2', { match: 'stem' }),
+      searchRoute('triangle', { labeler: 'clip-avg' }),
     ];
     for (const route of routes) expect(parseRoute(formatRoute(route))).toEqual(route);
   });

@@ -93,6 +93,12 @@ export function formatSearchText(result: SearchResult): string {
   lines.push(
     `"${result.query}" (${result.match} match, ${result.labelers.join(', ')}): ${result.total} neuron(s) in ${layersWithHits} of ${result.layers.length} layer(s)`,
   );
+  const others = result.byLabeler.filter((b) => !result.labelers.includes(b.labeler));
+  if (others.length > 0) {
+    lines.push(
+      `other labelers (scores on their own scales; choose with --labeler): ${others.map((b) => `${b.labeler} ${b.count}`).join(', ')}`,
+    );
+  }
   if (result.match === 'fuzzy' || result.match === 'semantic' || result.match === 'stem') {
     const shown = result.matchedLabels.slice(0, 10).map((m) => {
       if (m.distance !== undefined) return `${m.label} (distance ${m.distance})`;
@@ -180,7 +186,10 @@ export function registerSearchCommand(program: Command, io: CliIo): void {
     .requiredOption('--results <file>', 'the Results document (.json)')
     .requiredOption('--concept <text>', 'the concept to look for, e.g. "striped"')
     .option('--layers <names>', 'comma-separated layers to search (default: all)')
-    .option('--labeler <id>', "search only this labeler's labels (default: all)")
+    .option(
+      '--labeler <id>',
+      "whose labels to search (default: the run's primary labeler, the first in the Results)",
+    )
     .addOption(
       new Option(
         '--match <mode>',

@@ -50,6 +50,7 @@ export function searchForm(ctx: AppContext, current?: SearchRoute): HTMLFormElem
       searchRoute(query, {
         match: match.value as SiteMatchMode,
         ...(layer.value === '' ? {} : { layer: layer.value }),
+        ...(current?.labeler === undefined ? {} : { labeler: current.labeler }),
       }),
     );
   });

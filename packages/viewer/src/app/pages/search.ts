@@ -36,7 +36,10 @@ export async function renderSearch(
   const index = await ctx.searchIndex(layers);
   let result: SearchResult;
   try {
-    result = index.search(route.query, { match: route.match });
+    result = index.search(route.query, {
+      match: route.match,
+      ...(route.labeler === undefined ? {} : { labelers: [route.labeler] }),
+    });
   } catch (error) {
     page.append(h('p', { role: 'alert' }, (error as Error).message));
     return { title, content: page };
@@ -46,9 +49,32 @@ export async function renderSearch(
     h(
       'p',
       { class: 'summary', role: 'status' },
-      `${result.total} neuron${result.total === 1 ? '' : 's'} in ${withHits} of ${result.layers.length} layer${result.layers.length === 1 ? '' : 's'} (${route.match} match).`,
+      `${result.total} neuron${result.total === 1 ? '' : 's'} in ${withHits} of ${result.layers.length} layer${result.layers.length === 1 ? '' : 's'} (${route.match} match, ${result.labelers.join(', ')}).`,
     ),
   );
+  // One labeler at a time (their scores are on different scales): the count of each, to switch.
+  if (result.byLabeler.length > 1) {
+    page.append(
+      h(
+        'p',
+        { class: 'labelers' },
+        'Labelers: ',
+        result.byLabeler.map((b, i) => [
+          i > 0 ? ', ' : '',
+          result.labelers.includes(b.labeler)
+            ? h('strong', { 'data-labeler': b.labeler }, `${b.labeler} (${b.count})`)
+            : h(
+                'a',
+                {
+                  href: formatRoute({ ...route, labeler: b.labeler, all: false }),
+                  'data-labeler': b.labeler,
+                },
+                `${b.labeler} (${b.count})`,
+              ),
+        ]),
+      ),
+    );
+  }
   if (route.match !== 'exact' && result.matchedLabels.length > 0) {
     page.append(
       h(
@@ -106,7 +132,11 @@ export async function renderSearch(
       h(
         'table',
         { class: 'data-table hits' },
-        h('caption', {}, `Neurons of ${group.layer} labelled "${route.query}", best score first`),
+        h(
+          'caption',
+          {},
+          `Neurons of ${group.layer} labelled "${route.query}", best rank first, then best score`,
+        ),
         h(
           'thead',
           {},
