@@ -26,6 +26,9 @@ describe('neurodissect dissect', () => {
   const work = tempDir();
   const concepts = join(work, 'concepts.txt');
   writeFileSync(concepts, 'brick\nchessboard\ncoffee\nstars\n\nbrick\n');
+  /** `dissect` on the fixtures, writing `out`, with `more` options. */
+  const dissect = (out: string, ...more: string[]) =>
+    cli('dissect', '--model', model, '--clip', clip, '--probe', probe, '--out', out, ...more);
 
   it('labels every neuron of the chosen layers and writes a valid Results document', {
     timeout: 60_000,
@@ -171,20 +174,7 @@ describe('neurodissect dissect', () => {
     [['--layers', 'layer1', '--top-k', '99'], /--top-k: 99 is larger than the probe set \(5 images\)/],
   ])('rejects %j up front with one line and exit 2', async (args, message) => {
     const out = join(work, 'rejected.json');
-    const result = await cli(
-      'dissect',
-      '--model',
-      model,
-      '--clip',
-      clip,
-      '--probe',
-      probe,
-      '--concepts',
-      concepts,
-      '--out',
-      out,
-      ...args,
-    );
+    const result = await dissect(out, '--concepts', concepts, ...args);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(message);
     // One error line (a note about the CLIP's fixed text length may come before it).
@@ -198,27 +188,18 @@ describe('neurodissect dissect', () => {
     timeout: 60_000,
   }, async () => {
     const out = join(work, 'partial.json');
-    const args = (conceptFile: string, ...more: string[]) => [
-      'dissect',
-      '--model',
-      model,
+    const job = (conceptFile: string) => [
       '--layers',
       'layer1,layer4',
-      '--clip',
-      clip,
-      '--probe',
-      probe,
       '--concepts',
       conceptFile,
       '--top-k',
       '2',
       '--top-images',
       '3',
-      '--out',
-      out,
-      ...more,
     ];
-    expect((await cli(...args(concepts, '--heatmaps'))).code).toBe(0);
+    const run = (conceptFile: string, ...more: string[]) => dissect(out, ...job(conceptFile), ...more);
+    expect((await run(concepts, '--heatmaps')).code).toBe(0);
     const full = parseResults(readFileSync(out, 'utf8'));
     // An interrupted run saves layers before their heatmaps are drawn.
     const partial = structuredClone(full);
@@ -229,12 +210,12 @@ describe('neurodissect dissect', () => {
 
     const others = join(work, 'other-concepts.txt');
     writeFileSync(others, 'dog\ncat\n');
-    const mismatch = await cli(...args(others, '--resume'));
+    const mismatch = await run(others, '--resume');
     expect(mismatch.code).toBe(2);
     expect(mismatch.stderr).toMatch(/neurodissect: --resume: .*other inputs \(the concept set differ\)/);
     expect(readFileSync(out, 'utf8')).toBe(saved);
 
-    const resumed = await cli(...args(concepts, '--resume', '--heatmaps'));
+    const resumed = await run(concepts, '--resume', '--heatmaps');
     expect(resumed.code).toBe(0);
     const done = parseResults(readFileSync(out, 'utf8'));
     expect(done.layers.map((l) => l.name)).toEqual(['layer1', 'layer4']);
@@ -243,35 +224,18 @@ describe('neurodissect dissect', () => {
         expect(neuron.topImages.every((top) => top.heatmap?.startsWith('data:image/'))).toBe(true);
 
     writeFileSync(out, saved.slice(0, 100));
-    const truncated = await cli(...args(concepts, '--resume'));
+    const truncated = await run(concepts, '--resume');
     expect(truncated.code).toBe(2);
     expect(truncated.stderr).toMatch(/neurodissect: --resume: .*partial\.json cannot be resumed/);
     expect(truncated.stderr.split('\n').filter((l) => l.startsWith('neurodissect:'))).toHaveLength(1);
 
-    const folder = await cli(...args(concepts).slice(0, -2), '--out', work);
+    const folder = await dissect(work, ...job(concepts));
     expect(folder).toMatchObject({ code: 2, stderr: expect.stringMatching(/--out: .* is a folder/) });
   });
 
   it('refuses an --out another run is writing, and takes over a lock whose process is gone', async () => {
     const out = join(work, 'locked.json');
-    const run = () =>
-      cli(
-        'dissect',
-        '--model',
-        model,
-        '--layers',
-        'layer1',
-        '--clip',
-        clip,
-        '--probe',
-        probe,
-        '--concepts',
-        concepts,
-        '--top-k',
-        '2',
-        '--out',
-        out,
-      );
+    const run = () => dissect(out, '--concepts', concepts, '--layers', 'layer1', '--top-k', '2');
     writeFileSync(`${out}.lock`, String(process.ppid));
     const busy = await run();
     expect(busy.code).toBe(2);
