@@ -232,7 +232,7 @@ export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promi
       signal: controller.signal,
       onProgress: progress.onProgress,
       onLayer: async (partial) => {
-        await writeFileAtomic(o.out, JSON.stringify(partial));
+        await saveResults(o.out, JSON.stringify(partial));
       },
     });
     let results: Results;
@@ -251,7 +251,7 @@ export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promi
       return fail(error, resumeMismatch ? '--resume: ' : '');
     }
     progress.stop();
-    await writeFileAtomic(o.out, JSON.stringify(results));
+    await saveResults(o.out, JSON.stringify(results));
     writeSummary(results, o.out, io);
     return { results, out: o.out };
   } finally {
@@ -261,6 +261,28 @@ export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promi
     await target?.dispose();
     await runtime.dispose();
     await unlock();
+  }
+}
+
+/**
+ * Writes the Results (atomically: a failed write leaves the previous save intact); a full disk or
+ * an unwritable place is a one-line error that says how to continue.
+ */
+async function saveResults(out: string, json: string): Promise<void> {
+  try {
+    await writeFileAtomic(out, json);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const kept = existsSync(out) ? `the layers saved so far are in ${out}; ` : '';
+    if (code === 'ENOSPC') {
+      throw new CliError(
+        `--out: no space left to write ${out}; ${kept}free some space and run again with --resume`,
+      );
+    }
+    if (code === 'EACCES' || code === 'EROFS' || code === 'EPERM') {
+      throw new CliError(`--out: cannot write ${out} (${code}); ${kept}choose a writable --out`);
+    }
+    throw error;
   }
 }
 
