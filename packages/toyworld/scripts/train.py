@@ -348,7 +348,8 @@ def train_clip(train, bpe, epochs, generator, log, dim=64, width=32, word_weight
     vision, text = VisionTower(dim), TextTower(len(bpe.vocab), width, dim)
     logit_scale = nn.Parameter(torch.tensor(float(np.log(1 / 0.07))))
     # The word loss's softmax is as sharp as CLIP-Dissect's over concepts (a = 10 on raw cosines,
-    # ALGORITHMS.md), so a concept the image shows must win by a cosine margin that survives there.
+    # docs/similarity-functions.md), so a concept the image shows must win by a cosine margin that
+    # survives there.
     word_scale = torch.tensor(float(np.log(10.0)))
     x = to_tensor(train["images"], CLIP_MEAN, CLIP_STD)
     tokens = bpe.batch(train["captions"])

@@ -3,7 +3,7 @@ import type { CosCubedOptions, RankReorderOptions, SoftWpmiOptions, WpmiOptions 
 import { scoreNeuronsSync } from './score';
 
 /**
- * Soft-WPMI, CLIP-Dissect's default similarity (see ALGORITHMS.md).
+ * Soft-WPMI, CLIP-Dissect's default similarity (docs/similarity-functions.md).
  * @param clip N×M raw image×concept cosines `P` (no logit scale).
  * @param activations N×K summarised activations.
  * @returns K×M scores.
@@ -12,7 +12,7 @@ export function softWpmi(clip: Matrix, activations: Matrix, options?: SoftWpmiOp
   return scoreNeuronsSync('soft_wpmi', clip, activations, options);
 }
 
-/** WPMI (see ALGORITHMS.md). Same arguments as {@link softWpmi}. */
+/** WPMI (docs/similarity-functions.md). Same arguments as {@link softWpmi}. */
 export function wpmi(clip: Matrix, activations: Matrix, options?: WpmiOptions): Matrix {
   return scoreNeuronsSync('wpmi', clip, activations, options);
 }

@@ -8,7 +8,7 @@ import type { RankReorderOptions } from './options';
 const MIN_AVERAGE = 1e-6;
 
 /**
- * Rank-reorder (see ALGORITHMS.md): per neuron, its top `n = floor(topFraction·N)` images with
+ * Rank-reorder (docs/similarity-functions.md): per neuron, its top `n = floor(topFraction·N)` images with
  * activations `a` (descending). For concept m, image i receives the activation whose rank equals
  * the rank of `P[i,m]` among those images; the mean `|a_i − a_{rank_m(i)}|^p`, divided by a
  * baseline (the same error under random permutations, seeded), scaled by `avg_m^scaleP`, negated.
