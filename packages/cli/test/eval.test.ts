@@ -206,6 +206,22 @@ describe('neurodissect eval', () => {
     expect(io.out()).toContain(
       'final layer fc (clip-dissect): top-1 0.750, top-5 0.750, median rank 1.0, ROC-AUC 0.667 over 4 units',
     );
+    // With a CLIP: CLIP-Dissect's mean text cosine between each unit's top label and its class.
+    const withClip = capture();
+    const clipOut = join(dir, 'rep-fc-clip');
+    const clipDir = join(__dirname, '../../runtime-node/test/fixtures/clip/clip-openclip');
+    const args = ['eval', '--results', fc, '--final-layer', 'fc', '--class-names', classes, '--no-figures'];
+    expect(await runCli([...args, '--clip', clipDir, '--out', clipOut], withClip)).toBe(0);
+    const clipReport = EvalReportSchema.parse(
+      JSON.parse(await readFile(join(clipOut, 'report.json'), 'utf8')),
+    );
+    const cosine = clipReport.finalLayer![0].textSimilarity.clip;
+    expect(cosine).toBeGreaterThan(-1);
+    expect(cosine).toBeLessThanOrEqual(1);
+    expect(withClip.out()).toContain(`clip text cosine ${cosine.toFixed(4)}`);
+    const alone = capture();
+    expect(await runCli(['eval', '--results', fc, '--clip', clipDir, '--out', clipOut], alone)).toBe(2);
+    expect(alone.err()).toMatch(/--clip goes with --final-layer/);
   });
 
   it('fails in one line on missing files and malformed ground truth', async () => {

@@ -15,6 +15,7 @@ import {
   parseSynonyms,
   renderFigures,
 } from '@neurodissect/eval';
+import { loadClipModel } from '@neurodissect/runtime-node';
 import { type Command, InvalidArgumentError } from 'commander';
 import { CliError } from '../cli-error';
 import { pathForDocument, readInput, requireOutputFolder, writeOutput } from '../files';
@@ -30,6 +31,8 @@ export interface EvalCommandOptions {
   labeler?: string[];
   finalLayer?: string;
   classNames?: string;
+  /** A CLIP folder: adds the final layer's mean CLIP text cosine between top labels and class names. */
+  clip?: string;
   figures: boolean;
   lenient?: boolean;
   out: string;
@@ -62,6 +65,11 @@ function asCliError(option: string, error: unknown): never {
 /** `neurodissect eval`: writes report.md, report.html, report.json and the SVG figures into --out. */
 export async function evalCommand(o: EvalCommandOptions, io: CliIo): Promise<EvalReport> {
   requireOutputFolder(o.out, '--out');
+  if (o.clip !== undefined && o.finalLayer === undefined) {
+    throw new CliError(
+      '--clip goes with --final-layer and --class-names (it embeds top labels and class names)',
+    );
+  }
   if ((o.finalLayer === undefined) !== (o.classNames === undefined)) {
     throw new CliError('--final-layer and --class-names go together; give both');
   }
@@ -125,18 +133,31 @@ export async function evalCommand(o: EvalCommandOptions, io: CliIo): Promise<Eva
         `note: ${o.classNames} has ${classNames.length} class names but ${o.finalLayer} has ${layer.units} units; units without a name are not judged\n`,
       );
     }
+    // CLIP-Dissect's text-cosine metric needs a text encoder: the CLIP given by --clip.
+    const clip =
+      o.clip === undefined
+        ? undefined
+        : await loadClipModel(o.clip).catch((error: unknown) => {
+            if (isNeurodissectError(error)) throw new CliError(`--clip: ${error.message}`);
+            throw error;
+          });
     report.finalLayer = [];
-    for (const labeler of report.labelers) {
-      // Class-name synonyms join the user's synonym groups.
-      const groups = [...synonyms, ...classNames.map((n) => n.split(',').map((m) => m.trim()))];
-      report.finalLayer.push(
-        await evaluateFinalLayer({
-          layer,
-          labeler: labeler.id,
-          classNames,
-          matcher: createLabelMatcher({ synonyms: groups }),
-        }),
-      );
+    try {
+      for (const labeler of report.labelers) {
+        // Class-name synonyms join the user's synonym groups.
+        const groups = [...synonyms, ...classNames.map((n) => n.split(',').map((m) => m.trim()))];
+        report.finalLayer.push(
+          await evaluateFinalLayer({
+            layer,
+            labeler: labeler.id,
+            classNames,
+            matcher: createLabelMatcher({ synonyms: groups }),
+            ...(clip ? { embedders: { clip: (texts: readonly string[]) => clip.embedTexts(texts) } } : {}),
+          }),
+        );
+      }
+    } finally {
+      await clip?.dispose();
     }
   }
 
@@ -167,7 +188,11 @@ export async function evalCommand(o: EvalCommandOptions, io: CliIo): Promise<Eva
   }
   for (const f of checked.finalLayer ?? []) {
     io.stdout.write(
-      `  final layer ${f.layer} (${f.labeler}): top-1 ${formatNumber(f.top1Accuracy)}, top-5 ${formatNumber(f.top5Accuracy)}, median rank ${formatNumber(f.medianRank, 1)}, ROC-AUC ${formatNumber(f.rocAuc)} over ${f.neurons} units\n`,
+      `  final layer ${f.layer} (${f.labeler}): top-1 ${formatNumber(f.top1Accuracy)}, top-5 ${formatNumber(f.top5Accuracy)}, median rank ${formatNumber(f.medianRank, 1)}, ROC-AUC ${formatNumber(f.rocAuc)}${Object.entries(
+        f.textSimilarity ?? {},
+      )
+        .map(([name, value]) => `, ${name} text cosine ${formatNumber(value, 4)}`)
+        .join('')} over ${f.neurons} units\n`,
     );
   }
   io.stdout.write(
@@ -201,6 +226,7 @@ export function registerEvalCommand(program: Command, io: CliIo): void {
     )
     .option('--labeler <id>', 'evaluate only this labeler (repeatable)', collect)
     .option('--final-layer <layer>', "a final layer whose units are classes: add CLIP-Dissect's metrics")
+    .option('--clip <dir>', "with --final-layer: a CLIP folder for CLIP-Dissect's text-cosine metric")
     .option(
       '--class-names <file>',
       'class name per unit of --final-layer, one per line (e.g. imagenet_labels.txt)',
