@@ -21,6 +21,12 @@ export interface NetDissectOptions {
   threshold?: number;
   /** Labels kept per detector. @defaultValue 10 */
   topLabels?: number;
+  /**
+   * The annotation categories whose labels compete (e.g. `['object', 'part', 'scene', 'texture',
+   * 'color']`). @defaultValue every category of the probe set but `material`, as Network
+   * Dissection's own default leaves it out
+   */
+  categories?: readonly string[];
 }
 
 /**
@@ -37,11 +43,18 @@ export function netDissect(options: NetDissectOptions = {}): Labeler {
   const threshold = options.threshold ?? 0.04;
   const topLabels = options.topLabels ?? 10;
   if (!(quantile > 0 && quantile < 1)) throw new RangeError(`quantile must be in (0, 1), got ${quantile}.`);
+  const chosen = options.categories === undefined ? undefined : new Set(options.categories);
+  const use = (category: string) => (chosen ? chosen.has(category) : category !== 'material');
   return {
     id: 'netdissect',
     version: '1',
     requires: ['activation-maps', 'annotations'],
-    options: { quantile, threshold, topLabels },
+    options: {
+      quantile,
+      threshold,
+      topLabels,
+      ...(options.categories === undefined ? {} : { categories: [...options.categories] }),
+    },
     async label(context: LabelerContext): Promise<LayerLabels> {
       const annotations = requireAnnotations(context, 'netdissect');
       const maps = await requireSpatialMaps(context, 'netdissect');
@@ -57,7 +70,7 @@ export function netDissect(options: NetDissectOptions = {}): Labeler {
       });
       // Per image: its annotated categories, mask size, and Σ|L_c| per concept, once per probe set
       // (the same for every layer and unit).
-      const census = await annotationCensus(annotations, N, context);
+      const census = await annotationCensus(annotations, N, context, use);
       // Per unit: Σ|M| over images annotated in each category and Σ|M∩L_c| per concept. A map whose
       // maximum is not above the threshold gives an empty mask (bilinear values never exceed the
       // largest sample), so only images where some unit fires are decoded and upsampled.
@@ -76,8 +89,12 @@ export function netDissect(options: NetDissectOptions = {}): Labeler {
           }
           if (active.length === 0) continue;
           const { categories, height: H, width: W } = census.images[i];
-          const masks = await annotations.masks(i, { signal: context.signal });
-          const imageLabels = annotations.imageLabels(i);
+          const masks = (await annotations.masks(i, { signal: context.signal })).filter((m) =>
+            use(m.category),
+          );
+          const imageLabels = Object.fromEntries(
+            Object.entries(annotations.imageLabels(i)).filter(([category]) => use(category)),
+          );
           for (const k of active) {
             const up = upsampleBilinear(
               batch.data.subarray((b * K + k) * plane, (b * K + k + 1) * plane),
@@ -126,37 +143,47 @@ interface AnnotationCensus {
   labelArea: Map<number, number>;
 }
 
-const censuses = new WeakMap<ProbeAnnotations, AnnotationCensus>();
+// Per annotations object, per category selection.
+const censuses = new WeakMap<ProbeAnnotations, Map<string, AnnotationCensus>>();
 
-/** Decodes every image's masks once per annotations object and probe size. */
+/** Decodes every image's masks once per annotations object, probe size and category selection. */
 async function annotationCensus(
   annotations: ProbeAnnotations,
   images: number,
   context: LabelerContext,
+  use: (category: string) => boolean,
 ): Promise<AnnotationCensus> {
-  const known = censuses.get(annotations);
+  const selection = [...new Set([...annotations.labels.values()].map((l) => l.category))]
+    .filter(use)
+    .sort()
+    .join(',');
+  const byKey = censuses.get(annotations) ?? new Map<string, AnnotationCensus>();
+  censuses.set(annotations, byKey);
+  const known = byKey.get(selection);
   if (known && known.images.length === images) return known;
   const census: AnnotationCensus = { images: [], labelArea: new Map() };
   let size: [number, number] = [112, 112];
   for (let i = 0; i < images; i++) {
     throwIfAborted(context.signal);
-    const masks = await annotations.masks(i, { signal: context.signal });
-    if (masks.length > 0) size = [masks[0].height, masks[0].width];
+    const all = await annotations.masks(i, { signal: context.signal });
+    if (all.length > 0) size = [all[0].height, all[0].width];
+    const masks = all.filter((m) => use(m.category));
     const [height, width] = size;
     const categories = new Set(masks.map((m) => m.category));
     const imageLabels = annotations.imageLabels(i);
     for (const [category, labels] of Object.entries(imageLabels))
-      if (labels.length > 0) categories.add(category);
+      if (labels.length > 0 && use(category)) categories.add(category);
     for (const mask of masks) {
       for (const [label, area] of labelAreas(mask))
         census.labelArea.set(label, (census.labelArea.get(label) ?? 0) + area);
     }
-    for (const labels of Object.values(imageLabels)) {
+    for (const [category, labels] of Object.entries(imageLabels)) {
+      if (!use(category)) continue;
       for (const label of labels)
         census.labelArea.set(label, (census.labelArea.get(label) ?? 0) + height * width);
     }
     census.images.push({ categories, height, width });
   }
-  censuses.set(annotations, census);
+  byKey.set(selection, census);
   return census;
 }

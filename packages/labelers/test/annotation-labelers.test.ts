@@ -90,6 +90,40 @@ describe('netDissect', () => {
   });
 });
 
+describe('netDissect categories', () => {
+  // Images 0 and 2, where unit 0 fires, are also labelled "glass" (material) as a whole.
+  const withMaterial: ProbeAnnotations = {
+    ...annotations,
+    labels: new Map([...annotations.labels, [4, { name: 'glass', category: 'material' }]]),
+    imageLabels: (i) => ({ ...annotations.imageLabels(i), ...(i === 0 || i === 2 ? { material: [4] } : {}) }),
+  };
+  const run = (categories?: string[]) =>
+    netDissect({ quantile: 0.1, ...(categories ? { categories } : {}) }).label({
+      layer: 'l',
+      activations,
+      activationMaps,
+      concepts: [],
+      annotations: withMaterial,
+    });
+
+  it('leaves out material by default, as Network Dissection does', async () => {
+    const labels = await run();
+    expect(labels[0].map((l) => l.label)).toEqual(['circle', 'striped']);
+  });
+
+  it('uses exactly the categories asked for', async () => {
+    // glass: I = 9 + 9 (the 3×3 active block in images 0 and 2), U = 18 + 32 − 18 → 18/32.
+    const all = await run(['object', 'texture', 'material']);
+    expect(all[0]).toEqual([
+      { label: 'glass', score: 18 / 32 },
+      { label: 'circle', score: 8 / 18 },
+      { label: 'striped', score: 9 / 32 },
+    ]);
+    const objects = await run(['object']);
+    expect(objects[0]).toEqual([{ label: 'circle', score: 8 / 18 }]);
+  });
+});
+
 describe('streamed activation maps', () => {
   it('netDissect gives the same labels from maps streamed one image at a time as from maps in memory', async () => {
     const inMemory = await netDissect({ quantile: 0.1 }).label({
