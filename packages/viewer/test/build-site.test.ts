@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
@@ -184,6 +184,10 @@ describe('buildSite', () => {
     expect(existsSync(join(out, 'thumbs', '0.png'))).toBe(true);
     await buildSite({ results: smallResults(), outDir: out, appDir });
     expect(existsSync(join(out, 'thumbs'))).toBe(false);
+    // A build interrupted half-way (no data/site.js yet) is still ours to replace.
+    rmSync(join(out, 'data'), { recursive: true });
+    await buildSite({ results: smallResults(), outDir: out, appDir });
+    expect(existsSync(join(out, 'data', 'site.js'))).toBe(true);
 
     const foreign = temp();
     writeFileSync(join(foreign, 'thesis.tex'), 'x');

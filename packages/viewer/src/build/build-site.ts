@@ -101,7 +101,10 @@ export interface SiteBuildReport {
 const DATA_IMAGE = /^data:image\/(png|jpeg|gif|webp|bmp);base64,[A-Za-z0-9+/=]+$/;
 const REMOTE = /^https?:\/\//i;
 const SITE_MARKER = join('data', 'site.js');
+/** Written first, so a build interrupted half-way (a full disk, Ctrl-C) is still known as ours. */
+const BUILD_MARKER = '.neurodissect-site';
 const SITE_ENTRIES = [
+  BUILD_MARKER,
   'index.html',
   ...APP_FILES,
   IN_BROWSER_WORKER,
@@ -145,7 +148,8 @@ async function prepareOutDir(outDir: string): Promise<void> {
   }
   if (entries.length === 0) return;
   const foreign = entries.filter((e) => !SITE_ENTRIES.includes(e));
-  if (!(await isFile(join(outDir, SITE_MARKER))) || foreign.length > 0) {
+  const ours = (await isFile(join(outDir, SITE_MARKER))) || (await isFile(join(outDir, BUILD_MARKER)));
+  if (!ours || foreign.length > 0) {
     throw invalid(
       `${outDir} is not empty and is not a site built before (it holds ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''}); give a new or empty folder.`,
       { outDir },
@@ -239,6 +243,10 @@ export async function buildSite(options: BuildSiteOptions): Promise<SiteBuildRep
   }
   throwIfAborted(signal);
   await prepareOutDir(outDir);
+  await writeFile(
+    join(outDir, BUILD_MARKER),
+    'a site built by neurodissect; `neurodissect site` may replace this folder\n',
+  );
 
   const written: string[] = [];
   const write = async (path: string, data: string | Uint8Array) => {
