@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CliError } from '../src/cli-error';
 import {
+  isLoopback,
   resolveRequestPath,
   type StaticServer,
   serveCommand,
@@ -120,6 +121,33 @@ describe('startStaticServer', () => {
     const response = await raw(server, '/', { host: 'attacker.example:80' });
     expect(response.status).toBe(421);
     expect((await raw(server, '/', { host: `localhost:${server.port}` })).status).toBe(200);
+  });
+
+  it('keeps the Host check on for every loopback address, and refuses to be framed', async () => {
+    expect(['127.0.0.2', '127.1.2.3', '::1', 'localhost'].every(isLoopback)).toBe(true);
+    expect(['0.0.0.0', '10.0.0.1', '128.0.0.1', '127.example.com'].some(isLoopback)).toBe(false);
+    const other = await startStaticServer({ root: site.root, port: 0, host: '127.0.0.2' });
+    try {
+      const get = (host: string) =>
+        new Promise<{ status: number; headers: Record<string, unknown> }>((resolve, reject) => {
+          const req = request(
+            { host: '127.0.0.2', port: other.port, path: '/', headers: { host } },
+            (res) => {
+              res.resume();
+              res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
+            },
+          );
+          req.on('error', reject);
+          req.end();
+        });
+      expect((await get('attacker.example:80')).status).toBe(421);
+      const ok = await get(`127.0.0.2:${other.port}`);
+      expect(ok.status).toBe(200);
+      expect(ok.headers['content-security-policy']).toBe("frame-ancestors 'none'");
+      expect(ok.headers['x-frame-options']).toBe('DENY');
+    } finally {
+      await other.close();
+    }
   });
 });
 

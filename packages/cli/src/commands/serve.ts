@@ -50,7 +50,11 @@ const CONTENT_TYPES: Record<string, string> = {
   '.ico': 'image/x-icon',
 };
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+/** Whether an address is this machine's loopback (all of 127.0.0.0/8, ::1, localhost). */
+export function isLoopback(host: string): boolean {
+  const h = host.toLowerCase();
+  return h === 'localhost' || h === '::1' || h === '[::1]' || /^127(\.\d{1,3}){3}$/.test(h);
+}
 
 /** Whether `path` is `root` or lies inside it. */
 function within(root: string, path: string): boolean {
@@ -96,9 +100,12 @@ export async function resolveRequestPath(root: string, urlPath: string): Promise
 }
 
 /** Whether a Host header names the loopback server itself (defends against DNS rebinding). */
-function hostAllowed(header: string | undefined, port: number): boolean {
+function hostAllowed(header: string | undefined, host: string, port: number): boolean {
   if (header === undefined) return false;
-  return [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`].includes(header.toLowerCase());
+  const bound = host.includes(':') ? `[${host}]` : host;
+  return [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${bound}:${port}`].includes(
+    header.toLowerCase(),
+  );
 }
 
 /**
@@ -110,7 +117,7 @@ function hostAllowed(header: string | undefined, port: number): boolean {
 export async function startStaticServer(options: StaticServerOptions): Promise<StaticServer> {
   const root = resolve(options.root);
   const host = options.host ?? '127.0.0.1';
-  const loopback = LOOPBACK.has(host);
+  const loopback = isLoopback(host);
   let port = options.port ?? 8080;
 
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
@@ -119,7 +126,7 @@ export async function startStaticServer(options: StaticServerOptions): Promise<S
         send(response, 405, 'Method not allowed', { Allow: 'GET, HEAD' });
         return;
       }
-      if (loopback && !hostAllowed(request.headers.host, port)) {
+      if (loopback && !hostAllowed(request.headers.host, host, port)) {
         send(response, 421, 'Misdirected request: this server answers only to its loopback address');
         return;
       }
@@ -138,6 +145,10 @@ export async function startStaticServer(options: StaticServerOptions): Promise<S
         'Cache-Control': 'no-cache',
         'X-Content-Type-Options': 'nosniff',
         'Referrer-Policy': 'no-referrer',
+        // The page's own CSP is a meta tag (it travels with the site); framing can only be
+        // refused by a header.
+        'Content-Security-Policy': "frame-ancestors 'none'",
+        'X-Frame-Options': 'DENY',
         // Cross-origin isolation, so the "Dissect in your browser" page can use WebAssembly
         // threads; `credentialless` still lets the site show images from other origins.
         ...(options.crossOriginIsolation === false
@@ -217,7 +228,7 @@ export async function serveCommand(
       throw new CliError(`--port: not allowed to listen on port ${o.port}; choose one above 1023`);
     throw error;
   }
-  if (!LOOPBACK.has(o.host)) {
+  if (!isLoopback(o.host)) {
     io.stderr.write(
       `neurodissect: serving on ${o.host}: anyone who can reach this address can read the site\n`,
     );
