@@ -112,33 +112,22 @@ try {
     process.exit(0);
   }
   const official = args.reference && existsSync(join(args.reference, 'similarity.py'));
-  const reference = official
-    ? measured('reference', [
-        '/usr/bin/python3',
-        'packages/cli/bench/reference_similarity.py',
-        '--reference',
-        args.reference,
-        '--threads',
-        args.threads,
-        '--image-emb',
-        imageEmb,
-        '--text-emb',
-        textEmb,
-        ...activationArgs,
-        '--out',
-        refOut,
-      ])
-    : measured('reference', [
-        'node',
-        'packages/cli/bench/reference-formulation.mjs',
-        '--image-emb',
-        imageEmb,
-        '--text-emb',
-        textEmb,
-        ...activationArgs,
-        '--out',
-        refOut,
-      ]);
+  // Both references read the same files and write NAME.npy per layer into refOut.
+  const files = ['--image-emb', imageEmb, '--text-emb', textEmb, ...activationArgs, '--out', refOut];
+  const reference = measured(
+    'reference',
+    official
+      ? [
+          '/usr/bin/python3',
+          'packages/cli/bench/reference_similarity.py',
+          '--reference',
+          args.reference,
+          '--threads',
+          args.threads,
+          ...files,
+        ]
+      : ['node', 'packages/cli/bench/reference-formulation.mjs', ...files],
+  );
 
   let neurons = 0;
   let sameLabel = 0;

@@ -186,18 +186,20 @@ function isRunning(pid: number): boolean {
   }
 }
 
-/** Refuses, before any work, an output folder that is an existing file. */
-export function requireOutputFolder(path: string, option: string): void {
-  if (existsSync(path) && !statSync(path).isDirectory()) {
-    throw new CliError(`${option}: ${path} is a file; give a folder (it is created if missing)`);
-  }
+/** Refuses, before any work, an output folder that is an existing file; `hint` says what to give. */
+export function requireOutputFolder(
+  path: string,
+  option: string,
+  hint = 'give a folder (it is created if missing)',
+): void {
+  if (existsSync(path) && !statSync(path).isDirectory())
+    throw new CliError(`${option}: ${path} is a file; ${hint}`);
 }
 
-/** Refuses, before any work, an output file that is an existing folder. */
-export function requireOutputFile(path: string, option: string): void {
-  if (existsSync(path) && statSync(path).isDirectory()) {
-    throw new CliError(`${option}: ${path} is a folder; give the file to write`);
-  }
+/** Refuses, before any work, an output file that is an existing folder; `hint` says what to give. */
+export function requireOutputFile(path: string, option: string, hint = 'give the file to write'): void {
+  if (existsSync(path) && statSync(path).isDirectory())
+    throw new CliError(`${option}: ${path} is a folder; ${hint}`);
 }
 
 /**

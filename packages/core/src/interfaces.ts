@@ -114,11 +114,8 @@ export interface Runtime {
   readonly pmiProcessor?: PmiProcessorFactory;
 }
 
-/** The scoring capabilities a runtime offers, handed to labelers (see {@link Runtime}). */
-export interface ScoringKernels {
-  readonly matmul?: MatmulKernel;
-  readonly pmiProcessor?: PmiProcessorFactory;
-}
+/** The scoring capabilities a runtime offers, handed to labelers: a {@link Runtime} is one. */
+export type ScoringKernels = Pick<Runtime, 'matmul' | 'pmiProcessor'>;
 
 /** A cached feature with what it was computed from. */
 export interface StoredFeature {

@@ -110,21 +110,15 @@ export async function quantileThresholds(
   const rank = new Float64Array(K).fill(Math.floor((1 - quantile) * (n - 1)));
   const prefix = new Uint32Array(K);
   const counts = new Float64Array(K * 4096);
-  const passes = [
-    { bins: 4096, bin: (key: number) => key >>> 20, match: (_: number, __: number) => true },
-    {
-      bins: 4096,
-      bin: (key: number) => (key >>> 8) & 0xfff,
-      match: (key: number, k: number) => key >>> 20 === prefix[k],
-    },
-    {
-      bins: 256,
-      bin: (key: number) => key & 0xff,
-      match: (key: number, k: number) => key >>> 8 === prefix[k],
-    },
-  ];
+  // Pass p bins the keys that share the prefix found so far: bits 31–20, then 19–8, then 7–0.
+  const shifts = [20, 8, 0];
+  const widths = [4096, 4096, 256];
   const stage = options.stage ?? 'thresholds';
-  for (const [p, pass] of passes.entries()) {
+  for (let p = 0; p < 3; p++) {
+    const shift = shifts[p];
+    const bins = widths[p];
+    const mask = bins - 1;
+    const prefixShift = shift + (p === 2 ? 8 : 12); // the bits above this pass's bin
     counts.fill(0);
     for await (const { start, maps: batch } of source.batches({ signal: options.signal })) {
       const bits = new Int32Array(batch.data.buffer, batch.data.byteOffset, batch.data.length);
@@ -132,24 +126,21 @@ export async function quantileThresholds(
       for (let i = 0; i < images; i++) {
         for (let k = 0; k < K; k++) {
           const base = (i * K + k) * plane;
-          const row = k * pass.bins;
+          const row = k * bins;
+          const want = prefix[k];
           for (let q = 0; q < plane; q++) {
             const key = orderedKey(bits[base + q]);
-            if (pass.match(key, k)) counts[row + pass.bin(key)]++;
+            if (p === 0 || key >>> prefixShift === want) counts[row + ((key >>> shift) & mask)]++;
           }
         }
       }
-      options.onProgress?.({
-        stage,
-        done: p * source.images + start + images,
-        total: passes.length * source.images,
-      });
+      options.onProgress?.({ stage, done: p * source.images + start + images, total: 3 * source.images });
     }
     for (let k = 0; k < K; k++) {
       let below = 0;
       let bin = 0;
-      while (bin < pass.bins - 1 && below + counts[k * pass.bins + bin] <= rank[k]) {
-        below += counts[k * pass.bins + bin];
+      while (bin < bins - 1 && below + counts[k * bins + bin] <= rank[k]) {
+        below += counts[k * bins + bin];
         bin++;
       }
       rank[k] -= below;

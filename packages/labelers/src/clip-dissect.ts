@@ -1,5 +1,6 @@
 import {
   ErrorCode,
+  isPmiFunction,
   type Labeler,
   type LabelerContext,
   type LayerLabels,
@@ -75,7 +76,7 @@ export function clipDissect<F extends SimilarityName = 'soft_wpmi'>(
         c.textEmbeddings === first.textEmbeddings &&
         c.concepts === first.concepts,
     );
-    if (similarity !== 'soft_wpmi' && similarity !== 'wpmi') {
+    if (!isPmiFunction(similarity)) {
       const out: LayerLabels[] = [];
       for (const context of contexts) {
         const scores = await scoreNeurons(similarity, sourceOf(context), context.activations, {

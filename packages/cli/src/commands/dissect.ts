@@ -31,7 +31,7 @@ import {
 } from '@neurodissect/runtime-node';
 import { type Command, Option } from 'commander';
 import { CliError } from '../cli-error';
-import { lockOutput, pathForDocument } from '../files';
+import { lockOutput, pathForDocument, requireOutputFile } from '../files';
 import type { CliIo } from '../io';
 import { integer } from '../option-parsers';
 import { createProgressRenderer } from '../progress-bar';
@@ -127,11 +127,7 @@ export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promi
     .map((l) => l.trim())
     .filter(Boolean);
   if (!existsSync(o.model)) throw new CliError(`--model: file not found: ${o.model}`);
-  if (existsSync(o.out) && statSync(o.out).isDirectory()) {
-    throw new CliError(
-      `--out: ${o.out} is a folder; give the Results file to write, e.g. ${join(o.out, 'results.json')}`,
-    );
-  }
+  requireOutputFile(o.out, '--out', `give the Results file to write, e.g. ${join(o.out, 'results.json')}`);
   const executionProviders = o.ep.split(',').map((p) => p.trim()) as ExecutionProvider[];
 
   const runtime = await createNodeRuntime({ executionProviders, strict: o.strict }).catch((e) =>
@@ -222,7 +218,7 @@ export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promi
       concepts: { ...concepts, name: basename(o.concepts) },
       labelers,
       store,
-      kernels: { matmul: runtime.matmul, pmiProcessor: runtime.pmiProcessor },
+      kernels: runtime,
       batchSize: o.batchSize,
       topImages: o.topImages,
       runtime: { name: runtime.name, executionProvider: target.executionProvider },

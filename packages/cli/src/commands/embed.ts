@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import {
   type ConceptSet,
@@ -17,6 +17,7 @@ import {
 } from '@neurodissect/runtime-node';
 import type { Command } from 'commander';
 import { CliError } from '../cli-error';
+import { requireOutputFile } from '../files';
 import type { CliIo } from '../io';
 import { integer } from '../option-parsers';
 import { createProgressRenderer } from '../progress-bar';
@@ -118,9 +119,7 @@ export async function embedCommand(o: EmbedCommandOptions, io: CliIo): Promise<v
   if (o.batchSize < 1)
     throw new CliError(`--batch-size: ${o.batchSize} is not a positive integer; use e.g. 32`);
   // Refuse, before any work, an --out that would overwrite something that is not ours.
-  if (existsSync(o.out) && statSync(o.out).isDirectory()) {
-    throw new CliError(`--out: ${o.out} is a folder; give the .npy file to write`);
-  }
+  requireOutputFile(o.out, '--out', 'give the .npy file to write');
   const sidecarPath = embedSidecarPath(o.out);
   if (existsSync(sidecarPath)) {
     let kind: unknown;

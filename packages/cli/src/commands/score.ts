@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -8,9 +8,9 @@ import {
   describeConceptSetChanges,
   formatDescriptionsCsv,
   isNeurodissectError,
+  isPmiFunction,
   type Matrix,
   matrixToTensor,
-  type PmiFunction,
   type PmiLayerInput,
   parseConceptSetBytes,
   rankLabels,
@@ -27,7 +27,14 @@ import {
 import { createOrtMatmulKernel, createThreadedPmiProcessor } from '@neurodissect/runtime-node';
 import { type Command, Option } from 'commander';
 import { CliError } from '../cli-error';
-import { npyRowBlocks, readInput, readNpyMatrix, writeOutput } from '../files';
+import {
+  npyRowBlocks,
+  readInput,
+  readNpyMatrix,
+  requireOutputFile,
+  requireOutputFolder,
+  writeOutput,
+} from '../files';
 import type { CliIo } from '../io';
 import { integer, number } from '../option-parsers';
 import { createProgressRenderer } from '../progress-bar';
@@ -127,10 +134,6 @@ function parseActivationInputs(values: readonly string[], defaultName: string): 
   return inputs;
 }
 
-function isPmi(fn: SimilarityName): fn is PmiFunction {
-  return fn === 'soft_wpmi' || fn === 'wpmi';
-}
-
 /** `neurodissect score`: scores N×K activations against CLIP similarities; writes K×M scores. */
 export async function scoreCommand(o: ScoreCommandOptions, io: CliIo): Promise<void> {
   if (!(SIMILARITY_NAMES as readonly string[]).includes(o.fn)) {
@@ -160,13 +163,14 @@ export async function scoreCommand(o: ScoreCommandOptions, io: CliIo): Promise<v
       );
     }
   }
-  if (several && existsSync(o.out) && !statSync(o.out).isDirectory()) {
-    throw new CliError(
-      `--out: ${o.out} is a file; with several layers --out is a folder that receives NAME.npy per layer`,
+  if (several) {
+    requireOutputFolder(
+      o.out,
+      '--out',
+      'with several layers --out is a folder that receives NAME.npy per layer',
     );
-  }
-  if (!several && existsSync(o.out) && statSync(o.out).isDirectory()) {
-    throw new CliError(`--out: ${o.out} is a folder; give the .npy file to write`);
+  } else {
+    requireOutputFile(o.out, '--out', 'give the .npy file to write');
   }
 
   const kernel = createOrtMatmulKernel();
@@ -234,7 +238,7 @@ export async function scoreCommand(o: ScoreCommandOptions, io: CliIo): Promise<v
 
     const progress = createProgressRenderer(io);
     try {
-      if (isPmi(fn)) {
+      if (isPmiFunction(fn)) {
         // One pass for every layer: each layer's top-k is taken while its file is read in blocks,
         // so no layer's N×K matrix is ever held.
         const { topK } = resolvePmiParameters(fn, options, source.images);

@@ -61,8 +61,8 @@ export interface DissectionOptions extends OperationOptions {
   /** Caches activations and embeddings by content hash. */
   store?: FeatureStore;
   /**
-   * The runtime's scoring capabilities (`{ matmul: runtime.matmul, pmiProcessor: runtime.pmiProcessor }`),
-   * handed to every labeler in its context.
+   * The runtime's scoring capabilities (pass the runtime itself), handed to every labeler in its
+   * context.
    */
   kernels?: ScoringKernels;
   /** Images per batch. @defaultValue 16 */

@@ -24,6 +24,11 @@ import type { SimilaritySource } from './source';
 /** The two PMI similarity functions the engine computes. */
 export type PmiFunction = 'soft_wpmi' | 'wpmi';
 
+/** Whether similarity function `fn` runs on this engine (soft-WPMI or WPMI). */
+export function isPmiFunction(fn: string): fn is PmiFunction {
+  return fn === 'soft_wpmi' || fn === 'wpmi';
+}
+
 /** Soft-WPMI's or WPMI's parameters, checked and with defaults applied (see {@link resolvePmiParameters}). */
 export interface PmiParameters {
   readonly fn: PmiFunction;
@@ -46,7 +51,7 @@ export function resolvePmiParameters(
   options: SoftWpmiOptions | WpmiOptions | undefined,
   images: number,
 ): PmiParameters {
-  if (fn !== 'soft_wpmi' && fn !== 'wpmi') {
+  if (!isPmiFunction(fn)) {
     throw new RangeError(`The PMI engine computes soft_wpmi and wpmi, not "${String(fn)}".`);
   }
   const o =

@@ -12,7 +12,13 @@ import {
   type SimilarityName,
   type SimilarityOptionsByName,
 } from './options';
-import { type PmiFunction, type PmiProcessorFactory, scorePmiLayers, scorePmiSync } from './pmi-engine';
+import {
+  isPmiFunction,
+  type PmiFunction,
+  type PmiProcessorFactory,
+  scorePmiLayers,
+  scorePmiSync,
+} from './pmi-engine';
 import { createRankReorderAccumulator } from './rank-reorder';
 import { type SimilaritySource, similarityFromMatrix } from './source';
 
@@ -27,10 +33,6 @@ export interface ScoreOptions<F extends SimilarityName = SimilarityName> extends
    * threads). @defaultValue the single-thread WebAssembly kernel
    */
   processor?: PmiProcessorFactory;
-}
-
-function isPmi(fn: SimilarityName): fn is PmiFunction {
-  return fn === 'soft_wpmi' || fn === 'wpmi';
 }
 
 function checkInputs(source: SimilaritySource, activations: Matrix): void {
@@ -105,7 +107,7 @@ export async function scoreNeurons<F extends SimilarityName>(
 ): Promise<Matrix> {
   checkInputs(source, activations);
   const blockSize = checkInteger('blockSize', options.blockSize ?? 256, 1);
-  if (isPmi(fn)) {
+  if (isPmiFunction(fn)) {
     let scores: Matrix | undefined;
     await scorePmiLayers(source, [{ name: 'layer', activations }], {
       fn,
@@ -146,7 +148,7 @@ export function scoreNeuronsSync<F extends SimilarityName>(
 ): Matrix {
   const source = similarityFromMatrix(clip);
   checkInputs(source, activations);
-  if (isPmi(fn)) {
+  if (isPmiFunction(fn)) {
     return scorePmiSync(
       source,
       { name: 'layer', activations },

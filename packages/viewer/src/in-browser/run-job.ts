@@ -232,7 +232,7 @@ export async function runInBrowserJob(
       labelers,
       store,
       // runtime-web offers no faster kernels: scoring runs on core's single-thread WebAssembly kernel.
-      kernels: { matmul: runtime.matmul, pmiProcessor: runtime.pmiProcessor },
+      kernels: runtime,
       batchSize: job.batchSize ?? 16,
       topImages: job.topImages ?? 20,
       runtime: { name: runtime.name, executionProvider: target.executionProvider },
