@@ -16,6 +16,7 @@ import { registerSiteCommand } from './commands/site';
 import { registerTokenizeCommand } from './commands/tokenize';
 import { registerToyWorldCommand } from './commands/toyworld';
 import { registerValidateCommand } from './commands/validate';
+import { registerWorkerCommand } from './commands/worker';
 import type { CliIo } from './io';
 import { terminalSafe } from './terminal';
 import { version } from './version';
@@ -48,6 +49,7 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
   registerLayersCommand(program, io);
   registerActivationsCommand(program, io);
   registerEmbedCommand(program, io);
+  registerWorkerCommand(program, io);
 
   return program;
 }

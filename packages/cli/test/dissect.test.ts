@@ -161,7 +161,7 @@ describe('neurodissect dissect', () => {
     });
     expect(await cli('dissect', '--model', model, '--probe', probe, ...base)).toMatchObject({
       code: 2,
-      stderr: expect.stringMatching(/--clip: the labelers clip-dissect need a CLIP model folder/),
+      stderr: expect.stringMatching(/--clip: The labelers clip-dissect need a CLIP model/),
     });
   });
 

@@ -37,6 +37,8 @@ export const ErrorCode = {
   EmptyDataset: 'ND_EMPTY_DATASET',
   /** A cached feature file is truncated or corrupt; it is ignored and recomputed. */
   CorruptCacheEntry: 'ND_CORRUPT_CACHE_ENTRY',
+  /** A shard of a distributed run failed every try. */
+  ShardFailed: 'ND_SHARD_FAILED',
 } as const;
 
 /** One of the values of {@link ErrorCode}. */

@@ -17,6 +17,7 @@ export * from './math/top-k';
 export * from './pipeline/dissection';
 export * from './pipeline/heatmap';
 export * from './pipeline/map-source';
+export * from './pipeline/spec';
 export * from './pipeline/summarize';
 export { sha256, type WasmMemory } from './platform';
 export * from './progress';

@@ -75,6 +75,11 @@ export interface TargetModel {
     layers: readonly string[],
     options?: OperationOptions,
   ): Promise<Map<string, Tensor<'float32'>>>;
+  /**
+   * Checks that the model has `layer` (a module path or tensor name), throwing an error that lists
+   * what it does have; runs check their layers with it before the first batch when present.
+   */
+  resolveLayer?(layer: string): unknown;
   /** Releases native resources; idempotent. */
   dispose(): Promise<void>;
 }
@@ -194,6 +199,23 @@ export interface Labeler {
    * present; `options` carries the run's signal and progress.
    */
   labelLayers?(contexts: readonly LabelerContext[], options?: OperationOptions): Promise<LayerLabels[]>;
+  /**
+   * For labelers whose score of a neuron depends on the layer's other neurons (soft-WPMI's prior):
+   * step 1 of labelling a layer in ranges of units (a distributed run's label shards). The context
+   * holds some of the layer's units; the part must survive a feature store (a float32 matrix and
+   * JSON). {@link mergeParts} is step 2. Labelers without it label each range with `label`.
+   */
+  labelPart?(context: LabelerContext): Promise<LabelPart>;
+  /** Step 2: the parts of all the layer's ranges, in unit order → the whole layer's labels. */
+  mergeParts?(parts: readonly LabelPart[], concepts: readonly string[]): LayerLabels;
+}
+
+/** What {@link Labeler.labelPart} gives for one range of a layer's units. */
+export interface LabelPart {
+  /** One row per unit of the range. */
+  readonly matrix: Matrix;
+  /** Anything else step 2 needs, as JSON. */
+  readonly meta: Readonly<Record<string, unknown>>;
 }
 
 /** A box in an image's pixel coordinates: left, top, right, bottom (right and bottom exclusive). */

@@ -3,17 +3,21 @@ import {
   isPmiFunction,
   type Labeler,
   type LabelerContext,
+  type LabelPart,
   type LayerLabels,
   type MatmulKernel,
+  mergePriorPartials,
   NeurodissectError,
   type OperationOptions,
   type PmiProcessorFactory,
+  pmiPartScores,
   rankLabels,
   type SimilarityName,
   type SimilarityOptionsByName,
   type SimilaritySource,
   scoreNeurons,
   scorePmiLayers,
+  scorePmiPart,
   similarityFromEmbeddings,
 } from '@neurodissect/core';
 
@@ -113,6 +117,43 @@ export function clipDissect<F extends SimilarityName = 'soft_wpmi'>(
     return names.map((name) => labels.get(name)!);
   }
 
+  // Soft-WPMI and WPMI divide by a prior over the layer's neurons: ranges of units are scored in
+  // two steps (each range's L and prior partial, then the merged prior) so shards merge exactly.
+  const parts: Pick<Labeler, 'labelPart' | 'mergeParts'> = !isPmiFunction(similarity)
+    ? {}
+    : {
+        async labelPart(context: LabelerContext): Promise<LabelPart> {
+          const part = await scorePmiPart(sourceOf(context), context.activations, {
+            fn: similarity,
+            options: options.similarityOptions as SimilarityOptionsByName['soft_wpmi'] | undefined,
+            processor: options.pmiProcessor ?? context.kernels?.pmiProcessor,
+            signal: context.signal,
+            onProgress: context.onProgress,
+          });
+          return {
+            matrix: part.logProbs,
+            meta: {
+              lambda: part.lambda,
+              prior: { max: [...part.prior.max], sumExp: [...part.prior.sumExp], count: part.prior.count },
+            },
+          };
+        },
+        mergeParts(ranges: readonly LabelPart[], concepts: readonly string[]): LayerLabels {
+          const priorOf = (part: LabelPart) => {
+            const prior = part.meta.prior as { max: number[]; sumExp: number[]; count: number };
+            return {
+              max: Float64Array.from(prior.max),
+              sumExp: Float64Array.from(prior.sumExp),
+              count: prior.count,
+            };
+          };
+          const prior = mergePriorPartials(ranges.map(priorOf));
+          return ranges.flatMap((part) =>
+            rankLabels(pmiPartScores(part.matrix, part.meta.lambda as number, prior), concepts, topLabels),
+          );
+        },
+      };
+
   return {
     id: 'clip-dissect',
     version: '1',
@@ -122,5 +163,6 @@ export function clipDissect<F extends SimilarityName = 'soft_wpmi'>(
       return (await labelLayers([context]))[0];
     },
     labelLayers,
+    ...parts,
   };
 }

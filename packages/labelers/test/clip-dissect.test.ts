@@ -101,4 +101,54 @@ describe('clipDissect', () => {
     expect(together[0]).toEqual(await labeler.label(context('a', activations)));
     expect(together[1]).toEqual(await labeler.label(context('b', second)));
   });
+
+  it.each(['soft_wpmi', 'wpmi'] as const)(
+    '%s labels a layer in ranges of units that merge to the whole layer’s labels',
+    async (similarity) => {
+      const labeler = clipDissect({ similarity, similarityOptions: { topK: 25 }, topLabels: 12 });
+      const layer = randomMatrix(150, 11, 5);
+      const columns = (start: number, end: number): Matrix => {
+        const out = createMatrix(layer.rows, end - start);
+        for (let r = 0; r < layer.rows; r++)
+          for (let c = start; c < end; c++)
+            out.data[r * (end - start) + c - start] = layer.data[r * layer.cols + c];
+        return out;
+      };
+      const context = (acts: Matrix) => ({
+        layer: 'l',
+        activations: acts,
+        concepts,
+        imageEmbeddings: images,
+        textEmbeddings: texts,
+      });
+      const whole = await labeler.label(context(layer));
+      const parts = [];
+      for (const [start, end] of [
+        [0, 4],
+        [4, 5],
+        [5, 11],
+      ])
+        parts.push(await labeler.labelPart!(context(columns(start, end))));
+      // A part survives a feature store: a float32 matrix and JSON.
+      const stored = parts.map((part) => ({
+        matrix: part.matrix,
+        meta: JSON.parse(JSON.stringify(part.meta)),
+      }));
+      const merged = labeler.mergeParts!(stored, concepts);
+      expect(merged).toHaveLength(11);
+      merged.forEach((ranked, k) => {
+        expect(ranked.map((l) => l.concept)).toEqual(whole[k].map((l) => l.concept));
+        ranked.forEach((l, i) => {
+          expect(Math.abs(l.score - whole[k][i].score)).toBeLessThanOrEqual(1e-6);
+        });
+      });
+      // Labelling a range alone (without the merged prior) would give other scores.
+      const alone = await labeler.label(context(columns(0, 4)));
+      expect(alone[0][0].score).not.toBeCloseTo(whole[0][0].score, 4);
+    },
+  );
+
+  it('labels ranges alone when its similarity has no layer prior', () => {
+    expect(clipDissect({ similarity: 'cos_cubed' }).labelPart).toBeUndefined();
+  });
 });

@@ -47,6 +47,16 @@ export const PREPROCESS_PRESETS: Readonly<Record<PreprocessPreset, PreprocessCon
   },
 };
 
+/**
+ * A preset's config; with `inputSize`, the shorter side is resized to it and an `inputSize`²
+ * centre crop taken (for models trained at another resolution), keeping the preset's
+ * normalisation.
+ */
+export function preprocessConfigFor(preset: PreprocessPreset, inputSize?: number): PreprocessConfig {
+  const config = resolvePreprocessConfig(preset);
+  return inputSize === undefined ? config : { ...config, resizeShorter: inputSize, crop: inputSize };
+}
+
 /** Resolves a preset name or returns the config as is. */
 export function resolvePreprocessConfig(preset: PreprocessPreset | PreprocessConfig): PreprocessConfig {
   if (typeof preset !== 'string') return preset;

@@ -1,32 +1,30 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
-  createDissection,
+  type DissectionEnvironment,
+  type DissectionSpec,
   describeConceptSetChanges,
   isNeurodissectError,
-  type Labeler,
-  type ProbeDataset,
+  openDissection,
   parseResults,
   type Results,
-  type SimilarityName,
 } from '@neurodissect/core';
-import { createLabelersByName, LABELER_NAMES } from '@neurodissect/labelers';
+import {
+  checkRedis,
+  createNodeDissectionEnvironment,
+  dissectionSpecFromFiles,
+  openProbeUri,
+  runDistributedDissection,
+} from '@neurodissect/jobs';
+import { LABELER_NAMES } from '@neurodissect/labelers';
 import {
   type ActivationSummary,
-  createBrodenDataset,
   createFileFeatureStore,
-  createImageFolderDataset,
   createNodeRuntime,
   type ExecutionProvider,
-  hashFile,
   type NodeClipModel,
-  type NodeTargetModel,
-  PREPROCESS_PRESETS,
-  type PreprocessConfig,
-  preprocessBatch,
-  readConceptSetFile,
-  sha256Hex,
+  preprocessConfigFor,
   writeFileAtomic,
 } from '@neurodissect/runtime-node';
 import { type Command, Option } from 'commander';
@@ -59,6 +57,10 @@ export interface DissectCommandOptions {
   cache?: string | false;
   resume?: boolean;
   heatmaps?: boolean;
+  /** Redis of a distributed run: `redis://HOST:PORT`. */
+  queue?: string;
+  /** Image shards and label shards per layer of a distributed run. */
+  shards?: number;
   out: string;
 }
 
@@ -73,33 +75,50 @@ function fail(error: unknown, prefix = ''): never {
   throw error;
 }
 
-function createLabelers(names: readonly string[], o: DissectCommandOptions): Labeler[] {
-  try {
-    return createLabelersByName(names, {
-      similarity: o.similarity as SimilarityName,
-      ...(o.topK !== undefined ? { similarityOptions: { topK: o.topK } } : {}),
-      topLabels: o.topLabels,
-    });
-  } catch (error) {
-    if (!isNeurodissectError(error)) throw error;
-    const option =
-      (error.details as { similarity?: unknown }).similarity !== undefined ? '--similarity' : '--labelers';
-    throw new CliError(`${option}: ${error.message}`);
-  }
+/** The option a spec field comes from, for one-line errors. */
+const OPTION_OF_FIELD: Record<string, string> = {
+  model: '--model',
+  clip: '--clip',
+  probe: '--probe',
+  concepts: '--concepts',
+  layers: '--layers',
+  labelers: '--labelers',
+};
+
+/** A library error as a one-line CLI error naming the option it concerns. */
+function failInField(error: unknown): never {
+  if (!isNeurodissectError(error)) throw error;
+  const details = error.details as { field?: string; similarity?: unknown; url?: unknown };
+  const option =
+    details.similarity !== undefined
+      ? '--similarity'
+      : details.url !== undefined
+        ? '--queue'
+        : OPTION_OF_FIELD[details.field ?? ''];
+  throw new CliError(`${option ? `${option}: ` : ''}${error.message}`);
 }
 
-async function openProbe(spec: string): Promise<ProbeDataset> {
-  const broden = spec.startsWith('broden:');
-  const root = broden ? spec.slice('broden:'.length) : spec;
-  if (!existsSync(root) || !statSync(root).isDirectory()) {
-    throw new CliError(`--probe: ${root} is not a folder; give a folder of images or broden:DIR`);
-  }
-  try {
-    if (broden || existsSync(join(root, 'index.csv'))) return await createBrodenDataset({ root });
-    return await createImageFolderDataset({ root });
-  } catch (error) {
-    return fail(error, '--probe: ');
-  }
+/** The spec of the job the options describe (files hashed, probe and concepts opened). */
+async function specOf(o: DissectCommandOptions, layers: readonly string[]): Promise<DissectionSpec> {
+  return dissectionSpecFromFiles({
+    model: o.model,
+    clip: o.clip,
+    probe: o.probe,
+    concepts: o.concepts,
+    layers,
+    preprocessing: preprocessConfigFor(o.preset, o.inputSize),
+    summary: o.summary,
+    labelers: o.labelers
+      .split(',')
+      .map((l) => l.trim())
+      .filter(Boolean),
+    topLabels: o.topLabels,
+    similarity: o.similarity,
+    ...(o.topK !== undefined ? { similarityOptions: { topK: o.topK } } : {}),
+    batchSize: o.batchSize,
+    topImages: o.topImages,
+    heatmaps: o.heatmaps ?? false,
+  }).catch(failInField);
 }
 
 /** `neurodissect dissect`: labels every neuron of the chosen layers; writes a Results document. */
@@ -117,34 +136,51 @@ export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promi
     ['--top-images', o.topImages],
     ['--top-labels', o.topLabels],
     ['--top-k', o.topK],
+    ['--shards', o.shards],
   ] as const) {
     if (value !== undefined && !(Number.isInteger(value) && value >= 1)) {
       throw new CliError(`${option}: ${value} is not a positive integer`);
     }
   }
-  const labelerNames = o.labelers
-    .split(',')
-    .map((l) => l.trim())
-    .filter(Boolean);
   if (!existsSync(o.model)) throw new CliError(`--model: file not found: ${o.model}`);
   requireOutputFile(o.out, '--out', `give the Results file to write, e.g. ${join(o.out, 'results.json')}`);
+  if (o.shards !== undefined && o.queue === undefined) {
+    throw new CliError('--shards: shards are for a distributed run; give --queue redis://HOST:PORT too');
+  }
+  if (o.queue !== undefined && o.cache === false) {
+    throw new CliError(
+      '--no-cache: a distributed run shares its features through the cache; give --cache DIR on a shared volume',
+    );
+  }
+  if (o.queue !== undefined) await checkRedis(o.queue).catch(failInField);
   const executionProviders = o.ep.split(',').map((p) => p.trim()) as ExecutionProvider[];
-
+  const spec = await specOf(o, layers);
+  if (o.topK !== undefined) {
+    const probe = await openProbeUri(spec.probe.uri).catch(failInField);
+    if (o.topK > probe.size) {
+      throw new CliError(
+        `--top-k: ${o.topK} is larger than the probe set (${probe.size} images); use --top-k ${probe.size} or less`,
+      );
+    }
+  }
   const runtime = await createNodeRuntime({ executionProviders, strict: o.strict }).catch((e) =>
     fail(e, '--ep: '),
   );
-  const labelers = createLabelers(labelerNames, o);
-  const needsClip = labelers.some((l) => l.requires.includes('clip'));
-  if (needsClip && o.clip === undefined) {
-    throw new CliError(
-      `--clip: the labelers ${labelers
-        .filter((l) => l.requires.includes('clip'))
-        .map((l) => l.id)
-        .join(', ')} need a CLIP model folder`,
-    );
-  }
-  let target: NodeTargetModel | undefined;
-  let clip: NodeClipModel | undefined;
+  const base = createNodeDissectionEnvironment({ runtime });
+  const environment: DissectionEnvironment = {
+    ...base,
+    loadClip: async (uri) => {
+      const loaded = await base.loadClip(uri);
+      noteFixedTextLength(loaded.model as NodeClipModel, undefined, io);
+      return loaded;
+    },
+    readConcepts: async (uri) => {
+      const concepts = await base.readConcepts(uri);
+      const changes = describeConceptSetChanges(concepts);
+      if (changes) io.stderr.write(`note: ${changes}\n`);
+      return concepts;
+    },
+  };
   const unlock = await lockOutput(o.out, '--out').catch(async (error: unknown) => {
     await runtime.dispose();
     throw error;
@@ -154,28 +190,6 @@ export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promi
   process.once('SIGINT', onSignal);
   const progress = createProgressRenderer(io);
   try {
-    target = await runtime.loadTargetModel({ uri: o.model }).catch((e) => fail(e, '--model: '));
-    for (const layer of layers) {
-      try {
-        target.resolveLayer(layer);
-      } catch (error) {
-        fail(error, '--layers: ');
-      }
-    }
-    if (needsClip) {
-      clip = await runtime.loadClipModel({ uri: o.clip! }).catch((e) => fail(e, '--clip: '));
-      noteFixedTextLength(clip, undefined, io);
-    }
-    const probe = await openProbe(o.probe);
-    if (o.topK !== undefined && o.topK > probe.size) {
-      throw new CliError(
-        `--top-k: ${o.topK} is larger than the probe set (${probe.size} images); use --top-k ${probe.size} or less`,
-      );
-    }
-    const concepts = await readConceptSetFile(o.concepts).catch((e) => fail(e, '--concepts: '));
-    const changes = describeConceptSetChanges(concepts);
-    if (changes) io.stderr.write(`note: ${changes}\n`);
-
     let resume: Results | undefined;
     if (o.resume && existsSync(o.out)) {
       try {
@@ -188,52 +202,42 @@ export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promi
       }
       io.stderr.write(`resuming: ${resume.layers.length} layer(s) of ${o.out} are kept\n`);
     }
-    const store =
-      o.cache === false
-        ? undefined
-        : createFileFeatureStore({ directory: o.cache ?? join(dirname(o.out), '.neurodissect-cache') });
-    // The CLIP model's identity: both towers' contents.
-    const clipHash = clip
-      ? `sha256:${sha256Hex((await Promise.all([hashFile(clip.files.vision), hashFile(clip.files.text)])).join('+'))}`
-      : undefined;
-    // --input-size: resize the shorter side to N and crop N×N, keeping the preset's normalisation.
-    const preprocessing: PreprocessConfig =
-      o.inputSize === undefined
-        ? PREPROCESS_PRESETS[o.preset]
-        : { ...PREPROCESS_PRESETS[o.preset], resizeShorter: o.inputSize, crop: o.inputSize };
-    const dissection = createDissection({
-      target: {
-        model: target,
-        prepare: (images) => preprocessBatch(images, preprocessing),
-        // The file's name, and its path relative to the Results: never an absolute path.
-        name: basename(o.model),
-        uri: pathForDocument(o.model, o.out),
-        hash: `sha256:${await hashFile(o.model)}`,
-        summary: o.summary,
-        preprocessing: JSON.stringify(preprocessing),
-      },
-      layers,
-      clip: clip && clipHash ? { model: clip, name: basename(o.clip!), hash: clipHash } : undefined,
-      probe,
-      concepts: { ...concepts, name: basename(o.concepts) },
-      labelers,
-      store,
-      kernels: runtime,
-      batchSize: o.batchSize,
-      topImages: o.topImages,
-      runtime: { name: runtime.name, executionProvider: target.executionProvider },
-      tool: { name: 'neurodissect', version },
+    const cache = o.cache === false ? undefined : (o.cache ?? join(dirname(o.out), '.neurodissect-cache'));
+    const common = {
       resume,
-      heatmaps: o.heatmaps,
+      tool: { name: 'neurodissect', version },
+      // The model's path relative to the Results: never an absolute path.
+      recordedModelUri: pathForDocument(o.model, o.out),
       signal: controller.signal,
-      onProgress: progress.onProgress,
-      onLayer: async (partial) => {
+      onLayer: async (partial: Results) => {
         await saveResults(o.out, JSON.stringify(partial));
       },
-    });
+    };
     let results: Results;
     try {
-      results = await dissection.run();
+      if (o.queue !== undefined) {
+        results = await runDistributedDissection({
+          ...common,
+          url: o.queue,
+          spec,
+          environment,
+          cache: cache!,
+          shards: o.shards,
+          onShards: (done, total) => progress.onProgress({ stage: 'shards', done, total }),
+          log: (line) => io.stderr.write(`${line}\n`),
+        });
+      } else {
+        const dissection = await openDissection(spec, environment, {
+          ...common,
+          store: cache === undefined ? undefined : createFileFeatureStore({ directory: cache }),
+          onProgress: progress.onProgress,
+        });
+        try {
+          results = await dissection.run();
+        } finally {
+          await dissection.dispose();
+        }
+      }
     } catch (error) {
       if (controller.signal.aborted) {
         throw new CliError(
@@ -244,7 +248,8 @@ export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promi
       const resumeMismatch =
         isNeurodissectError(error) &&
         (error.details as { differs?: unknown } | undefined)?.differs !== undefined;
-      return fail(error, resumeMismatch ? '--resume: ' : '');
+      if (resumeMismatch) return fail(error, '--resume: ');
+      return failInField(error);
     }
     progress.stop();
     await saveResults(o.out, JSON.stringify(results));
@@ -253,8 +258,6 @@ export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promi
   } finally {
     progress.stop();
     process.off('SIGINT', onSignal);
-    await clip?.dispose();
-    await target?.dispose();
     await runtime.dispose();
     await unlock();
   }
@@ -352,6 +355,11 @@ export function registerDissectCommand(program: Command, io: CliIo): void {
       '--heatmaps',
       "attach a small activation heatmap to each neuron's top images (one more pass over them)",
     )
+    .option(
+      '--queue <url>',
+      'run on the workers of this Redis (redis://HOST:PORT; start them with neurodissect worker)',
+    )
+    .option('--shards <n>', 'with --queue: image shards, and label shards per layer (default 8)', integer)
     .requiredOption('--out <file>', 'the Results document to write (.json)')
     .action(async (options: DissectCommandOptions) => {
       await dissectCommand(options, io);

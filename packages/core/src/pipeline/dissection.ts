@@ -7,6 +7,7 @@ import type {
   FeatureStore,
   Labeler,
   LabelerContext,
+  LabelPart,
   LayerLabels,
   ProbeAnnotations,
   ProbeDataset,
@@ -88,11 +89,69 @@ export interface DissectionOptions extends OperationOptions {
    * the top images, for spatial layers). @defaultValue false
    */
   heatmaps?: boolean;
+  /**
+   * Labels computed elsewhere (the label shards of a distributed run, see
+   * {@link Dissection.labelShard}), used instead of running the labelers: for a layer, each
+   * labeler's labels (or the error it failed with) by labeler id. A labeler missing from the map
+   * runs as usual.
+   */
+  labels?: (layer: string) => Promise<ReadonlyMap<string, LayerLabels | Error> | undefined>;
 }
 
-/** A configured dissection; `run()` produces the Results document. */
+/** A half-open range `[start, end)` of probe images or of a layer's units. */
+export interface IndexRange {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** What a shard read and wrote, in bytes (for logs and capacity planning). */
+export interface ShardTraffic {
+  /** Bytes read from the feature store. */
+  readonly read: number;
+  /** Bytes written to the feature store (0 when the shard's output was already there). */
+  readonly written: number;
+  /** Whether the output was already in the store (a shard run twice is counted once). */
+  readonly cached: boolean;
+}
+
+/**
+ * What a label shard stores per labeler: the labels of its units, the first step of labelling in
+ * parts ({@link Labeler.labelPart}; the matrix is stored beside), or the error it failed with.
+ */
+type ShardLabelEntry =
+  | LayerLabels
+  | { readonly part: Readonly<Record<string, unknown>> }
+  | { readonly error: string; readonly code?: string };
+
+/**
+ * A configured dissection; `run()` produces the Results document. The other methods split the
+ * same run into shards for several processes or machines sharing one feature store: image shards
+ * ({@link Dissection.featureShard}), joined by {@link Dissection.joinFeatureShards}; the concept
+ * set's embeddings ({@link Dissection.textShard}); label shards ({@link Dissection.labelShard}),
+ * whose labels `run()` then takes through {@link DissectionOptions.labels}. Every shard's output is
+ * keyed by content in the store, so a shard run twice is computed once.
+ */
 export interface Dissection {
   run(): Promise<Results>;
+  /** The probe set's size and the layers to label (those not kept from `resume`). */
+  plan(): Promise<{ images: number; layers: readonly string[] }>;
+  /** Activations of every layer (and CLIP image embeddings) of probe images `range`, into the store. */
+  featureShard(range: IndexRange): Promise<ShardTraffic>;
+  /**
+   * Joins the image shards (which must cover the probe set in order) into the features a local
+   * run reads, in the store; returns each layer's number of units.
+   */
+  joinFeatureShards(ranges: readonly IndexRange[]): Promise<{ units: Record<string, number> }>;
+  /** The concept set's CLIP text embeddings, into the store (nothing when no labeler needs CLIP). */
+  textShard(): Promise<ShardTraffic>;
+  /** Every labeler on units `range` of `layer`, from the joined features; the labels go to the store. */
+  labelShard(layer: string, range: IndexRange): Promise<ShardTraffic>;
+  /**
+   * The labels of a whole layer from its label shards (which must cover its units in order), for
+   * {@link DissectionOptions.labels}: each labeler's labels, or the error one of its shards failed with.
+   * @throws `ND_INVALID_FORMAT` naming a shard whose output is not in the store.
+   */
+  mergeLabelShards(layer: string, ranges: readonly IndexRange[]): Promise<Map<string, LayerLabels | Error>>;
 }
 
 /**
@@ -102,7 +161,18 @@ export interface Dissection {
  * activations are reported in their `issues` and never labelled.
  */
 export function createDissection(options: DissectionOptions): Dissection {
-  return { run: () => runDissection(options) };
+  return {
+    run: () => runDissection(options),
+    plan: async () => {
+      const ctx = await openRun(options);
+      return { images: ctx.items.length, layers: ctx.fresh };
+    },
+    featureShard: (range) => featureShard(options, range),
+    joinFeatureShards: (ranges) => joinFeatureShards(options, ranges),
+    textShard: () => textShard(options),
+    labelShard: (layer, range) => labelShard(options, layer, range),
+    mergeLabelShards: (layer, ranges) => mergeLabelShards(options, layer, ranges),
+  };
 }
 
 /**
@@ -160,8 +230,11 @@ async function runDissection(o: DissectionOptions): Promise<Results> {
   return parseResults(ctx.results, 'the dissection Results');
 }
 
-/** Checks the options and opens the Results document. */
-async function openRun(o: DissectionOptions): Promise<RunContext> {
+/**
+ * Checks the options and opens the Results document. `only`: the layers a shard works on (then
+ * `resume` is not consulted).
+ */
+async function openRun(o: DissectionOptions, only?: readonly string[]): Promise<RunContext> {
   const batchSize = o.batchSize ?? 16;
   for (const [name, value] of [
     ['batchSize', batchSize],
@@ -196,11 +269,8 @@ async function openRun(o: DissectionOptions): Promise<RunContext> {
   }
   const timings: Record<string, number> = {};
   const items = Array.from({ length: o.probe.size }, (_, i) => o.probe.item(i));
-  const probeHash = await sha256(
-    items.map((item) => item.id).join('\n') +
-      (o.probe.fingerprint === undefined ? '' : `\n#${o.probe.fingerprint}`),
-  );
-  const conceptHash = await sha256(o.concepts.concepts.join('\n'));
+  const probeHash = await probeContentHash(o.probe);
+  const conceptHash = await conceptSetHash(o.concepts.concepts);
   const results = createResults({
     run: {
       tool: o.tool ?? { name: 'neurodissect', version: '0.0.0' },
@@ -225,8 +295,16 @@ async function openRun(o: DissectionOptions): Promise<RunContext> {
     labelers: o.labelers.map((l) => ({ id: l.id, version: l.version, options: { ...l.options } })),
     layers: [],
   });
-  if (o.resume) checkResumable(o.resume, results);
-  const resumed = new Map((o.resume?.layers ?? []).map((layer) => [layer.name, layer]));
+  if (only) {
+    const unknown = only.find((layer) => !o.layers.includes(layer));
+    if (unknown !== undefined)
+      throw new NeurodissectError(
+        ErrorCode.InvalidOption,
+        `The layer ${unknown} is not one of the run's layers.`,
+      );
+  }
+  if (o.resume && !only) checkResumable(o.resume, results);
+  const resumed = new Map((only ? [] : (o.resume?.layers ?? [])).map((layer) => [layer.name, layer]));
   return {
     o,
     batchSize,
@@ -236,9 +314,24 @@ async function openRun(o: DissectionOptions): Promise<RunContext> {
     results,
     timings,
     resumed,
-    fresh: o.layers.filter((layer) => !resumed.has(layer)),
+    fresh: only ?? o.layers.filter((layer) => !resumed.has(layer)),
     needsClip,
   };
+}
+
+/**
+ * The probe set's identity: its items' ids in order and its fingerprint (when it has one); part of
+ * every feature-cache key.
+ */
+export async function probeContentHash(probe: ProbeDataset): Promise<string> {
+  const ids: string[] = [];
+  for (let i = 0; i < probe.size; i++) ids.push(probe.item(i).id);
+  return sha256(ids.join('\n') + (probe.fingerprint === undefined ? '' : `\n#${probe.fingerprint}`));
+}
+
+/** A concept set's identity: the hash of its normalised concepts, one per line. */
+export async function conceptSetHash(concepts: readonly string[]): Promise<string> {
+  return sha256(concepts.join('\n'));
 }
 
 /**
@@ -284,34 +377,15 @@ async function collectFeatures(ctx: RunContext): Promise<Features> {
     const valid = o.resume.probe.images.map((image) => position.get(image.id) ?? -1).filter((i) => i >= 0);
     return { activations: new Map(), valid };
   }
-  const summary = o.target.summary ?? 'auto';
+  const parts = featureParts(ctx);
   const layerKeys = new Map<string, string>();
-  for (const layer of ctx.fresh) {
-    layerKeys.set(
-      layer,
-      await cacheKey({
-        kind: 'activations',
-        model: o.target.hash,
-        layer,
-        summary,
-        probe: ctx.probeHash,
-        preprocessing: o.target.preprocessing,
-      }),
-    );
-  }
-  const clipKey =
-    ctx.needsClip && o.clip
-      ? await cacheKey({ kind: 'clip-image-embeddings', clip: o.clip.hash, probe: ctx.probeHash })
-      : undefined;
+  for (const [layer, layerParts] of parts.layers) layerKeys.set(layer, await cacheKey(layerParts));
+  const clipKey = parts.clip ? await cacheKey(parts.clip) : undefined;
 
   // Cached features, each with the unreadable images it left out.
   const activations = new Map<string, Matrix>();
   let skipped: SkippedImage[] | undefined;
-  const fits = (hit: StoredFeature | undefined): hit is StoredFeature => {
-    if (hit?.tensor.dims.length !== 2) return false;
-    const hitSkipped = (hit.meta.skipped ?? []) as SkippedImage[];
-    return hit.tensor.dims[0] === items.length - hitSkipped.length;
-  };
+  const fits = (hit: StoredFeature | undefined): hit is StoredFeature => fitsRange(hit, 0, items.length);
   for (const [layer, key] of layerKeys) {
     const hit = await o.store?.get(key);
     if (!fits(hit)) continue;
@@ -369,7 +443,39 @@ async function collectFeatures(ctx: RunContext): Promise<Features> {
 }
 
 /**
- * One pass over the probe set: each batch of images is decoded once, then fed to the target model
+ * What determines each feature of the fresh layers (and the CLIP image embeddings, when a labeler
+ * needs them): the parts of their cache keys.
+ */
+function featureParts(ctx: RunContext): { layers: Map<string, object>; clip?: object } {
+  const { o } = ctx;
+  const summary = o.target.summary ?? 'auto';
+  const layers = new Map<string, object>();
+  for (const layer of ctx.fresh) {
+    layers.set(layer, {
+      kind: 'activations',
+      model: o.target.hash,
+      layer,
+      summary,
+      probe: ctx.probeHash,
+      preprocessing: o.target.preprocessing,
+    });
+  }
+  const clip =
+    ctx.needsClip && o.clip
+      ? { kind: 'clip-image-embeddings', clip: o.clip.hash, probe: ctx.probeHash }
+      : undefined;
+  return { layers, clip };
+}
+
+/** Whether a stored feature has one row per readable image of probe images `[start, end)`. */
+function fitsRange(hit: StoredFeature | undefined, start: number, end: number): hit is StoredFeature {
+  if (hit?.tensor.dims.length !== 2) return false;
+  const skipped = (hit.meta.skipped ?? []) as SkippedImage[];
+  return hit.tensor.dims[0] === end - start - skipped.length;
+}
+
+/**
+ * One pass over the probe set (or the images `range` of it): each batch of images is decoded once, then fed to the target model
  * (for `layers`) and to CLIP (when `embed`). Images known to be unreadable (`known`, from a cached
  * feature) are not tried again; others that fail to decode are skipped and listed.
  */
@@ -378,17 +484,18 @@ async function featurePass(
   layers: readonly string[],
   embed: boolean,
   known: readonly SkippedImage[] | undefined,
+  range: IndexRange = { start: 0, end: ctx.items.length },
 ): Promise<{ activations: Map<string, Matrix>; imageEmbeddings?: Matrix; skipped: SkippedImage[] }> {
-  const { o, items, batchSize } = ctx;
+  const { o, batchSize } = ctx;
   const skipped: SkippedImage[] = [...(known ?? [])];
   const knownBad = new Set(skipped.map((entry) => entry.index));
   const parts = new Map<string, Matrix[]>(layers.map((layer) => [layer, []]));
   const embeddings: Matrix[] = [];
   const stage =
     layers.length > 0 && embed ? 'features' : layers.length > 0 ? 'activations' : 'image-embeddings';
-  for (let start = 0; start < items.length; start += batchSize) {
+  for (let start = range.start; start < range.end; start += batchSize) {
     throwIfAborted(o.signal);
-    const count = Math.min(batchSize, items.length - start);
+    const count = Math.min(batchSize, range.end - start);
     const images: RgbImage[] = [];
     for (let i = start; i < start + count; i++) {
       if (knownBad.has(i)) continue;
@@ -417,7 +524,7 @@ async function featurePass(
     }
     if (images.length > 0 && embed)
       embeddings.push(await o.clip!.model.embedImages(images, { signal: o.signal }));
-    o.onProgress?.({ stage, done: start + count, total: items.length });
+    o.onProgress?.({ stage, done: start + count - range.start, total: range.end - range.start });
   }
   skipped.sort((a, b) => a.index - b.index);
   const activations = new Map<string, Matrix>();
@@ -447,11 +554,15 @@ function concatRows(blocks: readonly Matrix[]): Matrix {
   return matrix;
 }
 
+function textParts(ctx: RunContext): { kind: string; clip?: string; concepts: string } {
+  return { kind: 'clip-texts', clip: ctx.o.clip?.hash, concepts: ctx.conceptHash };
+}
+
 /** Stage 2: the concept set's CLIP text embeddings (cached), when a labeler needs CLIP. */
 async function embedConcepts(ctx: RunContext): Promise<Matrix | undefined> {
   const { o } = ctx;
   if (!ctx.needsClip || !o.clip || ctx.fresh.length === 0) return undefined;
-  const keyParts = { kind: 'clip-texts', clip: o.clip.hash, concepts: ctx.conceptHash };
+  const keyParts = textParts(ctx);
   const key = await cacheKey(keyParts);
   const hit = await o.store?.get(key);
   if (hit && hit.tensor.dims.length === 2 && hit.tensor.dims[0] === o.concepts.concepts.length)
@@ -496,8 +607,20 @@ async function labelStage(ctx: RunContext, features: Features): Promise<void> {
     onProgress: (event) => o.onProgress?.({ ...event, stage: `${labeler.id}:${stage}` }),
   });
   const shared = new Map<Labeler, Map<string, LayerLabels | Error>>();
+  if (o.labels) {
+    for (const name of fresh) {
+      const supplied = await o.labels(name);
+      for (const labeler of o.labelers) {
+        const labels = supplied?.get(labeler.id);
+        if (labels === undefined) continue;
+        const byLayer = shared.get(labeler) ?? new Map<string, LayerLabels | Error>();
+        byLayer.set(name, labels);
+        shared.set(labeler, byLayer);
+      }
+    }
+  }
   for (const labeler of o.labelers) {
-    if (!labeler.labelLayers || fresh.length < 2) continue;
+    if (!labeler.labelLayers || fresh.length < 2 || shared.has(labeler)) continue;
     throwIfAborted(o.signal);
     const t = now();
     const stage = fresh.join('+');
@@ -745,5 +868,318 @@ function remapAnnotations(
     labels: annotations.labels,
     imageLabels: (index) => annotations.imageLabels(valid[index]),
     masks: (index, options) => annotations.masks(valid[index], options),
+  };
+}
+
+function requireStore(o: DissectionOptions): FeatureStore {
+  if (!o.store) {
+    throw new NeurodissectError(
+      ErrorCode.InvalidOption,
+      'A sharded dissection needs a feature store shared by its shards; pass `store`.',
+    );
+  }
+  return o.store;
+}
+
+function checkRange(range: IndexRange, size: number, what: string): void {
+  if (
+    !(
+      Number.isInteger(range.start) &&
+      Number.isInteger(range.end) &&
+      range.start >= 0 &&
+      range.start < range.end &&
+      range.end <= size
+    )
+  ) {
+    throw new NeurodissectError(
+      ErrorCode.InvalidOption,
+      `The range [${range.start}, ${range.end}) is not within the ${size} ${what}.`,
+    );
+  }
+}
+
+const tensorBytes = (matrix: Matrix | undefined) => (matrix ? matrix.data.byteLength : 0);
+
+/** An image shard: the features of probe images `range`, each under its own key in the store. */
+async function featureShard(o: DissectionOptions, range: IndexRange): Promise<ShardTraffic> {
+  const store = requireStore(o);
+  const ctx = await openRun(o, o.layers);
+  checkRange(range, ctx.items.length, 'probe images');
+  const parts = featureParts(ctx);
+  const images = [range.start, range.end];
+  const layerKeys = new Map<string, string>();
+  for (const [layer, layerParts] of parts.layers)
+    layerKeys.set(layer, await cacheKey({ ...layerParts, images }));
+  const clipKey = parts.clip ? await cacheKey({ ...parts.clip, images }) : undefined;
+  const missing: string[] = [];
+  for (const [layer, key] of layerKeys) {
+    if (!fitsRange(await store.get(key), range.start, range.end)) missing.push(layer);
+  }
+  const embed = clipKey !== undefined && !fitsRange(await store.get(clipKey), range.start, range.end);
+  if (missing.length === 0 && !embed) return { read: 0, written: 0, cached: true };
+  const pass = await featurePass(ctx, missing, embed, undefined, range);
+  let written = 0;
+  for (const [layer, matrix] of pass.activations) {
+    await store.put(layerKeys.get(layer)!, matrixTensor(matrix), { layer, images, skipped: pass.skipped });
+    written += tensorBytes(matrix);
+  }
+  if (missing.length > 0 && pass.activations.size === 0) {
+    // Every image of the shard was unreadable: record that, with no rows.
+    for (const layer of missing)
+      await store.put(
+        layerKeys.get(layer)!,
+        { dtype: 'float32', dims: [0, 0], data: new Float32Array(0) },
+        { layer, images, skipped: pass.skipped },
+      );
+  }
+  if (embed) {
+    const embeddings = pass.imageEmbeddings ?? createMatrix(0, 0);
+    await store.put(clipKey!, matrixTensor(embeddings), {
+      kind: 'clip-image-embeddings',
+      images,
+      skipped: pass.skipped,
+    });
+    written += tensorBytes(embeddings);
+  }
+  return { read: 0, written, cached: false };
+}
+
+const matrixTensor = (matrix: Matrix): Tensor<'float32'> => ({
+  dtype: 'float32',
+  dims: [matrix.rows, matrix.cols],
+  data: matrix.data,
+});
+
+/** Joins image shards' features into the run's features, stored under the keys a local run reads. */
+async function joinFeatureShards(
+  o: DissectionOptions,
+  ranges: readonly IndexRange[],
+): Promise<{ units: Record<string, number> }> {
+  const store = requireStore(o);
+  const ctx = await openRun(o, o.layers);
+  let next = 0;
+  for (const range of ranges) {
+    checkRange(range, ctx.items.length, 'probe images');
+    if (range.start !== next) {
+      throw new NeurodissectError(
+        ErrorCode.InvalidOption,
+        `The image shards must cover the probe set in order; [${next}, ${range.start}) is missing.`,
+      );
+    }
+    next = range.end;
+  }
+  if (next !== ctx.items.length) {
+    throw new NeurodissectError(
+      ErrorCode.InvalidOption,
+      `The image shards must cover the probe set in order; [${next}, ${ctx.items.length}) is missing.`,
+    );
+  }
+  const parts = featureParts(ctx);
+  const units: Record<string, number> = {};
+  const join = async (keyParts: object, meta: Record<string, unknown>): Promise<number> => {
+    const key = await cacheKey(keyParts);
+    const whole = await store.get(key);
+    if (fitsRange(whole, 0, ctx.items.length)) return whole.tensor.dims[1];
+    const blocks: Matrix[] = [];
+    const skipped: SkippedImage[] = [];
+    for (const range of ranges) {
+      const hit = await store.get(await cacheKey({ ...keyParts, images: [range.start, range.end] }));
+      if (!fitsRange(hit, range.start, range.end)) {
+        throw new NeurodissectError(
+          ErrorCode.InvalidOption,
+          `The image shard [${range.start}, ${range.end}) is not in the feature store; run it first.`,
+          { details: { range } },
+        );
+      }
+      skipped.push(...(hit.meta.skipped as SkippedImage[]));
+      if (hit.tensor.dims[0] > 0)
+        blocks.push({ rows: hit.tensor.dims[0], cols: hit.tensor.dims[1], data: hit.tensor.data });
+    }
+    const matrix = blocks.length > 0 ? concatRows(blocks) : createMatrix(0, 0);
+    await store.put(key, matrixTensor(matrix), { ...meta, skipped });
+    return matrix.cols;
+  };
+  for (const [layer, layerParts] of parts.layers) units[layer] = await join(layerParts, { layer });
+  if (parts.clip) await join(parts.clip, { kind: 'clip-image-embeddings' });
+  return { units };
+}
+
+/** The concept set's embeddings, into the store. */
+async function textShard(o: DissectionOptions): Promise<ShardTraffic> {
+  const store = requireStore(o);
+  const ctx = await openRun(o, o.layers);
+  if (!ctx.needsClip || !o.clip) return { read: 0, written: 0, cached: true };
+  const key = await cacheKey(textParts(ctx));
+  const hit = await store.get(key);
+  if (hit && hit.tensor.dims[0] === o.concepts.concepts.length) return { read: 0, written: 0, cached: true };
+  const matrix = await embedConcepts(ctx);
+  return { read: 0, written: tensorBytes(matrix), cached: false };
+}
+
+async function labelShardKey(ctx: RunContext, layer: string, range: IndexRange): Promise<string> {
+  const { o } = ctx;
+  return cacheKey({
+    kind: 'labels',
+    ...(featureParts(ctx).layers.get(layer) as object),
+    clip: o.clip?.hash,
+    concepts: ctx.conceptHash,
+    labelers: o.labelers.map((l) => [l.id, l.version, l.options]),
+    units: [range.start, range.end],
+  });
+}
+
+/** A label shard: every labeler on units `range` of one layer, the labels into the store. */
+async function labelShard(o: DissectionOptions, layer: string, range: IndexRange): Promise<ShardTraffic> {
+  const store = requireStore(o);
+  const ctx = await openRun(o, [layer]);
+  const key = await labelShardKey(ctx, layer, range);
+  if ((await store.get(key))?.meta.labels) return { read: 0, written: 0, cached: true };
+  const features = await collectFeatures(ctx);
+  features.textEmbeddings = await embedConcepts(ctx);
+  const activations = features.activations.get(layer)!;
+  checkRange(range, activations.cols, `units of ${layer}`);
+  const read =
+    tensorBytes(activations) + tensorBytes(features.imageEmbeddings) + tensorBytes(features.textEmbeddings);
+  const needMaps = o.labelers.some((l) => l.requires.includes('activation-maps'));
+  const maps = needMaps
+    ? unitsOfMaps(
+        streamActivationMaps(o, layer, features.valid, ctx.batchSize, o.mapMemory ?? 256 * 2 ** 20),
+        range,
+      )
+    : undefined;
+  const annotations = remapAnnotations(o.probe.conceptAnnotations, features.valid, ctx.items.length);
+  const labels: Record<string, ShardLabelEntry> = {};
+  let written = 0;
+  for (const [index, labeler] of o.labelers.entries()) {
+    throwIfAborted(o.signal);
+    const context: LabelerContext = {
+      layer,
+      activations: columnRange(activations, range),
+      concepts: o.concepts.concepts,
+      imageEmbeddings: features.imageEmbeddings,
+      textEmbeddings: features.textEmbeddings,
+      activationMapSource: maps,
+      annotations,
+      kernels: o.kernels,
+      signal: o.signal,
+      onProgress: (event) => o.onProgress?.({ ...event, stage: `${labeler.id}:${layer}` }),
+    };
+    try {
+      if (labeler.labelPart && labeler.mergeParts) {
+        const part = await labeler.labelPart(context);
+        await store.put(`${key}.${index}`, matrixTensor(part.matrix), { labeler: labeler.id });
+        written += tensorBytes(part.matrix);
+        labels[labeler.id] = { part: part.meta };
+      } else {
+        labels[labeler.id] = await labeler.label(context);
+      }
+    } catch (error) {
+      if (isNeurodissectError(error, ErrorCode.Aborted)) throw error;
+      labels[labeler.id] = {
+        error: error instanceof Error ? error.message : String(error),
+        ...(isNeurodissectError(error) ? { code: error.code } : {}),
+      };
+    }
+  }
+  const meta = { kind: 'labels', layer, units: [range.start, range.end], labels };
+  await store.put(key, { dtype: 'float32', dims: [0], data: new Float32Array(0) }, meta);
+  return { read, written: written + JSON.stringify(labels).length, cached: false };
+}
+
+/** A layer's labels from its label shards: labels concatenated, parts merged by their labeler. */
+async function mergeLabelShards(
+  o: DissectionOptions,
+  layer: string,
+  ranges: readonly IndexRange[],
+): Promise<Map<string, LayerLabels | Error>> {
+  const store = requireStore(o);
+  const ctx = await openRun(o, [layer]);
+  const entries: Record<string, ShardLabelEntry>[] = [];
+  const keys: string[] = [];
+  let next = 0;
+  for (const range of ranges) {
+    if (range.start !== next) {
+      throw new NeurodissectError(
+        ErrorCode.InvalidOption,
+        `The label shards of ${layer} must cover its units in order; units ${next}–${range.start - 1} are missing.`,
+      );
+    }
+    next = range.end;
+    const key = await labelShardKey(ctx, layer, range);
+    const hit = await store.get(key);
+    if (!hit?.meta.labels) {
+      throw new NeurodissectError(
+        ErrorCode.InvalidFormat,
+        `The labels of units ${range.start}–${range.end - 1} of ${layer} are not in the feature store; run that shard first.`,
+        { details: { layer, range } },
+      );
+    }
+    keys.push(key);
+    entries.push(hit.meta.labels as Record<string, ShardLabelEntry>);
+  }
+  const merged = new Map<string, LayerLabels | Error>();
+  for (const [index, labeler] of o.labelers.entries()) {
+    const mine = entries.map((entry) => entry[labeler.id]);
+    const failed = mine.find((entry) => entry !== undefined && 'error' in entry) as
+      | { error: string }
+      | undefined;
+    if (failed) {
+      merged.set(labeler.id, new Error(failed.error));
+      continue;
+    }
+    if (mine.some((entry) => entry === undefined)) continue;
+    if (mine.every((entry) => 'part' in entry)) {
+      const parts: LabelPart[] = [];
+      for (const [i, entry] of mine.entries()) {
+        const stored = await store.get(`${keys[i]}.${index}`);
+        if (stored?.tensor.dims.length !== 2) {
+          throw new NeurodissectError(
+            ErrorCode.InvalidFormat,
+            `A part of ${labeler.id}'s labels of ${layer} is missing from the feature store; run that shard again.`,
+          );
+        }
+        parts.push({
+          matrix: { rows: stored.tensor.dims[0], cols: stored.tensor.dims[1], data: stored.tensor.data },
+          meta: (entry as { part: Record<string, unknown> }).part,
+        });
+      }
+      merged.set(labeler.id, labeler.mergeParts!(parts, o.concepts.concepts));
+    } else {
+      merged.set(labeler.id, (mine as LayerLabels[]).flat());
+    }
+  }
+  return merged;
+}
+
+/** Columns `range` of a matrix. */
+function columnRange(matrix: Matrix, range: IndexRange): Matrix {
+  if (range.start === 0 && range.end === matrix.cols) return matrix;
+  const cols = range.end - range.start;
+  const out = createMatrix(matrix.rows, cols);
+  for (let r = 0; r < matrix.rows; r++) {
+    out.data.set(matrix.data.subarray(r * matrix.cols + range.start, r * matrix.cols + range.end), r * cols);
+  }
+  return out;
+}
+
+/** Channels `range` of every batch of `[N, K, h, w]` maps. */
+function unitsOfMaps(source: ActivationMapSource, range: IndexRange): ActivationMapSource {
+  return {
+    images: source.images,
+    async *batches(options) {
+      for await (const batch of source.batches(options)) {
+        const [n, k, ...plane] = batch.maps.dims;
+        const size = plane.reduce((a, b) => a * b, 1);
+        const units = range.end - range.start;
+        const data = new Float32Array(n * units * size);
+        for (let i = 0; i < n; i++) {
+          data.set(
+            batch.maps.data.subarray((i * k + range.start) * size, (i * k + range.end) * size),
+            i * units * size,
+          );
+        }
+        yield { start: batch.start, maps: { dtype: 'float32', dims: [n, units, ...plane], data } };
+      }
+    },
   };
 }

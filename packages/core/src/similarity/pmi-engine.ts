@@ -500,6 +500,55 @@ export async function scorePmiLayers(
   }
 }
 
+/** One range of a layer's neurons scored in the first of two steps (see {@link scorePmiPart}). */
+export interface PmiPart {
+  /** K×M `L = log p(t | neuron)`, stored as float32 as scoring does before the prior. */
+  readonly logProbs: Matrix;
+  /** These neurons' contribution to the layer's prior. */
+  readonly prior: PriorPartial;
+  /** The prior's weight λ. */
+  readonly lambda: number;
+}
+
+/**
+ * Step 1 of a layer scored in neuron ranges (on several machines): `activations` holds some of the
+ * layer's neurons; returns their `L` and prior partial. Step 2 merges the ranges' partials
+ * ({@link mergePriorPartials}) and takes each range's scores with {@link pmiPartScores}; the result
+ * equals scoring the whole layer at once.
+ */
+export async function scorePmiPart(
+  source: SimilaritySource,
+  activations: Matrix,
+  options: ScorePmiLayersOptions = {},
+): Promise<PmiPart> {
+  const plan = planPmiLayers(source, [{ name: 'part', activations }], options);
+  const processor = await (options.processor ?? createWasmPmiProcessor)(plan);
+  try {
+    await streamPmi(source, plan, processor, options);
+    const sums = await processor.sums();
+    const logProbs = createMatrix(plan.neurons, plan.concepts);
+    for (let k = 0; k < plan.neurons; k++) {
+      for (let m = 0; m < plan.concepts; m++)
+        logProbs.data[k * plan.concepts + m] = sums.data[k * sums.stride + m];
+    }
+    return { logProbs, prior: pmiPriorPartial(sums, 0, plan.neurons, plan.concepts), lambda: plan.lambda };
+  } finally {
+    await processor.dispose();
+  }
+}
+
+/** Step 2: a range's final scores given its layer's merged prior partial. */
+export function pmiPartScores(logProbs: Matrix, lambda: number, prior: PriorPartial): Matrix {
+  return pmiScoresWithPrior(
+    { data: Float64Array.from(logProbs.data), stride: logProbs.cols },
+    0,
+    logProbs.rows,
+    logProbs.cols,
+    lambda,
+    prior,
+  );
+}
+
 /** A neuron shard's contribution to a layer's concept prior: per concept, `max_k L` and `Σ_k exp(L − max)`. */
 export interface PriorPartial {
   readonly max: Float64Array;

@@ -1,0 +1,199 @@
+import { resolve } from 'node:path';
+import {
+  type DissectionEnvironment,
+  type DissectionSpec,
+  dissectionSpecId,
+  ErrorCode,
+  type IndexRange,
+  type LayerLabels,
+  NeurodissectError,
+  type OpenDissectionOptions,
+  type OpenedDissection,
+  openDissection,
+  type Results,
+  throwIfAborted,
+} from '@neurodissect/core';
+import { createFileFeatureStore } from '@neurodissect/runtime-node';
+import { type Job, Queue } from 'bullmq';
+import {
+  checkRedis,
+  describeShard,
+  QUEUE_PREFIX,
+  redisConnection,
+  SHARD_ATTEMPTS,
+  SHARD_QUEUE,
+  type Shard,
+  type ShardJobData,
+  shardJobId,
+} from './queue';
+
+/** Options of {@link runDistributedDissection}. */
+export interface DistributedDissectionOptions
+  extends Pick<OpenDissectionOptions, 'resume' | 'onLayer' | 'tool' | 'recordedModelUri' | 'signal'> {
+  /** Redis, as `redis://HOST:PORT`. */
+  url: string;
+  spec: DissectionSpec;
+  /** Where the coordinator opens the spec (to join the shards and write the Results). */
+  environment: DissectionEnvironment;
+  /** The feature store folder every worker can read and write (a shared volume). */
+  cache: string;
+  /** Image shards, and label shards per layer. @defaultValue 8 */
+  shards?: number;
+  /** Shards finished of all planned so far (the total grows once the layers' sizes are known). */
+  onShards?: (done: number, total: number) => void;
+  /** A line per notable event (a shard retried elsewhere, a shard found finished). */
+  log?: (line: string) => void;
+  /** How often the queue is asked about the shards, in milliseconds. @defaultValue 250 */
+  pollMs?: number;
+}
+
+/** `[0, size)` in `parts` near-equal consecutive ranges (fewer when `size` is smaller). */
+export function splitRange(size: number, parts: number): IndexRange[] {
+  const count = Math.max(1, Math.min(size, Math.floor(parts)));
+  return Array.from({ length: count }, (_, i) => ({
+    start: Math.floor((i * size) / count),
+    end: Math.floor(((i + 1) * size) / count),
+  }));
+}
+
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+/**
+ * A dissection spread over the workers listening at `url` (`startDissectionWorker`): the probe set
+ * in image shards (forward passes and CLIP image embeddings, written to the shared feature store),
+ * the concept embeddings, then label shards (ranges of each layer's units, every labeler), merged
+ * exactly into the Results a local run of the same spec writes. A shard that fails
+ * {@link SHARD_ATTEMPTS} times fails the run naming the shard; a worker that stops mid-shard has
+ * its shard retried elsewhere. Shards already in the store (an earlier, interrupted run) are not
+ * computed again.
+ * @throws `ND_INVALID_OPTION` when Redis does not answer; `ND_SHARD_FAILED` naming the shard that
+ * failed every try.
+ */
+export async function runDistributedDissection(options: DistributedDissectionOptions): Promise<Results> {
+  await checkRedis(options.url);
+  const cache = resolve(options.cache);
+  const store = createFileFeatureStore({ directory: cache });
+  const supplied = new Map<string, Map<string, LayerLabels | Error>>();
+  const dissection = await openDissection(options.spec, options.environment, {
+    store,
+    resume: options.resume,
+    onLayer: options.onLayer,
+    tool: options.tool,
+    recordedModelUri: options.recordedModelUri,
+    signal: options.signal,
+    labels: async (layer) => supplied.get(layer),
+  });
+  const queue = new Queue<ShardJobData>(SHARD_QUEUE, {
+    connection: redisConnection(options.url),
+    prefix: QUEUE_PREFIX,
+  });
+  queue.on('error', () => {});
+  try {
+    const plan = await dissection.plan();
+    if (plan.layers.length > 0) {
+      // The workers' spec: only the layers still to label.
+      const spec: DissectionSpec = { ...options.spec, layers: [...plan.layers] };
+      await labelWithWorkers(options, queue, dissection, spec, cache, plan.images, supplied);
+    }
+    return await dissection.run();
+  } finally {
+    await queue.close();
+    await dissection.dispose();
+  }
+}
+
+async function labelWithWorkers(
+  options: DistributedDissectionOptions,
+  queue: Queue<ShardJobData>,
+  dissection: OpenedDissection,
+  spec: DissectionSpec,
+  cache: string,
+  images: number,
+  supplied: Map<string, Map<string, LayerLabels | Error>>,
+): Promise<void> {
+  const run = await dissectionSpecId(spec);
+  const shards = options.shards ?? 8;
+  const progress = { done: 0, total: 0 };
+  const needsClip = dissection.labelers.some((l) => l.requires.includes('clip'));
+  const imageRanges = splitRange(images, shards);
+  const first: Shard[] = imageRanges.map((range) => ({ kind: 'features', ...range }));
+  if (needsClip) first.push({ kind: 'texts' });
+  await runShards(options, queue, run, spec, cache, first, progress);
+
+  const { units } = await dissection.joinFeatureShards(imageRanges);
+  const labelShards: Shard[] = [];
+  for (const layer of spec.layers) {
+    for (const range of splitRange(units[layer], shards))
+      labelShards.push({ kind: 'labels', layer, ...range });
+  }
+  await runShards(options, queue, run, spec, cache, labelShards, progress);
+
+  for (const layer of spec.layers) {
+    const ranges = labelShards.filter((shard) => shard.kind === 'labels' && shard.layer === layer);
+    supplied.set(layer, await dissection.mergeLabelShards(layer, ranges as IndexRange[]));
+  }
+}
+
+/** Queues the shards (those not queued already) and waits until every one has finished. */
+async function runShards(
+  options: DistributedDissectionOptions,
+  queue: Queue<ShardJobData>,
+  run: string,
+  spec: DissectionSpec,
+  cache: string,
+  shards: readonly Shard[],
+  progress: { done: number; total: number },
+): Promise<void> {
+  const log = options.log ?? (() => {});
+  progress.total += shards.length;
+  options.onShards?.(progress.done, progress.total);
+  const pending = new Map<string, Shard>();
+  const enqueue = async (shard: Shard) => {
+    const jobId = shardJobId(run, shard);
+    const existing = await queue.getJob(jobId);
+    const state = existing ? await existing.getState() : undefined;
+    // A job left finished or failed by an earlier run is queued afresh: its output, when in the
+    // store, makes it return at once.
+    if (existing && (state === 'completed' || state === 'failed')) await existing.remove();
+    else if (existing && state !== 'unknown') return jobId;
+    await queue.add(
+      shard.kind,
+      { spec, cache, shard },
+      {
+        jobId,
+        attempts: SHARD_ATTEMPTS,
+        backoff: { type: 'exponential', delay: 1000 },
+        removeOnComplete: { age: 24 * 3600, count: 10_000 },
+        removeOnFail: { age: 7 * 24 * 3600 },
+      },
+    );
+    return jobId;
+  };
+  for (const shard of shards) pending.set(await enqueue(shard), shard);
+  const retried = new Set<string>();
+  while (pending.size > 0) {
+    throwIfAborted(options.signal);
+    await sleep(options.pollMs ?? 250);
+    for (const [jobId, shard] of [...pending]) {
+      const job: Job<ShardJobData> | undefined = await queue.getJob(jobId);
+      const state = job ? await job.getState() : 'unknown';
+      if (state === 'completed') {
+        pending.delete(jobId);
+        progress.done++;
+        options.onShards?.(progress.done, progress.total);
+      } else if (state === 'failed') {
+        throw new NeurodissectError(
+          ErrorCode.ShardFailed,
+          `The shard ${jobId} (${describeShard(shard)}) failed ${job?.attemptsMade ?? SHARD_ATTEMPTS} times: ${job?.failedReason ?? 'no reason recorded'}`,
+          { details: { jobId, shard } },
+        );
+      } else if (state === 'unknown') {
+        // Removed from Redis meanwhile (e.g. by hand): queue it again.
+        await enqueue(shard);
+      } else if (job && job.attemptsMade > 0 && !retried.has(jobId)) {
+        retried.add(jobId);
+        log(`shard ${jobId} is being tried again: ${job.failedReason ?? job.stacktrace?.[0] ?? ''}`);
+      }
+    }
+  }
+}

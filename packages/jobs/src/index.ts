@@ -1,0 +1,4 @@
+export * from './coordinator';
+export * from './node-environment';
+export * from './queue';
+export * from './worker';

@@ -1,0 +1,175 @@
+import { existsSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import {
+  clipModelHash,
+  conceptSetHash,
+  createDissectionSpec,
+  type DissectionEnvironment,
+  type DissectionSpec,
+  type DissectionSpecInput,
+  ErrorCode,
+  NeurodissectError,
+  type ProbeDataset,
+  probeContentHash,
+} from '@neurodissect/core';
+import { createLabelersByName, type LabelersByNameOptions } from '@neurodissect/labelers';
+import {
+  createBrodenDataset,
+  createImageFolderDataset,
+  detectClipLayout,
+  hashFile,
+  type NodeRuntime,
+  type PreprocessConfig,
+  preprocessBatch,
+  readConceptSetFile,
+} from '@neurodissect/runtime-node';
+
+/**
+ * Opens a probe set by URI: `broden:DIR` (a Broden-format set), or a folder (Broden-format when it
+ * holds an `index.csv`, else a folder of images).
+ * @throws `ND_FILE_NOT_FOUND` when the folder does not exist.
+ */
+export async function openProbeUri(uri: string): Promise<ProbeDataset> {
+  const broden = uri.startsWith('broden:');
+  const root = broden ? uri.slice('broden:'.length) : uri;
+  if (!existsSync(root) || !statSync(root).isDirectory()) {
+    throw new NeurodissectError(
+      ErrorCode.FileNotFound,
+      `${root} is not a folder; give a folder of images or broden:DIR`,
+      { details: { path: root } },
+    );
+  }
+  if (broden || existsSync(join(root, 'index.csv'))) return createBrodenDataset({ root });
+  return createImageFolderDataset({ root });
+}
+
+/** Content hashes of files, computed once per path, size and modification time. */
+function createHashCache(): (path: string) => Promise<string> {
+  const known = new Map<string, string>();
+  return async (path) => {
+    const stat = statSync(path);
+    const key = `${resolve(path)}\0${stat.size}\0${stat.mtimeMs}`;
+    let hash = known.get(key);
+    if (hash === undefined) {
+      hash = `sha256:${await hashFile(path)}`;
+      known.set(key, hash);
+    }
+    return hash;
+  };
+}
+
+/** Options of {@link createNodeDissectionEnvironment}. */
+export interface NodeDissectionEnvironmentOptions {
+  /** The runtime that loads the models and scores (`createNodeRuntime`). */
+  runtime: NodeRuntime;
+}
+
+/**
+ * A {@link DissectionEnvironment} on Node: models and concept lists are files, the probe set a
+ * folder ({@link openProbeUri}), labelers come from `@neurodissect/labelers` by name. Content
+ * hashes are cached per file (path, size, modification time).
+ */
+export function createNodeDissectionEnvironment(
+  options: NodeDissectionEnvironmentOptions,
+): DissectionEnvironment {
+  const { runtime } = options;
+  const hashOf = createHashCache();
+  return {
+    async loadTarget(uri) {
+      if (!existsSync(uri)) {
+        throw new NeurodissectError(ErrorCode.FileNotFound, `file not found: ${uri}`, {
+          details: { path: uri },
+        });
+      }
+      const hash = await hashOf(uri);
+      const model = await runtime.loadTargetModel({ uri });
+      return { model, hash, executionProvider: model.executionProvider };
+    },
+    async loadClip(uri) {
+      const model = await runtime.loadClipModel({ uri });
+      const hash = await clipModelHash(await hashOf(model.files.vision), await hashOf(model.files.text));
+      return { model, hash };
+    },
+    openProbe: openProbeUri,
+    readConcepts: (uri) => readConceptSetFile(uri),
+    prepare: (images, preprocessing) => preprocessBatch(images, preprocessing as PreprocessConfig),
+    createLabelers: (names, shared) =>
+      createLabelersByName(names, {
+        ...(shared as LabelersByNameOptions),
+        matmul: runtime.matmul,
+        pmiProcessor: runtime.pmiProcessor,
+      }),
+    kernels: runtime,
+    runtimeName: runtime.name,
+  };
+}
+
+/** What {@link dissectionSpecFromFiles} takes: {@link DissectionSpecInput} with files for sources. */
+export interface DissectionFiles extends Omit<DissectionSpecInput, 'model' | 'clip' | 'probe' | 'concepts'> {
+  /** The target model (.onnx). */
+  model: string;
+  /** A CLIP model folder, when a labeler needs CLIP. */
+  clip?: string;
+  /** A probe folder or `broden:DIR` ({@link openProbeUri}). */
+  probe: string;
+  /** A concept list, one per line. */
+  concepts: string;
+}
+
+/**
+ * A {@link DissectionSpec} for files on this machine: each file hashed, the probe set and concept
+ * list opened to hash their content, paths made absolute (so workers on other machines find them
+ * on a shared volume mounted at the same place). Errors name the field in `details.field`.
+ */
+export async function dissectionSpecFromFiles(files: DissectionFiles): Promise<DissectionSpec> {
+  const named = async <T>(field: string, make: () => Promise<T>): Promise<T> => {
+    try {
+      return await make();
+    } catch (error) {
+      if (error instanceof NeurodissectError) {
+        throw new NeurodissectError(error.code, error.message, {
+          details: { ...error.details, field },
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  };
+  const hashOf = createHashCache();
+  const model = await named('model', async () => {
+    if (!existsSync(files.model)) {
+      throw new NeurodissectError(ErrorCode.FileNotFound, `file not found: ${files.model}`);
+    }
+    return { uri: resolve(files.model), name: basename(files.model), hash: await hashOf(files.model) };
+  });
+  const clip =
+    files.clip === undefined
+      ? undefined
+      : await named('clip', async () => {
+          const towers = await detectClipLayout(files.clip!);
+          return {
+            uri: resolve(files.clip!),
+            name: basename(resolve(files.clip!)),
+            hash: await clipModelHash(await hashOf(towers.vision), await hashOf(towers.text)),
+          };
+        });
+  const probe = await named('probe', async () => {
+    const dataset = await openProbeUri(files.probe);
+    const broden = files.probe.startsWith('broden:');
+    const root = resolve(broden ? files.probe.slice('broden:'.length) : files.probe);
+    return {
+      uri: broden ? `broden:${root}` : root,
+      name: dataset.name,
+      hash: await probeContentHash(dataset),
+    };
+  });
+  const concepts = await named('concepts', async () => {
+    const set = await readConceptSetFile(files.concepts);
+    return {
+      uri: resolve(files.concepts),
+      name: basename(files.concepts),
+      hash: await conceptSetHash(set.concepts),
+    };
+  });
+  return createDissectionSpec({ ...files, model, clip, probe, concepts });
+}
