@@ -55,6 +55,17 @@ const runs = [
       'netdissect',
     ],
   },
+  {
+    title: `neurodissect dissect --queue with 1, 2 and 3 neurodissect worker processes on Redis, beside a local dissect (toy world, ${quick ? 200 : 1000} images)`,
+    command: [
+      'node',
+      'packages/cli/bench/distributed-command.mjs',
+      '--count',
+      quick ? '200' : '1000',
+      '--workers',
+      '1,2,3',
+    ],
+  },
   { title: 'vitest benchmarks (search, runtimes)', command: ['pnpm', 'exec', 'vitest', 'bench', '--run'] },
   {
     title: `the toy-world dissection in Node and in the browser page (${quick ? 200 : 1000} images; needs Chromium)`,

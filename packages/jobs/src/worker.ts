@@ -43,7 +43,7 @@ export interface DissectionWorker {
   close(): Promise<void>;
 }
 
-const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(2)} MiB`;
 
 /**
  * Starts a worker that takes dissection shards from the queue at `url` until closed: each job

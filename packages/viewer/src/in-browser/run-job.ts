@@ -1,16 +1,20 @@
 import {
-  createDissection,
+  clipModelHash,
+  conceptSetHash,
+  createDissectionSpec,
   ErrorCode,
   NeurodissectError,
   type OperationOptions,
+  openDissection,
   type ProbeDataset,
   parseConceptSet,
+  probeContentHash,
   type Results,
   sha256,
   throwIfAborted,
 } from '@neurodissect/core';
-import { createLabelersByName } from '@neurodissect/labelers';
-import { PREPROCESS_PRESETS, type PreprocessConfig, preprocessBatch } from '@neurodissect/model-io';
+import { createLabelersByName, type LabelersByNameOptions } from '@neurodissect/labelers';
+import { type PreprocessConfig, preprocessBatch, preprocessConfigFor } from '@neurodissect/model-io';
 import {
   createFileDataset,
   createIndexedDbFeatureStore,
@@ -194,14 +198,10 @@ export async function runInBrowserJob(
           ? {}
           : { preprocessor: await readSourceBytes(sources.preprocessor, { signal }) }),
       };
-      clipHash = await sha256(`${await sha256(vision)}+${await sha256(text)}`);
+      clipHash = await clipModelHash(await sha256(vision), await sha256(text));
       clip = await runtime.loadClipModelFrom(files);
     }
 
-    const preprocessing: PreprocessConfig =
-      job.inputSize === undefined
-        ? PREPROCESS_PRESETS[job.preset]
-        : { ...PREPROCESS_PRESETS[job.preset], resizeShorter: job.inputSize, crop: job.inputSize };
     const threads =
       target.executionProvider !== 'wasm'
         ? ''
@@ -209,39 +209,47 @@ export async function runInBrowserJob(
           ? ' with threads'
           : ' on one thread (the page is not cross-origin isolated)';
     onStatus?.(`Dissecting ${job.layers.join(', ')} on ${target.executionProvider}${threads}`);
-    const dissection = createDissection({
-      target: {
-        model: target,
-        prepare: (images) => preprocessBatch(images, preprocessing),
-        name: targetName,
-        uri: targetName,
-        hash: await sha256(targetBytes),
-        preprocessing: JSON.stringify(preprocessing),
+    // The same spec `neurodissect dissect` builds, so the feature cache is keyed alike.
+    const clipName = job.clip?.kind === 'toyworld' ? 'toyworld/clip' : 'picked CLIP';
+    const spec = createDissectionSpec({
+      model: { uri: targetName, name: targetName, hash: await sha256(targetBytes) },
+      clip: clip && clipHash ? { uri: clipName, name: clipName, hash: clipHash } : undefined,
+      probe: { uri: probe.name, name: probe.name, hash: await probeContentHash(probe) },
+      concepts: {
+        uri: job.conceptsName,
+        name: job.conceptsName,
+        hash: await conceptSetHash(concepts.concepts),
       },
       layers: job.layers,
-      clip:
-        clip && clipHash
-          ? {
-              model: clip,
-              name: job.clip?.kind === 'toyworld' ? 'toyworld/clip' : 'picked CLIP',
-              hash: clipHash,
-            }
-          : undefined,
-      probe,
-      concepts: { ...concepts, name: job.conceptsName },
-      labelers,
-      store,
-      // runtime-web offers no faster kernels: scoring runs on core's single-thread WebAssembly kernel.
-      kernels: runtime,
-      batchSize: job.batchSize ?? 16,
-      topImages: job.topImages ?? 20,
-      runtime: { name: runtime.name, executionProvider: target.executionProvider },
-      tool: IN_BROWSER_TOOL,
+      preprocessing: preprocessConfigFor(job.preset, job.inputSize),
+      labelers: job.labelers,
+      topLabels: job.topLabels,
+      similarity: job.similarity,
+      batchSize: job.batchSize,
+      topImages: job.topImages,
       heatmaps: job.heatmaps ?? true,
-      signal,
-      onProgress,
-      onLayer: options.onLayer,
     });
+    const loadedTarget = target;
+    const loadedClip = clip;
+    const dissection = await openDissection(
+      spec,
+      {
+        loadTarget: async () => ({
+          model: loadedTarget,
+          hash: spec.model.hash,
+          executionProvider: loadedTarget.executionProvider,
+        }),
+        loadClip: async () => ({ model: loadedClip!, hash: clipHash! }),
+        openProbe: async () => probe,
+        readConcepts: async () => concepts,
+        prepare: (images, preprocessing) => preprocessBatch(images, preprocessing as PreprocessConfig),
+        createLabelers: (names, shared) => createLabelersByName(names, shared as LabelersByNameOptions),
+        // runtime-web offers no faster kernels: scoring runs on core's single-thread WebAssembly kernel.
+        kernels: runtime,
+        runtimeName: runtime.name,
+      },
+      { store, tool: IN_BROWSER_TOOL, signal, onProgress, onLayer: options.onLayer },
+    );
     return await dissection.run();
   } finally {
     await clip?.dispose();
