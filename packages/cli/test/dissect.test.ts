@@ -1,6 +1,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseResults } from '@neurodissect/core';
+import { writeToyWorld } from '@neurodissect/toyworld/node';
 import { describe, expect, it } from 'vitest';
 import { cli, tempDir } from './helpers';
 
@@ -123,6 +124,67 @@ describe('neurodissect dissect', () => {
     expect(again.code).toBe(0);
     expect(again.stderr).toMatch(/resuming: 2 layer\(s\)/);
     expect(parseResults(readFileSync(out, 'utf8')).layers).toEqual(results.layers);
+  });
+
+  it('says in one line when the queue is unreachable or the options do not fit a distributed run', async () => {
+    const out = join(work, 'queued.json');
+    const base = ['--layers', 'layer1', '--concepts', concepts, '--labelers', 'clip-dissect'];
+    // Port 9 (discard) on loopback: nothing listens there.
+    expect(await dissect(out, ...base, '--queue', 'redis://127.0.0.1:9')).toMatchObject({
+      code: 2,
+      stderr:
+        'neurodissect: --queue: cannot reach Redis at redis://127.0.0.1:9 (ECONNREFUSED); start redis-server there or give the right --queue\n',
+    });
+    expect(await dissect(out, ...base, '--queue', 'localhost:6379')).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(
+        /^neurodissect: --queue: localhost:6379 is not a Redis URL; give redis:\/\/HOST:PORT/,
+      ),
+    });
+    expect(await dissect(out, ...base, '--shards', '4')).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/--shards: .*give --queue redis:\/\/HOST:PORT too/),
+    });
+    expect(await dissect(out, ...base, '--queue', 'redis://127.0.0.1:9', '--no-cache')).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/--no-cache: a distributed run shares its features through the cache/),
+    });
+    expect(await cli('worker', '--queue', 'redis://127.0.0.1:9')).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(
+        /^neurodissect: --queue: cannot reach Redis at redis:\/\/127.0.0.1:9 \(ECONNREFUSED\)/,
+      ),
+    });
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('feeds a Broden-format probe whole by default (its masks cover the frame), others as the preset crops', {
+    timeout: 60_000,
+  }, async () => {
+    const broden = join(work, 'broden');
+    await writeToyWorld(broden, { seed: 2, count: 4 });
+    const run = async (probeArg: string, out: string) => {
+      const result = await cli(
+        'dissect',
+        '--model',
+        model,
+        '--layers',
+        'layer1',
+        '--probe',
+        probeArg,
+        '--concepts',
+        concepts,
+        '--labelers',
+        'broden-label',
+        '--no-cache',
+        '--out',
+        join(work, out),
+      );
+      expect(result.code, result.stderr).toBe(0);
+      return parseResults(readFileSync(join(work, out), 'utf8')).run.parameters?.preprocessing;
+    };
+    expect(await run(`broden:${broden}`, 'broden.json')).toMatchObject({ resizeShorter: 224, crop: 224 });
+    expect(await run(probe, 'folder.json')).toMatchObject({ resizeShorter: 256, crop: 224 });
   });
 
   it('names an unknown layer with the closest ones, and exits 2', async () => {

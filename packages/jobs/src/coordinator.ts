@@ -5,6 +5,7 @@ import {
   dissectionSpecId,
   ErrorCode,
   type IndexRange,
+  type LabelShardRange,
   type LayerLabels,
   NeurodissectError,
   type OpenDissectionOptions,
@@ -121,16 +122,28 @@ async function labelWithWorkers(
   await runShards(options, queue, run, spec, cache, first, progress);
 
   const { units } = await dissection.joinFeatureShards(imageRanges);
+  // Labelers of summarised features label ranges of units; a labeler of activation maps streams
+  // its layer's maps from the model on each pass, so it takes a whole layer at once (splitting its
+  // units would repeat those passes per shard).
+  const byMaps = (maps: boolean) =>
+    dissection.labelers.filter((l) => l.requires.includes('activation-maps') === maps).map((l) => l.id);
   const labelShards: Shard[] = [];
   for (const layer of spec.layers) {
-    for (const range of splitRange(units[layer], shards))
-      labelShards.push({ kind: 'labels', layer, ...range });
+    for (const [labelers, parts] of [
+      [byMaps(false), shards],
+      [byMaps(true), 1],
+    ] as const) {
+      if (labelers.length === 0) continue;
+      for (const range of splitRange(units[layer], parts)) {
+        labelShards.push({ kind: 'labels', layer, ...range, labelers: [...labelers] });
+      }
+    }
   }
   await runShards(options, queue, run, spec, cache, labelShards, progress);
 
   for (const layer of spec.layers) {
-    const ranges = labelShards.filter((shard) => shard.kind === 'labels' && shard.layer === layer);
-    supplied.set(layer, await dissection.mergeLabelShards(layer, ranges as IndexRange[]));
+    const mine = labelShards.filter((shard) => shard.kind === 'labels' && shard.layer === layer);
+    supplied.set(layer, await dissection.mergeLabelShards(layer, mine as LabelShardRange[]));
   }
 }
 

@@ -13,7 +13,7 @@ export const SHARD_ATTEMPTS = 3;
 export type Shard =
   | ({ kind: 'features' } & IndexRange)
   | { kind: 'texts' }
-  | ({ kind: 'labels'; layer: string } & IndexRange);
+  | ({ kind: 'labels'; layer: string; labelers?: string[] } & IndexRange);
 
 /** A job's data: the run's spec, the shared feature store and the shard. */
 export interface ShardJobData {
@@ -31,19 +31,24 @@ export interface ShardJobResult {
   seconds: number;
 }
 
-/** A job id that says what the job is: `<run>.features.0-1000`, `<run>.labels.layer4.0-512`. */
+/**
+ * A job id that says what the job is: `<run>.features.0-1000`, `<run>.texts`,
+ * `<run>.labels.layer4.0-512.clip-dissect.clip-avg`.
+ */
 export function shardJobId(run: string, shard: Shard): string {
   if (shard.kind === 'texts') return `${run}.texts`;
   const range = `${shard.start}-${shard.end}`;
   if (shard.kind === 'features') return `${run}.features.${range}`;
-  return `${run}.labels.${shard.layer.replace(/[^A-Za-z0-9._-]/g, '_')}.${range}`;
+  const labelers = shard.labelers ? `.${shard.labelers.join('.')}` : '';
+  return `${run}.labels.${shard.layer}.${range}${labelers}`.replace(/[^A-Za-z0-9._-]/g, '_');
 }
 
 /** A shard in words, for logs and errors. */
 export function describeShard(shard: Shard): string {
   if (shard.kind === 'texts') return 'the concept embeddings';
   if (shard.kind === 'features') return `probe images ${shard.start}–${shard.end - 1}`;
-  return `units ${shard.start}–${shard.end - 1} of ${shard.layer}`;
+  const labelers = shard.labelers ? ` (${shard.labelers.join(', ')})` : '';
+  return `units ${shard.start}–${shard.end - 1} of ${shard.layer}${labelers}`;
 }
 
 /**

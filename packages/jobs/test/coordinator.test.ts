@@ -46,6 +46,15 @@ describe('queue helpers', () => {
       'abc.labels.layer4.2_conv_0.0-64',
     );
     expect(shardJobId('abc', { kind: 'features', start: 100, end: 200 })).toBe('abc.features.100-200');
+    expect(
+      shardJobId('abc', {
+        kind: 'labels',
+        layer: 'layer4',
+        start: 0,
+        end: 8,
+        labelers: ['clip-dissect', 'clip-avg'],
+      }),
+    ).toBe('abc.labels.layer4.0-8.clip-dissect.clip-avg');
   });
 
   it('names the URL when Redis does not answer', async () => {

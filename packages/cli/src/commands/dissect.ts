@@ -24,6 +24,7 @@ import {
   createNodeRuntime,
   type ExecutionProvider,
   type NodeClipModel,
+  PREPROCESS_PRESETS,
   preprocessConfigFor,
   writeFileAtomic,
 } from '@neurodissect/runtime-node';
@@ -98,6 +99,16 @@ function failInField(error: unknown): never {
   throw new CliError(`${option ? `${option}: ` : ''}${error.message}`);
 }
 
+/**
+ * A Broden-format probe's masks cover the whole frame, so by default its images are fed whole (as
+ * Network Dissection does): resized to the preset's input side, not cropped. Other probes get the
+ * preset as it is (resize, then centre crop).
+ */
+function fullFrameSize(o: DissectCommandOptions): number | undefined {
+  const broden = o.probe.startsWith('broden:') || existsSync(join(o.probe, 'index.csv'));
+  return broden ? PREPROCESS_PRESETS[o.preset].crop : undefined;
+}
+
 /** The spec of the job the options describe (files hashed, probe and concepts opened). */
 async function specOf(o: DissectCommandOptions, layers: readonly string[]): Promise<DissectionSpec> {
   return dissectionSpecFromFiles({
@@ -106,7 +117,7 @@ async function specOf(o: DissectCommandOptions, layers: readonly string[]): Prom
     probe: o.probe,
     concepts: o.concepts,
     layers,
-    preprocessing: preprocessConfigFor(o.preset, o.inputSize),
+    preprocessing: preprocessConfigFor(o.preset, o.inputSize ?? fullFrameSize(o)),
     summary: o.summary,
     labelers: o.labelers
       .split(',')
@@ -340,7 +351,11 @@ export function registerDissectCommand(program: Command, io: CliIo): void {
     .addOption(
       new Option('--preset <name>', 'target preprocessing').choices(['imagenet', 'clip']).default('imagenet'),
     )
-    .option('--input-size <n>', "the target's input side: resize the shorter side to n and crop n×n", integer)
+    .option(
+      '--input-size <n>',
+      "the target's input side: resize the shorter side to n and crop n×n (default for a Broden-format probe: the preset's side, so the whole frame its masks cover is fed)",
+      integer,
+    )
     .addOption(
       new Option('--summary <how>', 'activation summary')
         .choices(['auto', 'mean', 'max', 'cls', 'identity'])

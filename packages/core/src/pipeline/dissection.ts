@@ -104,6 +104,11 @@ export interface IndexRange {
   readonly end: number;
 }
 
+/** A label shard's units and, when not every labeler runs on them, the labelers (by id) that do. */
+export interface LabelShardRange extends IndexRange {
+  readonly labelers?: readonly string[];
+}
+
 /** What a shard read and wrote, in bytes (for logs and capacity planning). */
 export interface ShardTraffic {
   /** Bytes read from the feature store. */
@@ -144,14 +149,20 @@ export interface Dissection {
   joinFeatureShards(ranges: readonly IndexRange[]): Promise<{ units: Record<string, number> }>;
   /** The concept set's CLIP text embeddings, into the store (nothing when no labeler needs CLIP). */
   textShard(): Promise<ShardTraffic>;
-  /** Every labeler on units `range` of `layer`, from the joined features; the labels go to the store. */
-  labelShard(layer: string, range: IndexRange): Promise<ShardTraffic>;
+  /**
+   * The labelers `range.labelers` (all when absent) on units `range` of `layer`, from the joined
+   * features; the labels go to the store.
+   */
+  labelShard(layer: string, range: LabelShardRange): Promise<ShardTraffic>;
   /**
    * The labels of a whole layer from its label shards (which must cover its units in order), for
    * {@link DissectionOptions.labels}: each labeler's labels, or the error one of its shards failed with.
    * @throws `ND_INVALID_FORMAT` naming a shard whose output is not in the store.
    */
-  mergeLabelShards(layer: string, ranges: readonly IndexRange[]): Promise<Map<string, LayerLabels | Error>>;
+  mergeLabelShards(
+    layer: string,
+    shards: readonly LabelShardRange[],
+  ): Promise<Map<string, LayerLabels | Error>>;
 }
 
 /**
@@ -278,7 +289,13 @@ async function openRun(o: DissectionOptions, only?: readonly string[]): Promise<
       kind: 'dissect',
       runtime: o.runtime,
       timings,
-      parameters: { layers: [...o.layers], batchSize, topImages, summary: o.target.summary ?? 'auto' },
+      parameters: {
+        layers: [...o.layers],
+        batchSize,
+        topImages,
+        summary: o.target.summary ?? 'auto',
+        preprocessing: parsePreprocessing(o.target.preprocessing),
+      },
     },
     model: { name: o.target.name, uri: o.target.uri, hash: o.target.hash },
     probe: {
@@ -852,6 +869,15 @@ function summaryName(summary: ActivationSummary | undefined): ResultsLayer['summ
   return summary === undefined || summary === 'auto' ? undefined : summary;
 }
 
+/** The preprocessing as recorded in the Results: its JSON description when it is one, else the text. */
+function parsePreprocessing(description: string): unknown {
+  try {
+    return JSON.parse(description);
+  } catch {
+    return description;
+  }
+}
+
 /** A feature-store key: the hex SHA-256 of the parts that determine the feature. */
 async function cacheKey(parts: object): Promise<string> {
   return (await sha256(JSON.stringify(parts))).slice('sha256:'.length);
@@ -1016,23 +1042,33 @@ async function textShard(o: DissectionOptions): Promise<ShardTraffic> {
   return { read: 0, written: tensorBytes(matrix), cached: false };
 }
 
-async function labelShardKey(ctx: RunContext, layer: string, range: IndexRange): Promise<string> {
+async function labelShardKey(
+  ctx: RunContext,
+  layer: string,
+  range: IndexRange,
+  labelers: readonly Labeler[],
+): Promise<string> {
   const { o } = ctx;
   return cacheKey({
     kind: 'labels',
     ...(featureParts(ctx).layers.get(layer) as object),
     clip: o.clip?.hash,
     concepts: ctx.conceptHash,
-    labelers: o.labelers.map((l) => [l.id, l.version, l.options]),
+    labelers: labelers.map((l) => [l.id, l.version, l.options]),
     units: [range.start, range.end],
   });
 }
 
-/** A label shard: every labeler on units `range` of one layer, the labels into the store. */
-async function labelShard(o: DissectionOptions, layer: string, range: IndexRange): Promise<ShardTraffic> {
+/** A label shard: its labelers on units `range` of one layer, the labels into the store. */
+async function labelShard(
+  o: DissectionOptions,
+  layer: string,
+  range: LabelShardRange,
+): Promise<ShardTraffic> {
   const store = requireStore(o);
   const ctx = await openRun(o, [layer]);
-  const key = await labelShardKey(ctx, layer, range);
+  const labelers = shardLabelers(o, range);
+  const key = await labelShardKey(ctx, layer, range, labelers);
   if ((await store.get(key))?.meta.labels) return { read: 0, written: 0, cached: true };
   const features = await collectFeatures(ctx);
   features.textEmbeddings = await embedConcepts(ctx);
@@ -1040,7 +1076,7 @@ async function labelShard(o: DissectionOptions, layer: string, range: IndexRange
   checkRange(range, activations.cols, `units of ${layer}`);
   const read =
     tensorBytes(activations) + tensorBytes(features.imageEmbeddings) + tensorBytes(features.textEmbeddings);
-  const needMaps = o.labelers.some((l) => l.requires.includes('activation-maps'));
+  const needMaps = labelers.some((l) => l.requires.includes('activation-maps'));
   const maps = needMaps
     ? unitsOfMaps(
         streamActivationMaps(o, layer, features.valid, ctx.batchSize, o.mapMemory ?? 256 * 2 ** 20),
@@ -1051,6 +1087,7 @@ async function labelShard(o: DissectionOptions, layer: string, range: IndexRange
   const labels: Record<string, ShardLabelEntry> = {};
   let written = 0;
   for (const [index, labeler] of o.labelers.entries()) {
+    if (!labelers.includes(labeler)) continue;
     throwIfAborted(o.signal);
     const context: LabelerContext = {
       layer,
@@ -1090,48 +1127,45 @@ async function labelShard(o: DissectionOptions, layer: string, range: IndexRange
 async function mergeLabelShards(
   o: DissectionOptions,
   layer: string,
-  ranges: readonly IndexRange[],
+  shards: readonly LabelShardRange[],
 ): Promise<Map<string, LayerLabels | Error>> {
   const store = requireStore(o);
   const ctx = await openRun(o, [layer]);
-  const entries: Record<string, ShardLabelEntry>[] = [];
-  const keys: string[] = [];
-  let next = 0;
-  for (const range of ranges) {
-    if (range.start !== next) {
-      throw new NeurodissectError(
-        ErrorCode.InvalidOption,
-        `The label shards of ${layer} must cover its units in order; units ${next}–${range.start - 1} are missing.`,
-      );
-    }
-    next = range.end;
-    const key = await labelShardKey(ctx, layer, range);
+  const loaded: { shard: LabelShardRange; key: string; labels: Record<string, ShardLabelEntry> }[] = [];
+  for (const shard of shards) {
+    const key = await labelShardKey(ctx, layer, shard, shardLabelers(o, shard));
     const hit = await store.get(key);
     if (!hit?.meta.labels) {
       throw new NeurodissectError(
         ErrorCode.InvalidFormat,
-        `The labels of units ${range.start}–${range.end - 1} of ${layer} are not in the feature store; run that shard first.`,
-        { details: { layer, range } },
+        `The labels of units ${shard.start}–${shard.end - 1} of ${layer} are not in the feature store; run that shard first.`,
+        { details: { layer, range: { start: shard.start, end: shard.end } } },
       );
     }
-    keys.push(key);
-    entries.push(hit.meta.labels as Record<string, ShardLabelEntry>);
+    loaded.push({ shard, key, labels: hit.meta.labels as Record<string, ShardLabelEntry> });
   }
   const merged = new Map<string, LayerLabels | Error>();
   for (const [index, labeler] of o.labelers.entries()) {
-    const mine = entries.map((entry) => entry[labeler.id]);
-    const failed = mine.find((entry) => entry !== undefined && 'error' in entry) as
-      | { error: string }
-      | undefined;
+    const mine = loaded.filter((entry) => entry.labels[labeler.id] !== undefined);
+    if (mine.length === 0) continue;
+    let next = 0;
+    for (const { shard } of mine) {
+      if (shard.start !== next) {
+        throw new NeurodissectError(
+          ErrorCode.InvalidOption,
+          `The label shards of ${layer} must cover its units in order for ${labeler.id}; units ${next}–${shard.start - 1} are missing.`,
+        );
+      }
+      next = shard.end;
+    }
+    const entries = mine.map((entry) => entry.labels[labeler.id]);
+    const failed = entries.find((entry) => 'error' in entry) as { error: string } | undefined;
     if (failed) {
       merged.set(labeler.id, new Error(failed.error));
-      continue;
-    }
-    if (mine.some((entry) => entry === undefined)) continue;
-    if (mine.every((entry) => 'part' in entry)) {
+    } else if (entries.every((entry) => 'part' in entry)) {
       const parts: LabelPart[] = [];
-      for (const [i, entry] of mine.entries()) {
-        const stored = await store.get(`${keys[i]}.${index}`);
+      for (const [i, entry] of entries.entries()) {
+        const stored = await store.get(`${mine[i].key}.${index}`);
         if (stored?.tensor.dims.length !== 2) {
           throw new NeurodissectError(
             ErrorCode.InvalidFormat,
@@ -1145,10 +1179,23 @@ async function mergeLabelShards(
       }
       merged.set(labeler.id, labeler.mergeParts!(parts, o.concepts.concepts));
     } else {
-      merged.set(labeler.id, (mine as LayerLabels[]).flat());
+      merged.set(labeler.id, (entries as LayerLabels[]).flat());
     }
   }
   return merged;
+}
+
+/** The labelers a label shard runs: those it names, else all, in the run's order. */
+function shardLabelers(o: DissectionOptions, shard: LabelShardRange): Labeler[] {
+  if (!shard.labelers) return [...o.labelers];
+  const unknown = shard.labelers.find((id) => !o.labelers.some((l) => l.id === id));
+  if (unknown !== undefined) {
+    throw new NeurodissectError(
+      ErrorCode.InvalidOption,
+      `The labeler ${unknown} is not one of the run's labelers.`,
+    );
+  }
+  return o.labelers.filter((l) => shard.labelers!.includes(l.id));
 }
 
 /** Columns `range` of a matrix. */
