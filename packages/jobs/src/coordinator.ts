@@ -188,8 +188,10 @@ async function runShards(
     throwIfAborted(options.signal);
     await sleep(options.pollMs ?? 250);
     for (const [jobId, shard] of [...pending]) {
-      const job: Job<ShardJobData> | undefined = await queue.getJob(jobId);
-      const state = job ? await job.getState() : 'unknown';
+      // The state first, then the job: its attempts and reason are then at least as new.
+      const state = await queue.getJobState(jobId);
+      const job: Job<ShardJobData> | undefined =
+        state === 'completed' || state === 'unknown' ? undefined : await queue.getJob(jobId);
       if (state === 'completed') {
         pending.delete(jobId);
         progress.done++;
