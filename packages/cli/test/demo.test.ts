@@ -34,6 +34,18 @@ describe('neurodissect demo', () => {
     }
     const report = JSON.parse(readFileSync(join(out, 'report', 'report.json'), 'utf8'));
     expect(report.labelers.map((l: { id: string }) => l.id)).toEqual(['clip-dissect', 'broden-label']);
+    // Every labeler on its own scale: neither the demo's WPMI nor Broden-label's vote share has
+    // published thresholds, so each layer shows its max score's quantiles, not 0 % "interpretable".
+    for (const labeler of report.labelers) {
+      expect(labeler.scale.levels, labeler.id).toEqual([]);
+      for (const layer of labeler.layers) {
+        expect(layer.interpretability).toBeNull();
+        expect(layer.quantiles.p90).toBeGreaterThanOrEqual(layer.quantiles.p10);
+      }
+    }
+    expect(readFileSync(join(out, 'report', 'report.md'), 'utf8')).toMatch(
+      /clip-dissect: WPMI similarity; no published thresholds/,
+    );
     for (const file of [
       'report/report.html',
       'report/report.md',

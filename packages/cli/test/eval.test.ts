@@ -46,25 +46,25 @@ describe('neurodissect eval', () => {
         layer: 'layer1',
         neurons: 256,
         mean: 0.18260860443115234,
-        interpretability: { high: 32, medium: 44, low: 143, none: 37 },
+        interpretability: { levels: [32, 44, 143], none: 37 },
       },
       {
         layer: 'layer2',
         neurons: 512,
         mean: 0.16996580362319946,
-        interpretability: { high: 38, medium: 100, low: 308, none: 66 },
+        interpretability: { levels: [38, 100, 308], none: 66 },
       },
       {
         layer: 'layer3',
         neurons: 1024,
         mean: 0.2087889015674591,
-        interpretability: { high: 158, medium: 317, low: 483, none: 66 },
+        interpretability: { levels: [158, 317, 483], none: 66 },
       },
       {
         layer: 'layer4',
         neurons: 2048,
         mean: 0.2650984525680542,
-        interpretability: { high: 634, medium: 723, low: 648, none: 43 },
+        interpretability: { levels: [634, 723, 648], none: 43 },
       },
     ];
     expect(report.layers.map((l) => l.layer)).toEqual(expected.map((e) => e.layer));
@@ -74,6 +74,16 @@ describe('neurodissect eval', () => {
       expect(layer.interpretability).toEqual(expected[i].interpretability);
       expect(layer.labeler).toBe('clip-dissect');
     });
+    // The import is soft-WPMI: the report's own thresholds, with their source.
+    expect(report.labelers[0].scale).toMatchObject({
+      name: 'soft-WPMI similarity',
+      levels: [
+        { name: 'high', threshold: 0.3 },
+        { name: 'medium', threshold: 0.2 },
+        { name: 'low', threshold: 0.1 },
+      ],
+    });
+    expect(report.thresholds).toBeNull();
     expect(report.groundTruth).toBeNull();
     const files = (await readdir(out)).sort();
     expect(files).toEqual(

@@ -24,6 +24,7 @@ export * from './progress';
 export * from './results/create';
 export * from './results/parse';
 export * from './results/schema';
+export * from './results/score-scale';
 export * from './similarity/functions';
 export * from './similarity/labels';
 export * from './similarity/options';

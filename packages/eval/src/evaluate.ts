@@ -1,4 +1,4 @@
-import { normalizeLabel, type Results } from '@neurodissect/core';
+import { normalizeLabel, type Results, scoreQuantiles, scoreScaleOf } from '@neurodissect/core';
 import type { GroundTruth } from './ground-truth';
 import { createLabelMatcher, type LabelMatcher } from './label-matcher';
 import {
@@ -9,6 +9,7 @@ import {
   type LabelerLayerReport,
   type LabelerReport,
   type LayerSummary,
+  type ReportScoreScale,
 } from './report-schema';
 import { rocAuc } from './roc-auc';
 import {
@@ -28,7 +29,11 @@ export interface EvaluateOptions {
   groundTruth?: GroundTruth;
   /** How predicted and true labels are compared. @defaultValue createLabelMatcher() */
   matcher?: LabelMatcher;
-  /** Table 3 thresholds. @defaultValue DEFAULT_THRESHOLDS (0.3 / 0.2 / 0.1) */
+  /**
+   * Table 3 thresholds for every labeler, replacing each scale's own (missing ones from
+   * DEFAULT_THRESHOLDS). @defaultValue each labeler's published thresholds (`scoreScaleOf`:
+   * soft-WPMI 0.3 / 0.2 / 0.1, NetDissect's IoU 0.04), none for a scale without any
+   */
   thresholds?: Partial<InterpretabilityThresholds>;
   /** How many of the most frequent top-1 labels to keep per layer. @defaultValue 26 */
   topLabels?: number;
@@ -50,8 +55,8 @@ function isScored(options: Record<string, unknown>): boolean {
  * correctness. The returned report is validated against {@link EvalReportSchema}.
  */
 export function evaluateResults(results: Results, options: EvaluateOptions = {}): EvalReport {
-  const thresholds = { ...DEFAULT_THRESHOLDS, ...options.thresholds };
-  if (!(thresholds.high >= thresholds.medium && thresholds.medium >= thresholds.low)) {
+  const thresholds = options.thresholds ? { ...DEFAULT_THRESHOLDS, ...options.thresholds } : null;
+  if (thresholds && !(thresholds.high >= thresholds.medium && thresholds.medium >= thresholds.low)) {
     throw new RangeError(
       `thresholds must satisfy high ≥ medium ≥ low (got ${thresholds.high}, ${thresholds.medium}, ${thresholds.low})`,
     );
@@ -73,6 +78,26 @@ export function evaluateResults(results: Results, options: EvaluateOptions = {})
 
   const labelers: LabelerReport[] = runs.map((run) => {
     const scored = isScored(run.options);
+    const published = scoreScaleOf(run);
+    const scale: ReportScoreScale = thresholds
+      ? {
+          name: published.name,
+          levels: [
+            { name: 'high', threshold: thresholds.high },
+            { name: 'medium', threshold: thresholds.medium },
+            { name: 'low', threshold: thresholds.low },
+          ],
+          source: 'given with the evaluation',
+        }
+      : {
+          name: published.name,
+          levels: (published.thresholds ?? []).map((threshold, i) => ({
+            name: published.levels?.[i] ?? `level ${i + 1}`,
+            threshold,
+          })),
+          source: published.source ?? null,
+        };
+    const levelThresholds = scale.levels.map((level) => level.threshold);
     const layers = results.layers.map((layer): LabelerLayerReport => {
       const maxScores: number[] = [];
       const topCounts = new Map<string, { label: string; count: number }>();
@@ -95,7 +120,9 @@ export function evaluateResults(results: Results, options: EvaluateOptions = {})
         neurons: maxScores.length,
         unlabelled,
         meanMaxScore: scored ? mean(maxScores) : null,
-        interpretability: scored ? interpretabilityCounts(maxScores, thresholds) : null,
+        interpretability:
+          scored && levelThresholds.length > 0 ? interpretabilityCounts(maxScores, levelThresholds) : null,
+        quantiles: scored ? scoreQuantiles(maxScores) : null,
         histogram: scored ? histogram(maxScores, options.histogramBins) : null,
         topLabels: [...topCounts.values()]
           .sort((a, b) => b.count - a.count || a.label.localeCompare(b.label))
@@ -123,7 +150,7 @@ export function evaluateResults(results: Results, options: EvaluateOptions = {})
       }
       return report;
     });
-    return { id: run.id, version: run.version, scored, layers };
+    return { id: run.id, version: run.version, scored, scale, layers };
   });
 
   const primary = labelers.find((l) => l.scored) ?? labelers[0];
@@ -134,6 +161,7 @@ export function evaluateResults(results: Results, options: EvaluateOptions = {})
       neurons: entry?.neurons ?? layer.neurons.length,
       meanMaxScore: entry?.meanMaxScore ?? null,
       interpretability: entry?.interpretability ?? null,
+      quantiles: entry?.quantiles ?? null,
       labeler: primary?.id ?? null,
     };
   });

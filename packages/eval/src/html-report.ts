@@ -1,6 +1,6 @@
 import type { Figure } from './figures';
 import type { EvalReport } from './report-schema';
-import { type ReportTable, reportSections } from './report-tables';
+import { type ReportTable, reportSections, scaleLines } from './report-tables';
 
 /** Options of {@link formatHtmlReport}. */
 export interface HtmlReportOptions {
@@ -53,9 +53,7 @@ export function formatHtmlReport(report: EvalReport, options: HtmlReportOptions 
   parts.push(
     `<li>results: ${escapeHtml(report.source.kind)}, created ${escapeHtml(report.source.createdAt)}</li>`,
   );
-  parts.push(
-    `<li>thresholds: high ≥ ${report.thresholds.high}, medium ≥ ${report.thresholds.medium}, low ≥ ${report.thresholds.low}</li>`,
-  );
+  for (const line of scaleLines(report)) parts.push(`<li>${escapeHtml(line)}</li>`);
   parts.push(
     report.groundTruth
       ? `<li>ground truth: ${escapeHtml(report.groundTruth.source)} (${report.groundTruth.neurons} neurons, ${report.groundTruth.nonInterpretable} non-interpretable)</li>`

@@ -1,6 +1,6 @@
 import type { Figure } from './figures';
 import type { EvalReport } from './report-schema';
-import { type ReportTable, reportSections } from './report-tables';
+import { type ReportTable, reportSections, scaleLines } from './report-tables';
 
 /** Options of {@link formatMarkdownReport}. */
 export interface MarkdownReportOptions {
@@ -35,9 +35,7 @@ export function formatMarkdownReport(report: EvalReport, options: MarkdownReport
   out.push(
     `- results: ${escapeMarkdown(report.source.kind)}, created ${escapeMarkdown(report.source.createdAt)}`,
   );
-  out.push(
-    `- thresholds: high ≥ ${report.thresholds.high}, medium ≥ ${report.thresholds.medium}, low ≥ ${report.thresholds.low}`,
-  );
+  for (const line of scaleLines(report)) out.push(`- ${escapeMarkdown(line)}`);
   out.push(
     report.groundTruth
       ? `- ground truth: ${escapeMarkdown(report.groundTruth.source)} (${report.groundTruth.neurons} neurons, ${report.groundTruth.nonInterpretable} non-interpretable)`

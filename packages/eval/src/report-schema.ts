@@ -3,21 +3,40 @@ import { z } from 'zod';
 /** The format tag of `report.json`. */
 export const EVAL_REPORT_FORMAT = 'neurodissect.eval-report';
 /** The `report.json` version this package writes. */
-export const EVAL_REPORT_VERSION = 1;
+export const EVAL_REPORT_VERSION = 2;
 
 const count = z.number().int().nonnegative();
 const nullableNumber = z.number().nullable();
 
-/** Table 3: neurons per interpretability class of their max score. */
+/**
+ * A labeler's score scale as the report used it: the levels counted in Table 3 (its published
+ * thresholds, or those given with `--thresholds`), none when the scale has no published thresholds
+ * (then the layers show the max score's quantiles).
+ */
+export const ScoreScaleSchema = z.object({
+  /** What the score is (e.g. "soft-WPMI similarity", "IoU"). */
+  name: z.string(),
+  /** Highest first: a neuron is at the first level whose threshold its max score reaches. */
+  levels: z.array(z.object({ name: z.string(), threshold: z.number() })),
+  /** Where the thresholds come from. */
+  source: z.string().nullable(),
+});
+
+/** Table 3 on the labeler's scale: neurons per level of their max score, and below every level. */
 export const InterpretabilitySchema = z.object({
-  /** max score ≥ `thresholds.high`. */
-  high: count,
-  /** `thresholds.medium` ≤ max score < `thresholds.high`. */
-  medium: count,
-  /** `thresholds.low` ≤ max score < `thresholds.medium`. */
-  low: count,
-  /** max score < `thresholds.low`. */
+  /** One count per level of the scale, in its order (a neuron counts at its highest level). */
+  levels: z.array(count),
+  /** max score below the last level's threshold. */
   none: count,
+});
+
+/** Percentiles of the neurons' max scores (interpolated as NumPy's `percentile`). */
+export const QuantilesSchema = z.object({
+  p10: z.number(),
+  p25: z.number(),
+  p50: z.number(),
+  p75: z.number(),
+  p90: z.number(),
 });
 
 /** Table 1: top-k accuracy against the ground truth (top-3 counts include top-1, top-5 include top-3). */
@@ -62,7 +81,10 @@ export const LabelerLayerReportSchema = z.object({
   unlabelled: count,
   /** Mean over neurons of their max score; null for labelers without scores. */
   meanMaxScore: nullableNumber,
+  /** Null for labelers without scores, or whose scale has no levels (see `quantiles`). */
   interpretability: InterpretabilitySchema.nullable(),
+  /** The max scores' percentiles; null for labelers without scores. */
+  quantiles: QuantilesSchema.nullable(),
   histogram: HistogramSchema.nullable(),
   /** The most frequent top-1 labels (after normalisation), most frequent first. */
   topLabels: z.array(z.object({ label: z.string(), count: count })),
@@ -78,6 +100,8 @@ export const LabelerReportSchema = z.object({
   version: z.string(),
   /** False for labelers that give no scores (e.g. imported MILAN descriptions). */
   scored: z.boolean(),
+  /** The scale its Table 3 counts on. */
+  scale: ScoreScaleSchema,
   layers: z.array(LabelerLayerReportSchema),
 });
 
@@ -87,6 +111,7 @@ export const LayerSummarySchema = z.object({
   neurons: count,
   meanMaxScore: nullableNumber,
   interpretability: InterpretabilitySchema.nullable(),
+  quantiles: QuantilesSchema.nullable(),
   /** The labeler the numbers come from. */
   labeler: z.string().nullable(),
 });
@@ -115,7 +140,8 @@ export const EvalReportSchema = z.object({
   format: z.literal(EVAL_REPORT_FORMAT),
   version: z.literal(EVAL_REPORT_VERSION),
   source: z.object({ model: z.string(), kind: z.string(), createdAt: z.string() }),
-  thresholds: z.object({ high: z.number(), medium: z.number(), low: z.number() }),
+  /** Thresholds given for every labeler (`--thresholds`), replacing each scale's own; null when none were. */
+  thresholds: z.object({ high: z.number(), medium: z.number(), low: z.number() }).nullable(),
   groundTruth: z.object({ source: z.string(), neurons: count, nonInterpretable: count }).nullable(),
   primaryLabeler: z.string().nullable(),
   layers: z.array(LayerSummarySchema),
@@ -123,6 +149,10 @@ export const EvalReportSchema = z.object({
   finalLayer: z.array(FinalLayerMetricsSchema).optional(),
 });
 
+/** A labeler's scale in the report (see {@link ScoreScaleSchema}). */
+export type ReportScoreScale = z.infer<typeof ScoreScaleSchema>;
+/** Max-score percentiles (see {@link QuantilesSchema}). */
+export type Quantiles = z.infer<typeof QuantilesSchema>;
 /** Table 3 counts (see {@link InterpretabilitySchema}). */
 export type Interpretability = z.infer<typeof InterpretabilitySchema>;
 /** Table 1 (see {@link AccuracySchema}). */

@@ -1,4 +1,4 @@
-import type { EvalReport } from './report-schema';
+import type { EvalReport, Interpretability, Quantiles, ReportScoreScale } from './report-schema';
 
 /** A table of the report as text cells, rendered by the Markdown and HTML writers. */
 export interface ReportTable {
@@ -22,26 +22,11 @@ export function formatNumber(value: number | null | undefined, digits = 3): stri
 
 /** The report's content as text tables, in reading order. */
 export function reportSections(report: EvalReport): ReportSection[] {
-  const { high, medium, low } = report.thresholds;
-  const table3Columns = [
-    'layer',
-    'neurons',
-    'mean max score',
-    `high (≥${high})`,
-    `medium (≥${medium})`,
-    `low (≥${low})`,
-    `none (<${low})`,
-  ];
+  const primaryScale = report.labelers.find((l) => l.id === report.primaryLabeler)?.scale;
   const sections: ReportSection[] = [
     {
       title: `Summary${report.primaryLabeler ? ` (${report.primaryLabeler})` : ''}`,
-      tables: [
-        {
-          title: 'Interpretability by max score (Table 3)',
-          columns: table3Columns,
-          rows: report.layers.map(table3Row),
-        },
-      ],
+      tables: primaryScale ? [table3(primaryScale, report.layers)] : [],
       topLabels: [],
     },
   ];
@@ -103,11 +88,7 @@ export function reportSections(report: EvalReport): ReportSection[] {
     }
     // The primary labeler's Table 3 is the summary's.
     if (labeler.scored && labeler.id !== report.primaryLabeler) {
-      tables.push({
-        title: 'Interpretability by max score (Table 3)',
-        columns: table3Columns,
-        rows: labeler.layers.map(table3Row),
-      });
+      tables.push(table3(labeler.scale, labeler.layers));
     }
     sections.push({
       title: `Labeler ${labeler.id}${labeler.scored ? '' : ' (no scores)'}`,
@@ -157,18 +138,62 @@ export function reportSections(report: EvalReport): ReportSection[] {
   return sections;
 }
 
-/** One layer's row of Table 3 (dashes where the labeler gives no scores). */
-function table3Row(l: {
+/** What Table 3 reads of a layer. */
+interface Table3Layer {
   layer: string;
   neurons: number;
   meanMaxScore: number | null;
-  interpretability: { high: number; medium: number; low: number; none: number } | null;
-}): string[] {
-  const counts = l.interpretability;
-  return [
-    l.layer,
-    String(l.neurons),
-    formatNumber(l.meanMaxScore),
-    ...(counts ? [counts.high, counts.medium, counts.low, counts.none].map(String) : ['–', '–', '–', '–']),
-  ];
+  interpretability: Interpretability | null;
+  quantiles: Quantiles | null;
+}
+
+/**
+ * Table 3 on a labeler's own scale: neurons per level of their max score; for a scale without
+ * published thresholds, the max score's quantiles instead (dashes where there are no scores).
+ */
+function table3(scale: ReportScoreScale, layers: readonly Table3Layer[]): ReportTable {
+  const head = (l: Table3Layer) => [l.layer, String(l.neurons), formatNumber(l.meanMaxScore)];
+  if (scale.levels.length === 0) {
+    return {
+      title: `Max score quantiles (${scale.name}: no published thresholds)`,
+      columns: ['layer', 'neurons', 'mean max score', 'p10', 'p25', 'median', 'p75', 'p90'],
+      rows: layers.map((l) => {
+        const q = l.quantiles;
+        return [
+          ...head(l),
+          ...(q ? [q.p10, q.p25, q.p50, q.p75, q.p90] : Array(5).fill(null)).map((v) => formatNumber(v)),
+        ];
+      }),
+    };
+  }
+  const last = scale.levels[scale.levels.length - 1];
+  return {
+    title: `Interpretability by max score (Table 3; ${scale.name})`,
+    columns: [
+      'layer',
+      'neurons',
+      'mean max score',
+      ...scale.levels.map((level) => `${level.name} (≥${level.threshold})`),
+      `none (<${last.threshold})`,
+    ],
+    rows: layers.map((l) => {
+      const counts = l.interpretability;
+      return [
+        ...head(l),
+        ...(counts ? [...counts.levels, counts.none].map(String) : Array(scale.levels.length + 1).fill('–')),
+      ];
+    }),
+  };
+}
+
+/** One line per labeler: its score, the thresholds Table 3 uses and their source. */
+export function scaleLines(report: EvalReport): string[] {
+  return report.labelers.map((labeler) => {
+    if (!labeler.scored) return `${labeler.id}: no scores`;
+    const { name, levels, source } = labeler.scale;
+    if (levels.length === 0)
+      return `${labeler.id}: ${name}; no published thresholds, so the max score's quantiles are shown`;
+    const at = levels.map((level) => `${level.name} ≥ ${level.threshold}`).join(', ');
+    return `${labeler.id}: ${name}; ${at}${source ? ` (${source})` : ''}`;
+  });
 }

@@ -27,19 +27,26 @@ export function maxScore(labels: readonly ScoredLabel[] | undefined): number | u
   return best;
 }
 
-/** Table 3: counts the max scores per interpretability class. */
+/**
+ * Table 3: counts the max scores per level of a scale (`thresholds` highest first; a score equal
+ * to a threshold is at that level), and those below every level.
+ */
 export function interpretabilityCounts(
   maxScores: readonly number[],
-  thresholds: InterpretabilityThresholds = DEFAULT_THRESHOLDS,
+  thresholds: readonly number[] = [
+    DEFAULT_THRESHOLDS.high,
+    DEFAULT_THRESHOLDS.medium,
+    DEFAULT_THRESHOLDS.low,
+  ],
 ): Interpretability {
-  const counts = { high: 0, medium: 0, low: 0, none: 0 };
+  const levels = new Array<number>(thresholds.length).fill(0);
+  let none = 0;
   for (const s of maxScores) {
-    if (s >= thresholds.high) counts.high++;
-    else if (s >= thresholds.medium) counts.medium++;
-    else if (s >= thresholds.low) counts.low++;
-    else counts.none++;
+    const level = thresholds.findIndex((t) => s >= t);
+    if (level < 0) none++;
+    else levels[level]++;
   }
-  return counts;
+  return { levels, none };
 }
 
 /** The arithmetic mean, or null for no values. */

@@ -64,10 +64,13 @@ describe('reports', () => {
     expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');
     expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
     expect(html.match(/<img src="data:image\/svg\+xml;charset=utf-8,/g)).toHaveLength(figures.length);
-    // Summary Table 3 row of layer L: 6 neurons, mean 1.52/6, 2/2/1/1 (see tables.test.ts).
+    // Labeler "a" publishes no thresholds: the summary shows layer L's max-score quantiles
+    // (6 neurons, mean 1.52/6, p10 .1, p25 .1675 shown as 0.167, median .235, p75 .325, p90 .425; see tables.test.ts).
+    expect(html).toContain('Max score quantiles (a score: no published thresholds)');
     expect(html).toContain(
-      '<tr><td>L</td><td>6</td><td>0.253</td><td>2</td><td>2</td><td>1</td><td>1</td></tr>',
+      '<tr><td>L</td><td>6</td><td>0.253</td><td>0.100</td><td>0.167</td><td>0.235</td><td>0.325</td><td>0.425</td></tr>',
     );
+    expect(html).toContain('a: a score; no published thresholds');
   });
 
   it('writes Markdown with labels escaped and figure links', () => {

@@ -55,14 +55,21 @@ describe('Tables 1-3 on a hand-made ground truth', () => {
       total: 6,
     });
     expect(a.accuracy!.top5AccuracyInterpretable).toBeCloseTo(0.6, 12);
-    expect(a.interpretability).toEqual({ high: 2, medium: 2, low: 1, none: 1 });
+    // Labeler "a" publishes no thresholds: no Table 3 on another scale's, its quantiles instead.
+    // Sorted max scores .05 .15 .22 .25 .35 .5.
+    expect(a.interpretability).toBeNull();
+    expect(a.quantiles!.p10).toBeCloseTo(0.1, 12);
+    expect(a.quantiles!.p50).toBeCloseTo(0.235, 12);
+    expect(a.quantiles!.p90).toBeCloseTo(0.425, 12);
+    expect(report.labelers[0].scale).toEqual({ name: 'a score', levels: [], source: null });
     expect(a.meanMaxScore).toBeCloseTo(1.52 / 6, 12);
     expect(report.layers).toEqual([
       {
         layer: 'L',
         neurons: 6,
         meanMaxScore: a.meanMaxScore,
-        interpretability: a.interpretability,
+        interpretability: null,
+        quantiles: a.quantiles,
         labeler: 'a',
       },
     ]);
@@ -87,9 +94,35 @@ describe('Tables 1-3 on a hand-made ground truth', () => {
     ]);
   });
 
+  it('counts soft-WPMI and IoU on their own published thresholds', () => {
+    const results = handMadeResults();
+    results.labelers[0] = {
+      ...results.labelers[0],
+      id: 'clip-dissect',
+      options: { similarity: 'soft_wpmi' },
+    };
+    for (const neuron of results.layers[0].neurons) {
+      neuron.labels['clip-dissect'] = neuron.labels.a;
+      delete neuron.labels.a;
+    }
+    const soft = evaluateResults(results).labelers[0];
+    expect(soft.scale.levels.map((l) => l.threshold)).toEqual([0.3, 0.2, 0.1]);
+    expect(soft.scale.source).toMatch(/CLIP-Dissect/);
+    expect(soft.layers[0].interpretability).toEqual({ levels: [2, 2, 1], none: 1 });
+    results.labelers[0] = { ...results.labelers[0], id: 'netdissect', options: { threshold: 0.04 } };
+    for (const neuron of results.layers[0].neurons) {
+      neuron.labels.netdissect = neuron.labels['clip-dissect'];
+      delete neuron.labels['clip-dissect'];
+    }
+    const iou = evaluateResults(results).labelers[0];
+    expect(iou.scale).toMatchObject({ name: 'IoU', levels: [{ name: 'detector', threshold: 0.04 }] });
+    expect(iou.layers[0].interpretability).toEqual({ levels: [6], none: 0 });
+  });
+
   it('uses configurable thresholds', () => {
     const report = evaluateResults(handMadeResults(), { thresholds: { high: 0.4, medium: 0.3, low: 0.2 } });
-    expect(report.layers[0].interpretability).toEqual({ high: 1, medium: 1, low: 2, none: 2 });
+    expect(report.layers[0].interpretability).toEqual({ levels: [1, 1, 2], none: 2 });
+    expect(report.thresholds).toEqual({ high: 0.4, medium: 0.3, low: 0.2 });
     expect(report.labelers[0].layers[0].accuracy).toBeUndefined();
     expect(() => evaluateResults(handMadeResults(), { thresholds: { high: 0.1, medium: 0.2 } })).toThrow(
       RangeError,
@@ -107,12 +140,8 @@ describe('building blocks', () => {
   });
 
   it('interpretabilityCounts puts threshold values in the upper class', () => {
-    expect(interpretabilityCounts([0.3, 0.2, 0.1, 0.0999, 1])).toEqual({
-      high: 2,
-      medium: 1,
-      low: 1,
-      none: 1,
-    });
+    expect(interpretabilityCounts([0.3, 0.2, 0.1, 0.0999, 1])).toEqual({ levels: [2, 1, 1], none: 1 });
+    expect(interpretabilityCounts([0.05, 0.04, 0.01], [0.04])).toEqual({ levels: [2], none: 1 });
   });
 
   it('histogram uses a nice width and covers every value', () => {

@@ -1,4 +1,10 @@
-import { normalizeLabel, type ResultsLayer } from '@neurodissect/core';
+import {
+  normalizeLabel,
+  type ResultsLayer,
+  type ScoreQuantiles,
+  type ScoreScale,
+  scoreQuantiles,
+} from '@neurodissect/core';
 
 /** Options of {@link SearchIndex.layerSummary}. */
 export interface LayerSummaryOptions {
@@ -12,7 +18,11 @@ export interface LayerSummaryOptions {
   topLabels?: number;
   /** Count a label when it is among a neuron's first `ranks` labels. @defaultValue 1 (top label only) */
   ranks?: number;
-  /** A neuron is interpretable at threshold `t` when its top-label score is at least `t`. @defaultValue [0.3, 0.2, 0.1] */
+  /**
+   * A neuron is interpretable at threshold `t` when its top-label score is at least `t`.
+   * @defaultValue the labeler's published thresholds (`scoreScaleOf`: soft-WPMI 0.3 / 0.2 / 0.1,
+   * NetDissect IoU 0.04); none for a scale without any (see `quantiles`)
+   */
   thresholds?: readonly number[];
 }
 
@@ -50,8 +60,12 @@ export interface LayerSummary {
   histogram: ScoreHistogram;
   /** Most frequent labels, most frequent first (ties alphabetically). */
   labelFrequencies: LabelFrequency[];
-  /** One entry per threshold, in the order given. */
+  /** The labeler's score scale; its thresholds are those counted in `interpretable`. */
+  scale: ScoreScale;
+  /** One entry per threshold, in the order given; empty when the scale has none. */
   interpretable: InterpretabilityCount[];
+  /** Percentiles of the neurons' top-label scores (null when none is labelled). */
+  quantiles: ScoreQuantiles | null;
 }
 
 function positiveInteger(value: number, name: string): void {
@@ -64,11 +78,16 @@ export function summarizeLayer(
   layer: ResultsLayer,
   labeler: string,
   options: LayerSummaryOptions,
+  published: ScoreScale = { name: `${labeler} score` },
 ): LayerSummary {
   const bins = options.bins ?? 20;
   const topLabels = options.topLabels ?? 26;
   const ranks = options.ranks ?? 1;
-  const thresholds = options.thresholds ?? [0.3, 0.2, 0.1];
+  // Thresholds given by the caller replace the scale's own, which belong to it alone.
+  const scale: ScoreScale = options.thresholds
+    ? { name: published.name, thresholds: [...options.thresholds], source: 'given by the caller' }
+    : published;
+  const thresholds = scale.thresholds ?? [];
   positiveInteger(bins, 'bins');
   positiveInteger(topLabels, 'topLabels');
   positiveInteger(ranks, 'ranks');
@@ -113,6 +132,8 @@ export function summarizeLayer(
     labelFrequencies: [...frequencies.values()]
       .sort((a, b) => b.count - a.count || (a.label < b.label ? -1 : a.label > b.label ? 1 : 0))
       .slice(0, topLabels),
+    scale,
+    quantiles: scoreQuantiles(topScores),
     interpretable: thresholds.map((threshold) => {
       const count = topScores.filter((s) => s >= threshold).length;
       return { threshold, count, fraction: topScores.length > 0 ? count / topScores.length : 0 };

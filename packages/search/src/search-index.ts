@@ -5,6 +5,7 @@ import {
   type Results,
   type ResultsNeuron,
   type ScoredLabel,
+  scoreScaleOf,
 } from '@neurodissect/core';
 import { describeChoices } from './closest-names';
 import {
@@ -475,7 +476,13 @@ export function createSearchIndex(results: Results, options: SearchIndexOptions 
       if (labeler === undefined)
         throw invalid('The Results have no labelers, so there are no labels to summarise.');
       resolveLabelers([labeler]);
-      return summarizeLayer(results.layers[li], labeler, options);
+      const run = results.labelers.find((l) => l.id === labeler);
+      return summarizeLayer(
+        results.layers[li],
+        labeler,
+        options,
+        scoreScaleOf(run ?? { id: labeler, options: {} }),
+      );
     },
   };
 }

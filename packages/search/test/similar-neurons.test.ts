@@ -73,10 +73,18 @@ describe('similar neurons', () => {
 
 describe('layer summary', () => {
   // conv's top-label scores: .4, .2, .5, .3, .4 (units 0, 1, 2, 3, 5).
-  it('counts interpretable neurons at the default thresholds', () => {
+  it('counts interpretable neurons only at thresholds of their own scale, else gives quantiles', () => {
+    // Labeler "a" publishes no thresholds: no neuron is called interpretable by another scale's.
     const summary = index.layerSummary('conv');
     expect(summary).toMatchObject({ layer: 'conv', units: 6, neurons: 5, labeler: 'a', labelled: 5 });
-    expect(summary.interpretable).toEqual([
+    expect(summary.scale).toEqual({ name: 'a score' });
+    expect(summary.interpretable).toEqual([]);
+    // Sorted .2 .3 .4 .4 .5, interpolated as NumPy's percentile does.
+    const q = summary.quantiles!;
+    expect([q.p10, q.p25, q.p50, q.p75, q.p90].map((v) => Number(v.toFixed(6)))).toEqual([
+      0.24, 0.3, 0.4, 0.4, 0.46,
+    ]);
+    expect(index.layerSummary('conv', { thresholds: [0.3, 0.2, 0.1] }).interpretable).toEqual([
       { threshold: 0.3, count: 4, fraction: 0.8 },
       { threshold: 0.2, count: 5, fraction: 1 },
       { threshold: 0.1, count: 5, fraction: 1 },

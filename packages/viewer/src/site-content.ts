@@ -20,7 +20,10 @@ export interface SiteContent {
 export interface SiteContentOptions {
   /** @defaultValue the model's name */
   title?: string;
-  /** Interpretability thresholds of the layer summaries. @defaultValue [0.3, 0.2, 0.1] */
+  /**
+   * Interpretability thresholds of the layer summaries for every labeler. @defaultValue each
+   * labeler's published ones (soft-WPMI 0.3 / 0.2 / 0.1, NetDissect's IoU 0.04), none for others
+   */
   thresholds?: number[];
   /** How probe image `index` is shown (its thumbnail, or why there is none). */
   image(index: number): SiteImage;
@@ -51,7 +54,7 @@ export async function siteContentFromResults(
 ): Promise<SiteContent> {
   const shown = shownImages(results);
   const siteImages = new Map(shown.map((index) => [index, options.image(index)]));
-  const thresholds = options.thresholds ?? [0.3, 0.2, 0.1];
+  const thresholds = options.thresholds;
   const index = createSearchIndex(results);
   const manifest: SiteManifest = {
     format: SITE_FORMAT,
@@ -67,7 +70,7 @@ export async function siteContentFromResults(
     probe: { name: results.probe.name, images: results.probe.images.length },
     concepts: { name: results.concepts.name, size: results.concepts.size },
     labelers: results.labelers,
-    thresholds,
+    ...(thresholds ? { thresholds } : {}),
     layers: [],
     failures: results.failures,
     images: {
@@ -109,7 +112,10 @@ export async function siteContentFromResults(
     });
     const summaries: Record<string, LayerSummary> = {};
     for (const labeler of results.labelers)
-      summaries[labeler.id] = index.layerSummary(layer.name, { labeler: labeler.id, thresholds });
+      summaries[labeler.id] = index.layerSummary(layer.name, {
+        labeler: labeler.id,
+        ...(thresholds ? { thresholds } : {}),
+      });
     manifest.layers.push({
       name: layer.name,
       units: layer.units,

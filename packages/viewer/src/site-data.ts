@@ -64,8 +64,8 @@ export interface SiteManifest {
   probe: { name: string; images: number };
   concepts: { name: string; size: number };
   labelers: LabelerRun[];
-  /** The thresholds the summaries' interpretability counts use. */
-  thresholds: number[];
+  /** Thresholds given when the site was built, replacing each labeler's published ones. */
+  thresholds?: number[];
   layers: SiteLayerEntry[];
   /** Failures recorded in the Results (stage and message). */
   failures: Results['failures'];

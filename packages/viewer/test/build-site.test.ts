@@ -110,11 +110,12 @@ describe('buildSite', () => {
       ['conv', 'layer-0', 3, [0, 1, 3]],
       ['fc', 'layer-1', 1, [0]],
     ]);
-    expect(manifest.layers[0].summaries.a.interpretable).toEqual([
-      { threshold: 0.3, count: 1, fraction: 1 / 3 },
-      { threshold: 0.2, count: 2, fraction: 2 / 3 },
-      { threshold: 0.1, count: 2, fraction: 2 / 3 },
-    ]);
+    // Labeler "a" publishes no thresholds: its scores are shown by their quantiles, not counted
+    // against soft-WPMI's.
+    expect(manifest.layers[0].summaries.a.interpretable).toEqual([]);
+    expect(manifest.layers[0].summaries.a.scale).toEqual({ name: 'a score' });
+    expect(manifest.layers[0].summaries.a.quantiles).not.toBeNull();
+    expect(manifest.thresholds).toBeUndefined();
     expect(manifest.images).toEqual({ shown: 5, thumbnails: 3 });
 
     const conv = readData<SiteLayerData>(out, 'layer-0');

@@ -168,13 +168,23 @@ export async function evalCommand(o: EvalCommandOptions, io: CliIo): Promise<Eva
   await writeOutput(join(o.out, 'report.html'), formatHtmlReport(checked, { figures }));
   for (const figure of figures) await writeOutput(join(o.out, figure.file), figure.svg);
 
+  // The primary labeler's layers on its own scale: counts per level, else the max score's median.
+  const scale = checked.labelers.find((l) => l.id === checked.primaryLabeler)?.scale;
+  const columns = scale?.levels.length
+    ? `${scale.levels.map((level) => `${level.name} ≥ ${level.threshold}`).join('/')}/none`
+    : 'median max score (no published thresholds)';
   io.stdout.write(
-    `${checked.primaryLabeler ? `labeler ${checked.primaryLabeler}` : 'no labeler'}: layer, neurons, mean max score, high/medium/low/none\n`,
+    `${checked.primaryLabeler ? `labeler ${checked.primaryLabeler} (${scale?.name})` : 'no labeler'}: layer, neurons, mean max score, ${columns}\n`,
   );
   for (const l of checked.layers) {
     const i = l.interpretability;
+    const shown = i
+      ? [...i.levels, i.none].join('/')
+      : l.quantiles
+        ? formatNumber(l.quantiles.p50, 4)
+        : 'no scores';
     io.stdout.write(
-      `  ${l.layer}: ${l.neurons} neurons, mean max score ${formatNumber(l.meanMaxScore, 4)}, ${i ? `${i.high}/${i.medium}/${i.low}/${i.none}` : 'no scores'}\n`,
+      `  ${l.layer}: ${l.neurons} neurons, mean max score ${formatNumber(l.meanMaxScore, 4)}, ${shown}\n`,
     );
   }
   for (const labeler of checked.labelers) {
@@ -221,7 +231,7 @@ export function registerEvalCommand(program: Command, io: CliIo): void {
     )
     .option(
       '--thresholds <high,medium,low>',
-      'Table 3 max-score thresholds (default 0.3,0.2,0.1)',
+      "Table 3 max-score thresholds for every labeler (default: each labeler's published ones — soft-WPMI 0.3,0.2,0.1, NetDissect IoU 0.04 — else quantiles)",
       thresholdList,
     )
     .option('--labeler <id>', 'evaluate only this labeler (repeatable)', collect)

@@ -1,4 +1,4 @@
-import type { LabelFrequency, ScoreHistogram } from '@neurodissect/search';
+import type { LabelFrequency, LayerSummary, ScoreHistogram } from '@neurodissect/search';
 import { formatRoute, searchRoute } from '../route';
 import { h, s } from './dom';
 
@@ -128,4 +128,33 @@ export function fractionBar(label: string, fraction: number, detail: string): HT
     h('span', { class: 'bar-track', 'aria-hidden': 'true' }, fill),
     h('span', { class: 'bar-value' }, `${(fraction * 100).toFixed(1)}% ${detail}`),
   );
+}
+
+/**
+ * A layer's interpretability on its labeler's own scale: one bar per published threshold (soft-WPMI
+ * 0.3 / 0.2 / 0.1, NetDissect's IoU 0.04), or, for a scale without any, the top-label score's
+ * quantiles, labelled as such.
+ */
+export function interpretabilityView(summary: LayerSummary): HTMLElement[] {
+  const { scale } = summary;
+  if (summary.interpretable.length > 0) {
+    return summary.interpretable.map((i, index) =>
+      fractionBar(
+        `${scale.levels?.[index] ? `${scale.levels[index]}: ` : ''}${scale.name} ≥ ${i.threshold}`,
+        i.fraction,
+        `(${i.count} of ${summary.labelled})`,
+      ),
+    );
+  }
+  const q = summary.quantiles;
+  const at = (v: number) => Number(v.toPrecision(3)).toString();
+  return [
+    h(
+      'p',
+      { class: 'quantiles', title: `${scale.name}: no published thresholds, so the distribution is shown` },
+      q
+        ? `${scale.name} (no published thresholds): median ${at(q.p50)}, middle half ${at(q.p25)}–${at(q.p75)}, 10–90 % ${at(q.p10)}–${at(q.p90)}`
+        : 'no labelled neurons',
+    ),
+  ];
 }

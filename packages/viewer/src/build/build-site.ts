@@ -47,7 +47,10 @@ export interface BuildSiteOptions extends OperationOptions {
   title?: string;
   /** The bundled browser app (`app.js`, `app.css`). @defaultValue this package's `dist/site` */
   appDir?: string;
-  /** Interpretability thresholds of the layer summaries. @defaultValue [0.3, 0.2, 0.1] */
+  /**
+   * Interpretability thresholds of the layer summaries for every labeler. @defaultValue each
+   * labeler's published ones (soft-WPMI 0.3 / 0.2 / 0.1, NetDissect's IoU 0.04), none for others
+   */
   thresholds?: number[];
   /**
    * Adds the "Dissect in your browser" page: the dissection worker, onnxruntime-web's WebAssembly

@@ -1,6 +1,6 @@
 import type { ResultsNeuron } from '@neurodissect/core';
 import { defaultOrder, formatRoute, type LayerRoute, type LayerSort, layerRoute } from '../../route';
-import { fractionBar, histogramChart, labelChart } from '../charts';
+import { histogramChart, interpretabilityView, labelChart } from '../charts';
 import type { AppContext } from '../context';
 import { formatNumber, h } from '../dom';
 import { renderNotFound } from './not-found';
@@ -217,13 +217,7 @@ export async function renderLayer(
           'section',
           { 'aria-labelledby': 'summary-heading', class: 'charts' },
           h('h2', { id: 'summary-heading' }, 'Summary'),
-          h(
-            'div',
-            { class: 'interpretable' },
-            summary.interpretable.map((i) =>
-              fractionBar(`score ≥ ${i.threshold}`, i.fraction, `(${i.count} of ${summary.labelled})`),
-            ),
-          ),
+          h('div', { class: 'interpretable' }, interpretabilityView(summary)),
           h('h3', {}, 'Top-label scores'),
           histogramChart(summary.histogram, `Top-label scores of ${summary.labelled} labelled neurons`),
           h('h3', {}, 'Most frequent top labels'),

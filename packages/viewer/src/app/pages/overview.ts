@@ -1,5 +1,5 @@
 import { formatRoute, layerRoute } from '../../route';
-import { fractionBar } from '../charts';
+import { interpretabilityView } from '../charts';
 import type { AppContext } from '../context';
 import { h } from '../dom';
 import { searchForm } from '../search-form';
@@ -30,13 +30,7 @@ export function renderOverview(ctx: AppContext): { title: string; content: Node 
       h('th', { scope: 'row' }, h('a', { href: formatRoute(layerRoute(layer.name)) }, layer.name)),
       h('td', { class: 'num' }, layer.units),
       h('td', { class: 'num' }, layer.neurons),
-      h(
-        'td',
-        {},
-        summary?.interpretable.map((i) =>
-          fractionBar(`score ≥ ${i.threshold}`, i.fraction, `(${i.count} of ${summary.labelled})`),
-        ) ?? '–',
-      ),
+      h('td', {}, summary ? interpretabilityView(summary) : '–'),
     );
   });
   const content = h(
