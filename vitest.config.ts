@@ -12,6 +12,8 @@ export default defineConfig({
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 30_000,
+    // Browser pages share this machine's cores with the other test files: give them time to settle.
+    expect: { poll: { timeout: 15_000 } },
     benchmark: { include: ['packages/*/bench/**/*.bench.ts'] },
   },
 });
