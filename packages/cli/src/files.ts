@@ -204,9 +204,16 @@ export function requireOutputFile(path: string, option: string, hint = 'give the
 
 /**
  * `path` as a document written at `document` records it: relative to the document's folder, with
- * forward slashes, so the document names no absolute path of the machine that made it.
+ * forward slashes, so the document names no absolute path of the machine that made it. When the
+ * two share no folder but the root, the relative path would spell out the machine's layout: then
+ * only the file's name is recorded.
  */
 export function pathForDocument(path: string, document: string): string {
-  const rel = relative(dirname(resolve(document)), resolve(path));
-  return (rel === '' ? basename(path) : rel).split(sep).join('/');
+  const folder = dirname(resolve(document));
+  const rel = relative(folder, resolve(path));
+  const parts = rel.split(sep);
+  const climbs = parts.findIndex((part) => part !== '..');
+  const depth = folder.split(sep).filter(Boolean).length;
+  if (rel === '' || (climbs === -1 ? parts.length : climbs) >= depth) return basename(path);
+  return parts.join('/');
 }

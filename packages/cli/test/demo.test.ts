@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { parseResults } from '@neurodissect/core';
 import { describe, expect, it } from 'vitest';
 import { cli, tempDir } from './helpers';
@@ -54,6 +54,23 @@ describe('neurodissect demo', () => {
       'probe/index.csv',
     ]) {
       expect(existsSync(join(out, file)), file).toBe(true);
+    }
+    // No file under the output names a path of this machine: the output folder, the repository
+    // (where the models are) or the home folder.
+    const root = new URL('../../../', import.meta.url).pathname.replace(/\/$/, '');
+    const machinePaths = [
+      out,
+      root,
+      ...(process.env.HOME && process.env.HOME !== '/' ? [process.env.HOME] : []),
+    ];
+    const textFiles = (readdirSync(out, { recursive: true }) as string[]).filter((f) =>
+      /\.(json|js|html|md|csv|txt|svg)$/.test(f),
+    );
+    expect(textFiles.length).toBeGreaterThan(10);
+    for (const file of textFiles) {
+      const text = readFileSync(join(out, file), 'utf8');
+      for (const path of machinePaths)
+        expect(text.includes(path), `${relative(out, join(out, file))} names ${path}`).toBe(false);
     }
     // A second run reuses the probe set it generated.
     const again = await cli('demo', '--out', out, '--count', '120', '--labelers', 'clip-dissect');

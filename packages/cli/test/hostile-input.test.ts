@@ -49,9 +49,11 @@ describe('outputs of the wrong kind', () => {
 
 describe('paths recorded in documents', () => {
   it('are relative to the document, with forward slashes', () => {
-    expect(pathForDocument('/data/models/resnet50.onnx', '/home/me/runs/results.json')).toBe(
-      '../../../data/models/resnet50.onnx',
+    expect(pathForDocument('/home/me/models/resnet50.onnx', '/home/me/runs/results.json')).toBe(
+      '../models/resnet50.onnx',
     );
+    // Sharing only the root, a relative path would spell out the machine's layout: the name only.
+    expect(pathForDocument('/data/models/resnet50.onnx', '/home/me/runs/results.json')).toBe('resnet50.onnx');
     expect(pathForDocument('/home/me/runs/gt.csv', '/home/me/runs/report/report.json')).toBe('../gt.csv');
     expect(pathForDocument('/home/me/runs/results.json', '/home/me/runs/results.json')).toBe('results.json');
   });
