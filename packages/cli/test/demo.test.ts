@@ -1,8 +1,13 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { parseResults } from '@neurodissect/core';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { cli, tempDir } from './helpers';
+
+const require = createRequire(import.meta.url);
 
 describe('neurodissect demo', () => {
   it('generates, dissects, evaluates and builds the site (small run)', { timeout: 180_000 }, async () => {
@@ -32,6 +37,19 @@ describe('neurodissect demo', () => {
     for (const layer of results.layers) {
       expect(layer.neurons[0].topImages[0].heatmap).toMatch(/^data:image\/bmp;base64,/);
     }
+    // The published JSON Schema accepts the demo's Results, read by a validator that is not zod.
+    const schema = JSON.parse(
+      readFileSync(require.resolve('@neurodissect/core/schema/results-v1.json'), 'utf8'),
+    );
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    addFormats(ajv);
+    const validate = ajv.compile(schema);
+    expect(
+      validate(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'))),
+      JSON.stringify(validate.errors),
+    ).toBe(true);
+    expect(validate({ ...results, version: 'one' })).toBe(false);
+    expect(validate({ ...results, run: { ...results.run, createdAt: 'yesterday' } })).toBe(false);
     const report = JSON.parse(readFileSync(join(out, 'report', 'report.json'), 'utf8'));
     expect(report.labelers.map((l: { id: string }) => l.id)).toEqual(['clip-dissect', 'broden-label']);
     // Every labeler on its own scale: neither the demo's WPMI nor Broden-label's vote share has

@@ -139,6 +139,10 @@ describe('the Results document', () => {
     expect((schema.required as string[]).sort()).toEqual(
       ['concepts', 'failures', 'format', 'labelers', 'layers', 'model', 'probe', 'run', 'version'].sort(),
     );
+    expect(schema.$id).toBe('urn:neurodissect:schema:results-v1');
+    // The published file is this schema (regenerate it with `pnpm --filter @neurodissect/core schema`).
+    const published = JSON.parse(readFileSync(new URL('../schema/results-v1.json', import.meta.url), 'utf8'));
+    expect(published).toEqual(resultsJsonSchema());
   });
 });
 

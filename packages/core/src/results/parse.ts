@@ -114,10 +114,19 @@ export function parseResults(input: string | unknown, source = 'Results document
   );
 }
 
-/** The Results schema as JSON Schema (draft 2020-12), for other languages and editors. */
+/**
+ * The Results schema as JSON Schema (draft 2020-12), for other languages and editors; its `$id`
+ * names the version. The same schema ships as `@neurodissect/core/schema/results-v1.json`.
+ */
 export function resultsJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(ResultsSchema, { target: 'draft-2020-12', unrepresentable: 'any' }) as Record<
+  const schema = z.toJSONSchema(ResultsSchema, { target: 'draft-2020-12', unrepresentable: 'any' }) as Record<
     string,
     unknown
   >;
+  return {
+    $schema: schema.$schema,
+    $id: `urn:neurodissect:schema:results-v${RESULTS_VERSION}`,
+    title: `neurodissect Results document, version ${RESULTS_VERSION}`,
+    ...schema,
+  };
 }
