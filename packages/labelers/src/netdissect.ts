@@ -19,7 +19,7 @@ export interface NetDissectOptions {
   quantile?: number;
   /** A unit is a detector of its best concept when the IoU reaches this. @defaultValue 0.04 */
   threshold?: number;
-  /** Labels kept per detector. @defaultValue 10 */
+  /** Labels kept per unit. @defaultValue 10 */
   topLabels?: number;
   /**
    * The annotation categories whose labels compete (e.g. `['object', 'part', 'scene', 'texture',
@@ -34,8 +34,10 @@ export interface NetDissectOptions {
  * activation values over the probe set (the value at rank ⌊(1−q)(n−1)⌋ of the sorted values); each
  * map is upsampled bilinearly to the mask resolution and thresholded; for each concept c,
  * `IoU = Σ|M∩L_c| / Σ|M∪L_c|` over the images annotated in c's category (an image-level label
- * covers the whole image). Units whose best IoU is below `threshold` get no labels
- * (non-interpretable); detectors get their concepts ranked by IoU. The maps are streamed
+ * covers the whole image), where a unit's active area counts toward the union of category c only
+ * in images where it touches a label whose category is c (Network Dissection's tally). Every unit
+ * gets its concepts ranked by IoU (none when it never overlaps a label); it is a detector when its
+ * best IoU reaches `threshold` (`scoreScaleOf` gives that level to reports). The maps are streamed
  * ({@link LabelerContext.activationMapSource}): memory does not grow with the number of images.
  */
 export function netDissect(options: NetDissectOptions = {}): Labeler {
@@ -88,7 +90,7 @@ export function netDissect(options: NetDissectOptions = {}): Labeler {
             if (max > thresholds[k]) active.push(k);
           }
           if (active.length === 0) continue;
-          const { categories, height: H, width: W } = census.images[i];
+          const { height: H, width: W } = census.images[i];
           const masks = (await annotations.masks(i, { signal: context.signal })).filter((m) =>
             use(m.category),
           );
@@ -106,16 +108,24 @@ export function netDissect(options: NetDissectOptions = {}): Labeler {
             let on = 0;
             for (let p = 0; p < up.length; p++) if (up[p] > thresholds[k]) on++;
             if (on === 0) continue;
-            for (const category of categories)
-              maskArea[k].set(category, (maskArea[k].get(category) ?? 0) + on);
+            // The active area counts toward a category's union only where it touches a label of
+            // that (primary) category, pixel-level or image-level, as Network Dissection tallies.
+            const hits = new Map<number, number>();
             for (const mask of masks) {
               for (let p = 0; p < up.length; p++) {
                 const label = mask.labels[p];
-                if (label !== 0 && up[p] > thresholds[k]) inter[k].set(label, (inter[k].get(label) ?? 0) + 1);
+                if (label !== 0 && up[p] > thresholds[k]) hits.set(label, (hits.get(label) ?? 0) + 1);
               }
             }
             for (const labels of Object.values(imageLabels))
-              for (const label of labels) inter[k].set(label, (inter[k].get(label) ?? 0) + on);
+              for (const label of labels) hits.set(label, (hits.get(label) ?? 0) + on);
+            const touched = new Set<string>();
+            for (const [label, count] of hits) {
+              inter[k].set(label, (inter[k].get(label) ?? 0) + count);
+              const category = annotations.labels.get(label)?.category;
+              if (category !== undefined) touched.add(category);
+            }
+            for (const category of touched) maskArea[k].set(category, (maskArea[k].get(category) ?? 0) + on);
           }
         }
         context.onProgress?.({ stage: 'netdissect', done: 3 * N + start + batch.dims[0], total: 4 * N });
@@ -130,7 +140,8 @@ export function netDissect(options: NetDissectOptions = {}): Labeler {
             return { label: info?.name ?? String(label), score: union > 0 ? intersection / union : 0 };
           })
           .sort((a, b) => b.score - a.score || a.label.localeCompare(b.label));
-        return ranked.length > 0 && ranked[0].score >= threshold ? ranked.slice(0, topLabels) : [];
+        // Every unit gets its best labels; it is a detector when the best reaches `threshold`.
+        return ranked.slice(0, topLabels);
       });
     },
   };
@@ -138,7 +149,7 @@ export function netDissect(options: NetDissectOptions = {}): Labeler {
 
 /** What NetDissect needs of the annotations, independent of the layer. */
 interface AnnotationCensus {
-  images: { categories: Set<string>; height: number; width: number }[];
+  images: { height: number; width: number }[];
   /** Σ over images of the pixels each label covers (an image-level label covers the whole image). */
   labelArea: Map<number, number>;
 }
@@ -169,10 +180,7 @@ async function annotationCensus(
     if (all.length > 0) size = [all[0].height, all[0].width];
     const masks = all.filter((m) => use(m.category));
     const [height, width] = size;
-    const categories = new Set(masks.map((m) => m.category));
     const imageLabels = annotations.imageLabels(i);
-    for (const [category, labels] of Object.entries(imageLabels))
-      if (labels.length > 0 && use(category)) categories.add(category);
     for (const mask of masks) {
       for (const [label, area] of labelAreas(mask))
         census.labelArea.set(label, (census.labelArea.get(label) ?? 0) + area);
@@ -182,7 +190,7 @@ async function annotationCensus(
       for (const label of labels)
         census.labelArea.set(label, (census.labelArea.get(label) ?? 0) + height * width);
     }
-    census.images.push({ categories, height, width });
+    census.images.push({ height, width });
   }
   byKey.set(selection, census);
   return census;

@@ -61,11 +61,11 @@ describe('netDissect', () => {
     ]);
     // Unit 1: 3×3 bottom-right block in image 1; square: I = 4, U = 9 + 4 − 4 → 4/9.
     expect(labels[1]).toEqual([{ label: 'square', score: 4 / 9 }]);
-    // Unit 2 never fires: not a detector.
+    // Unit 2 never fires: it overlaps no label.
     expect(labels[2]).toEqual([]);
   });
 
-  it('leaves units below the IoU threshold unlabelled', async () => {
+  it('gives units below the detector threshold their best labels too, as Network Dissection reports', async () => {
     const labels = await netDissect({ quantile: 0.1, threshold: 0.5 }).label({
       layer: 'l',
       activations,
@@ -73,7 +73,39 @@ describe('netDissect', () => {
       concepts: [],
       annotations,
     });
-    expect(labels.map((l) => l.length)).toEqual([0, 0, 0]);
+    // The same IoUs; none reaches 0.5, so no unit is a detector (the report's level says so).
+    expect(labels[0]).toEqual([
+      { label: 'circle', score: 8 / 18 },
+      { label: 'striped', score: 9 / 32 },
+    ]);
+    expect(labels[1]).toEqual([{ label: 'square', score: 4 / 9 }]);
+  });
+
+  it('counts the active area toward a category only where it touches a label of it', async () => {
+    // Unit 0 fires at the top-left (3×3 px once upsampled) of images 0 and 1. Image 0 has a circle
+    // there; image 1 only a square pixel at the far corner, which the active area misses.
+    const corner: AnnotationMask = { category: 'object', width: 4, height: 4, labels: new Uint16Array(16) };
+    corner.labels[15] = 2;
+    const layout = [objectMask(1, 'tl'), corner, objectMask(1, 'tl'), objectMask(1, 'tl')];
+    const apart: ProbeAnnotations = {
+      ...annotations,
+      imageLabels: () => ({}),
+      masks: async (i) => [layout[i]],
+    };
+    const fires = new Float32Array(4 * 1 * 4);
+    fires[0] = 1;
+    fires[4] = 1;
+    const labels = await netDissect({ quantile: 0.1 }).label({
+      layer: 'l',
+      activations: matrixFromRows([[0.25], [0.25], [0], [0]]),
+      activationMaps: { dtype: 'float32', dims: [4, 1, 2, 2], data: fires },
+      concepts: [],
+      annotations: apart,
+    });
+    // circle: I = 4 (image 0); the union counts image 0's 9 active px only (image 1's touch no
+    // object label) plus the circle's 12 px: U = 9 + 12 − 4 = 17. Counting every image annotated
+    // with an object would give U = 18 + 12 − 4 = 26.
+    expect(labels[0]).toEqual([{ label: 'circle', score: 4 / 17 }]);
   });
 
   it('says what is missing', async () => {

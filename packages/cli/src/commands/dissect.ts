@@ -9,6 +9,7 @@ import {
   openDissection,
   parseResults,
   type Results,
+  scoreScaleOf,
 } from '@neurodissect/core';
 import {
   checkRedis,
@@ -303,11 +304,14 @@ function writeSummary(results: Results, out: string, io: CliIo): void {
   );
   for (const layer of results.layers) {
     const parts = results.labelers.map((labeler) => {
+      // A labeler with a detector level (NetDissect's IoU) counts its detectors, not its labels.
+      const scale = scoreScaleOf(labeler);
+      const detector = scale.levels?.[0] === 'detector' ? scale.thresholds?.[0] : undefined;
       const counts = new Map<string, number>();
       let labelled = 0;
       for (const neuron of layer.neurons) {
         const best = neuron.labels[labeler.id]?.[0];
-        if (!best) continue;
+        if (!best || (detector !== undefined && !(best.score >= detector))) continue;
         labelled++;
         counts.set(best.label, (counts.get(best.label) ?? 0) + 1);
       }
@@ -315,7 +319,8 @@ function writeSummary(results: Results, out: string, io: CliIo): void {
         .sort((a, b) => b[1] - a[1])
         .slice(0, 3)
         .map(([label, n]) => `${label} ×${n}`);
-      return `${labeler.id}: ${labelled}/${layer.units} labelled${common.length ? ` (${common.join(', ')})` : ''}`;
+      const what = detector === undefined ? 'labelled' : `detectors (${scale.name} ≥ ${detector})`;
+      return `${labeler.id}: ${labelled}/${layer.units} ${what}${common.length ? ` (${common.join(', ')})` : ''}`;
     });
     io.stdout.write(`  ${layer.name} (${layer.units} units): ${parts.join('; ')}\n`);
   }
