@@ -1,3 +1,4 @@
+import { isNeurodissectError } from '@neurodissect/core';
 import { Command, CommanderError } from 'commander';
 import { CliError } from './cli-error';
 import { registerActivationsCommand } from './commands/activations';
@@ -26,6 +27,7 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
   const program = new Command('neurodissect')
     .description('Describe, in words, what each neuron of a vision network responds to.')
     .version(version)
+    .option('--debug', 'print the details of an unexpected error (anywhere on the command line)')
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
@@ -54,11 +56,41 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
   return program;
 }
 
+/** A system error's code and the path it concerns, when the error is one (ENOSPC, EACCES…). */
+function systemError(error: unknown): { code: string; path?: string } | undefined {
+  const e = error as NodeJS.ErrnoException | undefined;
+  return typeof e?.code === 'string' && /^E[A-Z]+$/.test(e.code) ? { code: e.code, path: e.path } : undefined;
+}
+
+/** One line for an error no command turned into a message of its own. */
+function unexpectedErrorLine(error: unknown): { line: string; exitCode: number } {
+  if (isNeurodissectError(error)) return { line: error.message.split('\n')[0], exitCode: 2 };
+  const system = systemError(error);
+  const where = system?.path ? ` (${system.path})` : '';
+  if (system?.code === 'ENOSPC') {
+    return {
+      line: `no space left on the device${where}; free some space and run again (dissect: with --resume)`,
+      exitCode: 2,
+    };
+  }
+  if (system?.code === 'EACCES' || system?.code === 'EPERM' || system?.code === 'EROFS') {
+    return {
+      line: `permission denied${where} (${system.code}); choose a place you can write to`,
+      exitCode: 2,
+    };
+  }
+  const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  return { line: `unexpected error: ${message} (run with --debug for details)`, exitCode: 70 };
+}
+
 /**
- * Runs the CLI with `argv` (without the node and script entries). Never throws for bad input:
- * returns the exit code (0 ok, 1 a check failed, 2 bad input or usage).
+ * Runs the CLI with `argv` (without the node and script entries). Never throws: returns the exit
+ * code (0 ok, 1 a check failed, 2 bad input or usage, 130 interrupted, 70 an unexpected error, in
+ * one line; `--debug` anywhere in `argv` prints its details).
  */
 export async function runCli(argv: readonly string[], given: CliIo): Promise<number> {
+  const debug = argv.includes('--debug');
+  const args = argv.filter((arg) => arg !== '--debug');
   // Everything the commands print goes through terminalSafe (progress bars draw on the terminal
   // themselves).
   const io: CliIo = {
@@ -71,7 +103,7 @@ export async function runCli(argv: readonly string[], given: CliIo): Promise<num
     exitCode = code;
   });
   try {
-    await program.parseAsync([...argv], { from: 'user' });
+    await program.parseAsync(args, { from: 'user' });
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
@@ -82,6 +114,10 @@ export async function runCli(argv: readonly string[], given: CliIo): Promise<num
       io.stderr.write(`neurodissect: ${error.message}\n`);
       return error.exitCode;
     }
-    throw error;
+    const { line, exitCode: code } = unexpectedErrorLine(error);
+    io.stderr.write(`neurodissect: ${line}\n`);
+    if (debug)
+      io.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return code;
   }
 }

@@ -187,6 +187,33 @@ describe('neurodissect dissect', () => {
     expect(await run(probe, 'folder.json')).toMatchObject({ resizeShorter: 256, crop: 224 });
   });
 
+  it('says which file it tried and what to check when no probe image can be read', async () => {
+    const broken = join(tempDir(), 'broken');
+    mkdirSync(broken);
+    writeFileSync(join(broken, 'a.png'), 'not a png');
+    writeFileSync(join(broken, 'b.jpg'), 'not a jpeg');
+    const result = await cli(
+      'dissect',
+      '--model',
+      model,
+      '--layers',
+      'layer1',
+      '--probe',
+      broken,
+      '--concepts',
+      concepts,
+      '--labelers',
+      'broden-label',
+      '--no-cache',
+      '--out',
+      join(work, 'unreadable.json'),
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(
+      /\nneurodissect: No image of the probe set broken could be read: all 2 failed, the first with: The image \S+a\.png could not be decoded .*replace or remove it\.\n$/,
+    );
+  });
+
   it('names an unknown layer with the closest ones, and exits 2', async () => {
     const result = await cli(
       'dissect',
@@ -204,7 +231,9 @@ describe('neurodissect dissect', () => {
       join(work, 'x.json'),
     );
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/^neurodissect: --layers: .*layer9.*layer/);
+    expect(result.stderr).toMatch(
+      /^neurodissect: --layers: .*layer9.*layer.*List them with `neurodissect layers --model FILE`/,
+    );
   });
 
   it('rejects a missing model, probe folder or CLIP with one line', async () => {

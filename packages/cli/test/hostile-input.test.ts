@@ -2,6 +2,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pathForDocument } from '../src/files';
+import { runCli } from '../src/program';
 import { terminalSafe } from '../src/terminal';
 import { cli, tempDir } from './helpers';
 
@@ -56,5 +57,42 @@ describe('paths recorded in documents', () => {
     expect(pathForDocument('/data/models/resnet50.onnx', '/home/me/runs/results.json')).toBe('resnet50.onnx');
     expect(pathForDocument('/home/me/runs/gt.csv', '/home/me/runs/report/report.json')).toBe('../gt.csv');
     expect(pathForDocument('/home/me/runs/results.json', '/home/me/runs/results.json')).toBe('results.json');
+  });
+});
+
+describe('an error no command expected', () => {
+  const model = new URL('../../runtime-node/test/fixtures/resnet/narrow-resnet.onnx', import.meta.url)
+    .pathname;
+  // Standard output that fails on write, as a closed pipe can.
+  const brokenOut = () => {
+    let stderr = '';
+    return {
+      io: {
+        stdout: {
+          write: () => {
+            throw new Error('the pipe broke');
+          },
+        },
+        stderr: { write: (text: string) => (stderr += text) },
+      },
+      stderr: () => stderr,
+    };
+  };
+
+  it('is one line with exit 70 and a pointer to --debug, never a stack trace', async () => {
+    const run = brokenOut();
+    expect(await runCli(['layers', '--model', model], run.io)).toBe(70);
+    expect(run.stderr()).toBe(
+      'neurodissect: unexpected error: the pipe broke (run with --debug for details)\n',
+    );
+  });
+
+  it('shows its details with --debug, wherever the flag is', async () => {
+    const run = brokenOut();
+    expect(await runCli(['layers', '--debug', '--model', model], run.io)).toBe(70);
+    const lines = run.stderr().split('\n');
+    expect(lines[0]).toBe('neurodissect: unexpected error: the pipe broke (run with --debug for details)');
+    expect(lines[1]).toBe('Error: the pipe broke');
+    expect(lines.some((line) => /^\s+at /.test(line))).toBe(true);
   });
 });

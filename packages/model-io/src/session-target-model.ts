@@ -103,7 +103,7 @@ export async function createSessionTargetModel<P extends string>(
     const closest = closestNames(layer, [...byName.keys(), ...graph.tensors], 5);
     throw new NeurodissectError(
       ErrorCode.UnknownLayer,
-      `The model ${name} has no layer "${layer}"; closest: ${closest.join(', ')}. List them with listLayers().`,
+      `The model ${name} has no layer "${layer}"; closest: ${closest.join(', ')}. List them with \`neurodissect layers --model FILE\` (listLayers() in code).`,
       { details: { layer, closest } },
     );
   };

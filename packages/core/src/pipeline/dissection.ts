@@ -452,7 +452,7 @@ async function collectFeatures(ctx: RunContext): Promise<Features> {
   if (valid.length === 0) {
     throw new NeurodissectError(
       ErrorCode.InvalidFormat,
-      `No image of the probe set ${o.probe.name} could be read.`,
+      `No image of the probe set ${o.probe.name} could be read: all ${items.length} failed, the first with: ${skipped?.[0]?.message ?? `${items[0].uri} is unreadable`}`,
     );
   }
   results.probe.images = valid.map((i) => ({ id: items[i].id, uri: items[i].uri }));
