@@ -197,6 +197,12 @@ export function requireOutputFolder(
 }
 
 /** Refuses, before any work, an output file that is an existing folder; `hint` says what to give. */
+/** A one-line error when an input `path` is missing or is a folder. */
+export function requireInputFile(path: string, option: string, what = 'file'): void {
+  if (!existsSync(path)) throw new CliError(`${option}: file not found: ${path}`);
+  if (statSync(path).isDirectory()) throw new CliError(`${option}: ${path} is a folder; give the ${what}`);
+}
+
 export function requireOutputFile(path: string, option: string, hint = 'give the file to write'): void {
   if (existsSync(path) && statSync(path).isDirectory())
     throw new CliError(`${option}: ${path} is a folder; ${hint}`);

@@ -214,6 +214,27 @@ describe('neurodissect dissect', () => {
     );
   });
 
+  it('says when --model or --concepts is a folder', async () => {
+    const base = [
+      '--layers',
+      'layer1',
+      '--probe',
+      probe,
+      '--labelers',
+      'broden-label',
+      '--out',
+      join(work, 'f.json'),
+    ];
+    expect(await cli('dissect', '--model', model, '--concepts', work, ...base)).toMatchObject({
+      code: 2,
+      stderr: `neurodissect: --concepts: ${work} is a folder; give the concept list (one concept per line)\n`,
+    });
+    expect(await cli('dissect', '--model', work, '--concepts', concepts, ...base)).toMatchObject({
+      code: 2,
+      stderr: `neurodissect: --model: ${work} is a folder; give the model file (.onnx)\n`,
+    });
+  });
+
   it('names an unknown layer with the closest ones, and exits 2', async () => {
     const result = await cli(
       'dissect',

@@ -20,6 +20,7 @@ import csv
 import gzip
 import json
 import pathlib
+import re
 import time
 
 import numpy as np
@@ -56,6 +57,9 @@ IOU_FLOOR = 0.04
 AUC_FLOOR = 0.95
 # Random vocabulary tokens per batch that serve as "unknown word" negatives in the CLIP's word loss.
 UNKNOWN_NEGATIVES = 8
+# The cosines the text tower is calibrated to on the demo's vocabulary, as a real CLIP's spread: an
+# image and a concept it shows, a near-word of that concept, any other word.
+SHOWN_COS, NEAR_COS, OTHER_COS = 0.30, 0.26, 0.17
 
 
 # ---------------------------------------------------------------- data
@@ -396,6 +400,93 @@ def train_clip(train, bpe, epochs, generator, log, dim=64, width=32, word_weight
     return vision, text
 
 
+def load_vocabulary():
+    """The demo's concept set beyond the world's own words, read from the package's sources so the
+    script and the package agree: the near-words of each concept (TOYWORLD_NEAR_WORDS in
+    src/concepts.ts) and the common English words (src/vocabulary.gen.ts)."""
+    concepts = (PACKAGE / "src" / "concepts.ts").read_text()
+    block = concepts[concepts.index("TOYWORLD_NEAR_WORDS"):]
+    block = block[block.index("{") + 1: block.index("};")]
+    near = {m.group(1): re.findall(r"'([^']+)'", m.group(2)) for m in re.finditer(r"(\w+): \[([^\]]*)\]", block)}
+    distractors = concepts[concepts.index("TOYWORLD_DISTRACTORS = ["):]
+    distractors = re.findall(r"'([^']+)'", distractors[: distractors.index("] as const")])
+    gen = (PACKAGE / "src" / "vocabulary.gen.ts").read_text()
+    common = json.loads(gen[gen.index("= [") + 2: gen.rindex("]") + 1])
+    return near, distractors, common
+
+
+def calibrate_text(vision, text, train, bpe, generator, log, steps):
+    """Calibrates the text tower on the demo's vocabulary, the image tower fixed. Each step scores
+    256 training images against the 25 concept words, their near-words and 512 words drawn from the
+    rest of the vocabulary, and pulls each cosine towards what a real CLIP gives: SHOWN_COS for a
+    concept the image shows, NEAR_COS for a near-word of one, OTHER_COS for every other word. Words
+    the captions never use thereby get embeddings of their own (their tokens are trained from a
+    random start), at the cosine unrelated words have to images, instead of one shared direction."""
+    near, distractors, common = load_vocabulary()
+    near_words = [(w, LABELS.index(c)) for c, ws in near.items() for w in ws]
+    taken = set(LABELS) | {w for w, _ in near_words}
+    others = [w for w in dict.fromkeys(distractors + common) if w not in taken]
+    with torch.no_grad():
+        x = to_tensor(train["images"], CLIP_MEAN, CLIP_STD)
+        img = torch.cat([F.normalize(vision(x[i: i + 1000]), dim=-1) for i in range(0, len(x), 1000)])
+    y = torch.from_numpy(presence_targets(train)).to(torch.float32)
+    fixed_tokens = bpe.batch(LABELS + [w for w, _ in near_words])
+    near_parent = torch.tensor([c for _, c in near_words])
+    other_tokens = bpe.batch(others)
+    opt = torch.optim.Adam(text.parameters(), lr=1e-2)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=1e-2, total_steps=steps, pct_start=0.1)
+    text.train()
+    for step in range(steps):
+        idx = torch.randint(0, len(img), (256,), generator=generator)
+        pick = torch.randint(0, len(others), (512,), generator=generator)
+        emb = F.normalize(text(torch.cat([fixed_tokens, other_tokens[pick]])), dim=-1)
+        cos = img[idx] @ emb.t()
+        yb = y[idx]
+        target = torch.full_like(cos, OTHER_COS)
+        target[:, : len(LABELS)] = OTHER_COS + (SHOWN_COS - OTHER_COS) * yb
+        target[:, len(LABELS): len(LABELS) + len(near_words)] = OTHER_COS + (NEAR_COS - OTHER_COS) * yb[:, near_parent]
+        shown = target > OTHER_COS
+        error = (cos - target) ** 2
+        loss = error[shown].mean() + error[~shown].mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        if (step + 1) % 250 == 0:
+            log(f"text calibration step {step + 1}/{steps}: loss {loss.item():.5f}")
+    text.eval()
+    return {"nearWords": len(near_words), "otherWords": len(others), "steps": steps,
+            "targets": {"shown": SHOWN_COS, "near": NEAR_COS, "other": OTHER_COS}}
+
+
+def vocabulary_figures(vision, text, bpe, world):
+    """Held-out cosines over the demo's vocabulary: shown concepts, near-words, other words (mean,
+    spread), how alike other words' embeddings are, and how often a concept the image shows is the
+    image's best word in its category against the whole vocabulary."""
+    near, distractors, common = load_vocabulary()
+    vocabulary = list(dict.fromkeys(LABELS + [w for ws in near.values() for w in ws] + distractors + common))
+    with torch.no_grad():
+        img = F.normalize(vision(to_tensor(world["images"], CLIP_MEAN, CLIP_STD)), dim=-1)
+        emb = torch.cat([F.normalize(text(bpe.batch(vocabulary[i: i + 2000])), dim=-1)
+                         for i in range(0, len(vocabulary), 2000)])
+    cos = (img @ emb.t()).numpy()
+    y = presence_targets(world).astype(bool)
+    first_other = len(LABELS) + sum(len(ws) for ws in near.values())
+    shown = cos[:, : len(LABELS)][y]
+    other = cos[:, first_other:]
+    sample = emb[first_other:][torch.randperm(len(vocabulary) - first_other, generator=torch.Generator().manual_seed(0))[:500]]
+    word_cos = (sample @ sample.t()).numpy()[np.triu_indices(500, 1)]
+    best = np.argmax(cos, axis=1)
+    return {
+        "vocabulary": len(vocabulary),
+        "shownConceptCos": {"mean": round(float(shown.mean()), 4), "std": round(float(shown.std()), 4)},
+        "otherWordCos": {"mean": round(float(other.mean()), 4), "std": round(float(other.std()), 4),
+                         "p99": round(float(np.percentile(other, 99)), 4)},
+        "otherWordsPairwiseCos": {"mean": round(float(word_cos.mean()), 4), "p99": round(float(np.percentile(word_cos, 99)), 4)},
+        "bestWordIsShownConcept": round(float(np.mean([best[i] < len(LABELS) and y[i, best[i]] for i in range(len(best))])), 4),
+    }
+
+
 def roc_auc(scores, positive):
     """Mann–Whitney AUC (ties get half credit)."""
     positive = positive.astype(bool)
@@ -513,6 +604,26 @@ def export_onnx(module, args, path, input_names, output_names, dynamic_axes):
                       dynamic_axes=dynamic_axes, opset_version=13, do_constant_folding=True)
 
 
+def staged(folder, name, train, empty, log):
+    """Runs a training stage, or loads its weights from `folder` when an earlier run saved them there
+    (the modules `empty()` makes receive them); saves what it trains."""
+    path = folder / f"{name}.pt" if folder else None
+    if path is not None and path.exists():
+        modules = empty()
+        states = torch.load(path)
+        for module, state in zip(modules, states):
+            if module is not None:
+                module.load_state_dict(state)
+                module.eval()
+        log(f"loaded the {name} stage from {path}")
+        return modules
+    result = train()
+    if path is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        torch.save([m.state_dict() if isinstance(m, nn.Module) else None for m in result], path)
+    return result
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", required=True, type=pathlib.Path, help="folder with train/, val/ and probe/")
@@ -520,7 +631,12 @@ def main():
     parser.add_argument("--target-epochs", type=int, default=15)
     parser.add_argument("--clip-epochs", type=int, default=10)
     parser.add_argument("--word-weight", type=float, default=1.0, help="weight of the CLIP's concept-word loss")
+    parser.add_argument("--vocabulary-steps", type=int, default=3000,
+                        help="steps of the text tower's calibration on the demo's vocabulary (0: none)")
     parser.add_argument("--out", type=pathlib.Path, default=MODELS)
+    parser.add_argument("--checkpoints", type=pathlib.Path,
+                        help="folder for the trained weights of each stage: a stage whose weights are there is loaded, "
+                             "not trained again (for working on a later stage)")
     args = parser.parse_args()
 
     torch.set_num_threads(2)
@@ -534,10 +650,20 @@ def main():
     log(f"loaded {len(train['texture'])} train, {len(val['texture'])} val, {len(probe['texture'])} probe images")
     bpe = ClipBpe(VOCAB)
 
-    target, target_figures = train_target(train, val, args.target_epochs, generator, log)
+    target, target_figures = staged(args.checkpoints, "target", lambda: train_target(train, val, args.target_epochs, generator, log),
+                                    lambda: (ToyResNet(), None), log)
+    if target_figures is None:
+        target_figures = evaluate_target(target, val)
     log(f"target held-out: {target_figures}")
-    vision, text = train_clip(train, bpe, args.clip_epochs, generator, log, word_weight=args.word_weight)
+    vision, text = staged(args.checkpoints, "clip",
+                          lambda: train_clip(train, bpe, args.clip_epochs, generator, log, word_weight=args.word_weight),
+                          lambda: (VisionTower(64), TextTower(len(bpe.vocab), 32, 64)), log)
+    calibration = (calibrate_text(vision, text, train, bpe, generator, log, args.vocabulary_steps)
+                   if args.vocabulary_steps > 0 else None)
     clip_figures = evaluate_clip(vision, text, bpe, val)
+    if calibration is not None:
+        calibration["heldOut"] = vocabulary_figures(vision, text, bpe, val)
+        log(f"vocabulary calibration held-out: {json.dumps(calibration['heldOut'])}")
     log(f"clip zero-shot held-out: {json.dumps(clip_figures)}")
     rows, details = ground_truth(target, probe, log)
 
@@ -589,6 +715,7 @@ def main():
         "clipWordWeight": args.word_weight,
         "target": target_figures,
         "clipZeroShot": clip_figures,
+        "vocabularyCalibration": calibration,
         "groundTruth": {"topQuantile": TOP_QUANTILE, "iouFloor": IOU_FLOOR, "aucFloor": AUC_FLOOR,
                         "perLayer": per_layer, "units": details},
         "reference": reference,

@@ -1,3 +1,5 @@
+import { COMMON_ENGLISH_WORDS } from './vocabulary.gen';
+
 /** The Broden categories the toy world annotates. */
 export type ToyWorldCategory = 'color' | 'object' | 'texture';
 
@@ -121,7 +123,49 @@ export const TOYWORLD_DISTRACTORS = [
   'glass',
 ] as const;
 
-/** The demo's concept set: every toy-world concept, then {@link TOYWORLD_DISTRACTORS}. */
+/** The world's concepts, then {@link TOYWORLD_DISTRACTORS}: 55 words. */
 export function toyWorldConceptList(): string[] {
   return [...TOYWORLD_LABELS.map((label) => label.name), ...TOYWORLD_DISTRACTORS];
+}
+
+/**
+ * Near-words of each world concept (plurals, synonyms, spellings), as a real vocabulary holds them.
+ * The toy CLIP places them close to their concept, a little less close than the concept's own word.
+ */
+export const TOYWORLD_NEAR_WORDS: Readonly<Record<string, readonly string[]>> = {
+  black: ['dark'],
+  blue: ['navy', 'azure'],
+  brown: ['tan', 'chocolate'],
+  gray: ['grey', 'silver'],
+  green: ['lime', 'olive'],
+  orange: ['amber'],
+  pink: ['rose', 'magenta'],
+  purple: ['violet', 'lilac'],
+  red: ['crimson', 'scarlet'],
+  white: ['ivory'],
+  yellow: ['golden', 'lemon'],
+  circle: ['circles', 'circular', 'round', 'disc'],
+  square: ['squares', 'box'],
+  triangle: ['triangles', 'triangular'],
+  star: ['stars'],
+  cross: ['crosses', 'plus'],
+  ring: ['rings', 'hoop'],
+  heart: ['hearts'],
+  diamond: ['diamonds', 'rhombus', 'lozenge'],
+  plain: ['blank', 'solid'],
+  striped: ['stripes', 'stripe', 'banded'],
+  dotted: ['dots', 'spotted', 'polka dots'],
+  checkered: ['checkerboard', 'chequered', 'checked'],
+  grid: ['lattice', 'mesh'],
+  zigzag: ['zigzags', 'chevron'],
+};
+
+/**
+ * The demo's concept set, as CLIP-Dissect is run on real models: the world's concepts, the
+ * distractors, the concepts' near-words, then {@link COMMON_ENGLISH_WORDS} (over 10,000 common
+ * English words); each word once, in that order.
+ */
+export function toyWorldVocabulary(): string[] {
+  const near = Object.values(TOYWORLD_NEAR_WORDS).flat();
+  return [...new Set([...toyWorldConceptList(), ...near, ...COMMON_ENGLISH_WORDS])];
 }

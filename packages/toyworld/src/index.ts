@@ -9,3 +9,4 @@ export {
   type ShapePlacement,
   type TexturePattern,
 } from './rasterize';
+export { COMMON_ENGLISH_WORDS } from './vocabulary.gen';

@@ -31,7 +31,7 @@ import {
 } from '@neurodissect/runtime-node';
 import { type Command, Option } from 'commander';
 import { CliError } from '../cli-error';
-import { lockOutput, pathForDocument, requireOutputFile } from '../files';
+import { lockOutput, pathForDocument, requireInputFile, requireOutputFile } from '../files';
 import type { CliIo } from '../io';
 import { integer } from '../option-parsers';
 import { createProgressRenderer } from '../progress-bar';
@@ -154,7 +154,8 @@ export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promi
       throw new CliError(`${option}: ${value} is not a positive integer`);
     }
   }
-  if (!existsSync(o.model)) throw new CliError(`--model: file not found: ${o.model}`);
+  requireInputFile(o.model, '--model', 'model file (.onnx)');
+  requireInputFile(o.concepts, '--concepts', 'concept list (one concept per line)');
   requireOutputFile(o.out, '--out', `give the Results file to write, e.g. ${join(o.out, 'results.json')}`);
   if (o.shards !== undefined && o.queue === undefined) {
     throw new CliError('--shards: shards are for a distributed run; give --queue redis://HOST:PORT too');
