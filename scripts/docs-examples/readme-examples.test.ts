@@ -1,7 +1,9 @@
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ts from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parseResults } from '../../packages/core/src/index';
 
 // Every package's README is its npm page: it must say how to install the package and show it in
 // use, and every TypeScript example in the READMEs and docs must compile against the packages as
@@ -91,5 +93,32 @@ describe('package READMEs', () => {
         return `${origin.get(d.file!.fileName)}, line ${line + 1}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
       });
     expect(problems).toEqual([]);
+  });
+});
+
+describe("the root README's library quick start", () => {
+  it('runs as written and writes a valid Results document', { timeout: 180_000 }, async () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## As a library'));
+    const [block] = tsBlocks(section);
+    expect(block).toContain('createDissection');
+    const folder = join(root, 'packages', 'cli', '.docs-examples');
+    mkdirSync(folder, { recursive: true });
+    if (!checkFolders.includes(folder)) checkFolders.push(folder);
+    const file = join(folder, 'quick-start-run.ts');
+    writeFileSync(file, `${block}\nexport {};\n`);
+    const work = mkdtempSync(join(tmpdir(), 'neurodissect-quick-start-'));
+    const cwd = process.cwd();
+    process.chdir(work);
+    try {
+      await import(file);
+    } finally {
+      process.chdir(cwd);
+    }
+    const results = parseResults(readFileSync(join(work, 'results.json'), 'utf8'));
+    expect(results.layers.map((l) => [l.name, l.units])).toEqual([['layer4', 128]]);
+    expect(results.labelers.map((l) => l.id)).toEqual(['clip-dissect', 'netdissect']);
+    expect(results.failures).toEqual([]);
+    rmSync(work, { recursive: true, force: true });
   });
 });
