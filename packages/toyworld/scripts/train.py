@@ -415,8 +415,9 @@ def load_vocabulary():
     return near, distractors, common
 
 
-def calibrate_text(vision, text, train, bpe, generator, log, steps):
-    """Calibrates the text tower on the demo's vocabulary, the image tower fixed. Each step scores
+def calibrate_text(vision, text, train, bpe, generator, log, steps, shown_cos=SHOWN_COS, near_cos=NEAR_COS, other_cos=OTHER_COS):
+    """Experimental (off by default; the committed models do not use it): calibrates the text tower
+    on the demo's vocabulary, the image tower fixed. Each step scores
     256 training images against the 25 concept words, their near-words and 512 words drawn from the
     rest of the vocabulary, and pulls each cosine towards what a real CLIP gives: SHOWN_COS for a
     concept the image shows, NEAR_COS for a near-word of one, OTHER_COS for every other word. Words
@@ -430,9 +431,9 @@ def calibrate_text(vision, text, train, bpe, generator, log, steps):
         x = to_tensor(train["images"], CLIP_MEAN, CLIP_STD)
         img = torch.cat([F.normalize(vision(x[i: i + 1000]), dim=-1) for i in range(0, len(x), 1000)])
     y = torch.from_numpy(presence_targets(train)).to(torch.float32)
-    fixed_tokens = bpe.batch(LABELS + [w for w, _ in near_words])
+    fixed_tokens = bpe.batch(LABELS + [w for w, _ in near_words], 16)
     near_parent = torch.tensor([c for _, c in near_words])
-    other_tokens = bpe.batch(others)
+    other_tokens = bpe.batch(others, 16)
     opt = torch.optim.Adam(text.parameters(), lr=1e-2)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=1e-2, total_steps=steps, pct_start=0.1)
     text.train()
@@ -442,10 +443,10 @@ def calibrate_text(vision, text, train, bpe, generator, log, steps):
         emb = F.normalize(text(torch.cat([fixed_tokens, other_tokens[pick]])), dim=-1)
         cos = img[idx] @ emb.t()
         yb = y[idx]
-        target = torch.full_like(cos, OTHER_COS)
-        target[:, : len(LABELS)] = OTHER_COS + (SHOWN_COS - OTHER_COS) * yb
-        target[:, len(LABELS): len(LABELS) + len(near_words)] = OTHER_COS + (NEAR_COS - OTHER_COS) * yb[:, near_parent]
-        shown = target > OTHER_COS
+        target = torch.full_like(cos, other_cos)
+        target[:, : len(LABELS)] = other_cos + (shown_cos - other_cos) * yb
+        target[:, len(LABELS): len(LABELS) + len(near_words)] = other_cos + (near_cos - other_cos) * yb[:, near_parent]
+        shown = target > other_cos
         error = (cos - target) ** 2
         loss = error[shown].mean() + error[~shown].mean()
         opt.zero_grad()
@@ -456,7 +457,7 @@ def calibrate_text(vision, text, train, bpe, generator, log, steps):
             log(f"text calibration step {step + 1}/{steps}: loss {loss.item():.5f}")
     text.eval()
     return {"nearWords": len(near_words), "otherWords": len(others), "steps": steps,
-            "targets": {"shown": SHOWN_COS, "near": NEAR_COS, "other": OTHER_COS}}
+            "targets": {"shown": shown_cos, "near": near_cos, "other": other_cos}}
 
 
 def vocabulary_figures(vision, text, bpe, world):
@@ -631,8 +632,11 @@ def main():
     parser.add_argument("--target-epochs", type=int, default=15)
     parser.add_argument("--clip-epochs", type=int, default=10)
     parser.add_argument("--word-weight", type=float, default=1.0, help="weight of the CLIP's concept-word loss")
-    parser.add_argument("--vocabulary-steps", type=int, default=3000,
-                        help="steps of the text tower's calibration on the demo's vocabulary (0: none)")
+    parser.add_argument("--vocabulary-steps", type=int, default=0,
+                        help="steps of an experimental calibration of the text tower on the demo's vocabulary "
+                             "(0, the default: none; the committed models are trained without it)")
+    parser.add_argument("--cosines", type=float, nargs=3, default=[SHOWN_COS, NEAR_COS, OTHER_COS],
+                        metavar=("SHOWN", "NEAR", "OTHER"), help="the calibration's target cosines")
     parser.add_argument("--out", type=pathlib.Path, default=MODELS)
     parser.add_argument("--checkpoints", type=pathlib.Path,
                         help="folder for the trained weights of each stage: a stage whose weights are there is loaded, "
@@ -658,7 +662,7 @@ def main():
     vision, text = staged(args.checkpoints, "clip",
                           lambda: train_clip(train, bpe, args.clip_epochs, generator, log, word_weight=args.word_weight),
                           lambda: (VisionTower(64), TextTower(len(bpe.vocab), 32, 64)), log)
-    calibration = (calibrate_text(vision, text, train, bpe, generator, log, args.vocabulary_steps)
+    calibration = (calibrate_text(vision, text, train, bpe, generator, log, args.vocabulary_steps, *args.cosines)
                    if args.vocabulary_steps > 0 else None)
     clip_figures = evaluate_clip(vision, text, bpe, val)
     if calibration is not None:
