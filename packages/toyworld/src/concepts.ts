@@ -130,7 +130,6 @@ export function toyWorldConceptList(): string[] {
 
 /**
  * Near-words of each world concept (plurals, synonyms, spellings), as a real vocabulary holds them.
- * The toy CLIP places them close to their concept, a little less close than the concept's own word.
  */
 export const TOYWORLD_NEAR_WORDS: Readonly<Record<string, readonly string[]>> = {
   black: ['dark'],
@@ -161,9 +160,11 @@ export const TOYWORLD_NEAR_WORDS: Readonly<Record<string, readonly string[]>> = 
 };
 
 /**
- * The demo's concept set, as CLIP-Dissect is run on real models: the world's concepts, the
+ * A concept set the size CLIP-Dissect is run with on real models: the world's concepts, the
  * distractors, the concepts' near-words, then {@link COMMON_ENGLISH_WORDS} (over 10,000 common
- * English words); each word once, in that order.
+ * English words); each word once, in that order. The committed toy CLIP is trained on the world's
+ * own words; words it never saw embed near one shared direction, so the demo uses
+ * {@link toyWorldConceptList} (see models/MODEL_CARD.md).
  */
 export function toyWorldVocabulary(): string[] {
   const near = Object.values(TOYWORLD_NEAR_WORDS).flat();
