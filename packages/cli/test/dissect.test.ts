@@ -1,6 +1,8 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseResults } from '@neurodissect/core';
+import { openDissection, parseResults } from '@neurodissect/core';
+import { createNodeDissectionEnvironment, dissectionSpecFromFiles } from '@neurodissect/jobs';
+import { createNodeRuntime, PREPROCESS_PRESETS } from '@neurodissect/runtime-node';
 import { writeToyWorld } from '@neurodissect/toyworld/node';
 import { describe, expect, it } from 'vitest';
 import { cli, tempDir } from './helpers';
@@ -232,6 +234,82 @@ describe('neurodissect dissect', () => {
     expect(await cli('dissect', '--model', work, '--concepts', concepts, ...base)).toMatchObject({
       code: 2,
       stderr: `neurodissect: --model: ${work} is a folder; give the model file (.onnx)\n`,
+    });
+  });
+
+  it('gives NetDissect the full frame of a 224-px Broden probe by default, and refuses a crop that would misalign its masks', {
+    timeout: 60_000,
+  }, async () => {
+    const world = join(tempDir(), 'world224');
+    await writeToyWorld(world, { seed: 4, count: 6, size: 224 });
+    const run = async (out: string, ...more: string[]) => {
+      const result = await cli(
+        'dissect',
+        '--model',
+        model,
+        '--layers',
+        'layer1',
+        '--probe',
+        `broden:${world}`,
+        '--concepts',
+        concepts,
+        '--labelers',
+        'netdissect',
+        '--categories',
+        'color,object',
+        '--no-cache',
+        '--out',
+        join(work, out),
+        ...more,
+      );
+      expect(result.code, result.stderr).toBe(0);
+      return parseResults(readFileSync(join(work, out), 'utf8'));
+    };
+    const byDefault = await run('nd-default.json');
+    const fullFrame = await run('nd-224.json', '--input-size', '224');
+    expect(byDefault.layers).toEqual(fullFrame.layers);
+    expect(byDefault.labelers[0].options.categories).toEqual(['color', 'object']);
+    expect(byDefault.layers[0].neurons.some((n) => n.labels.netdissect.length > 0)).toBe(true);
+    // A library user asking for the imagenet crop (256 → 224) with NetDissect is refused.
+    const spec = await dissectionSpecFromFiles({
+      model,
+      probe: `broden:${world}`,
+      concepts,
+      layers: ['layer1'],
+      preprocessing: PREPROCESS_PRESETS.imagenet,
+      labelers: ['netdissect'],
+    });
+    const runtime = await createNodeRuntime();
+    try {
+      await expect(openDissection(spec, createNodeDissectionEnvironment({ runtime }))).rejects.toThrow(
+        /netdissect compares activation maps with masks that cover the whole image, but the preprocessing crops its centre \(resize 256, crop 224\)/,
+      );
+    } finally {
+      await runtime.dispose();
+    }
+    expect(
+      await cli(
+        'dissect',
+        '--model',
+        model,
+        '--layers',
+        'layer1',
+        '--probe',
+        `broden:${world}`,
+        '--concepts',
+        concepts,
+        '--labelers',
+        'netdissect',
+        '--categories',
+        'colour',
+        '--out',
+        join(work, 'x.json'),
+      ),
+    ).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(
+        /--categories: "colour" is not a Broden category; use any of color, object/,
+      ),
     });
   });
 

@@ -30,6 +30,11 @@ export interface LabelersByNameOptions {
   matmul?: MatmulKernel;
   /** Where CLIP-Dissect's soft-WPMI/WPMI block work runs (e.g. `runtime.pmiProcessor`). */
   pmiProcessor?: PmiProcessorFactory;
+  /**
+   * NetDissect's annotation categories (e.g. `['object', 'part', 'texture', 'color']`).
+   * @defaultValue every category of the probe set but `material`, as Network Dissection's default
+   */
+  categories?: readonly string[];
 }
 
 /**
@@ -41,7 +46,14 @@ export function createLabelersByName(
   names: readonly string[],
   options: LabelersByNameOptions = {},
 ): Labeler[] {
-  const { topLabels, similarity = 'soft_wpmi', similarityOptions, matmul, pmiProcessor } = options;
+  const {
+    topLabels,
+    similarity = 'soft_wpmi',
+    similarityOptions,
+    matmul,
+    pmiProcessor,
+    categories,
+  } = options;
   if (!(SIMILARITY_NAMES as readonly string[]).includes(similarity)) {
     throw new NeurodissectError(
       ErrorCode.InvalidOption,
@@ -64,7 +76,7 @@ export function createLabelersByName(
       case 'broden-label':
         return brodenLabel({ topLabels });
       case 'netdissect':
-        return netDissect({ topLabels });
+        return netDissect({ topLabels, ...(categories ? { categories } : {}) });
       default:
         throw new NeurodissectError(
           ErrorCode.InvalidOption,

@@ -59,6 +59,8 @@ export interface DissectCommandOptions {
   cache?: string | false;
   resume?: boolean;
   heatmaps?: boolean;
+  /** NetDissect's annotation categories, comma-separated. */
+  categories?: string;
   /** Redis of a distributed run: `redis://HOST:PORT`. */
   queue?: string;
   /** Image shards and label shards per layer of a distributed run. */
@@ -85,6 +87,7 @@ const OPTION_OF_FIELD: Record<string, string> = {
   concepts: '--concepts',
   layers: '--layers',
   labelers: '--labelers',
+  preprocessing: '--preset',
 };
 
 /** A library error as a one-line CLI error naming the option it concerns. */
@@ -110,6 +113,22 @@ function fullFrameSize(o: DissectCommandOptions): number | undefined {
   return broden ? PREPROCESS_PRESETS[o.preset].crop : undefined;
 }
 
+/** `--categories`: Broden's annotation categories, each known and named once. */
+function categoriesOf(text: string): string[] {
+  const known = ['color', 'object', 'part', 'material', 'scene', 'texture'];
+  const categories = text
+    .split(',')
+    .map((c) => c.trim())
+    .filter(Boolean);
+  const unknown = categories.find((c) => !known.includes(c));
+  if (categories.length === 0 || unknown !== undefined) {
+    throw new CliError(
+      `--categories: ${unknown === undefined ? 'name at least one category' : `"${unknown}" is not a Broden category`}; use any of ${known.join(', ')}`,
+    );
+  }
+  return [...new Set(categories)];
+}
+
 /** The spec of the job the options describe (files hashed, probe and concepts opened). */
 async function specOf(o: DissectCommandOptions, layers: readonly string[]): Promise<DissectionSpec> {
   return dissectionSpecFromFiles({
@@ -127,6 +146,7 @@ async function specOf(o: DissectCommandOptions, layers: readonly string[]): Prom
     topLabels: o.topLabels,
     similarity: o.similarity,
     ...(o.topK !== undefined ? { similarityOptions: { topK: o.topK } } : {}),
+    ...(o.categories !== undefined ? { categories: categoriesOf(o.categories) } : {}),
     batchSize: o.batchSize,
     topImages: o.topImages,
     heatmaps: o.heatmaps ?? false,
@@ -353,6 +373,10 @@ export function registerDissectCommand(program: Command, io: CliIo): void {
     .option('--top-k <n>', 'clip-dissect top images per neuron (soft_wpmi: 100)', integer)
     .option('--top-images <n>', 'top activating images kept per neuron', integer, 20)
     .option('--top-labels <n>', 'labels kept per neuron and labeler', integer, 10)
+    .option(
+      '--categories <names>',
+      "netdissect's annotation categories (color, object, part, material, scene, texture; default: all present but material, as Network Dissection)",
+    )
     .option('--batch-size <n>', 'images per batch', integer, 16)
     .addOption(
       new Option('--preset <name>', 'target preprocessing').choices(['imagenet', 'clip']).default('imagenet'),

@@ -93,6 +93,8 @@ export interface DissectionSpecInput {
   similarity?: string;
   /** Options of that function (e.g. `{ topK: 100 }`). */
   similarityOptions?: Record<string, unknown>;
+  /** NetDissect's annotation categories. @defaultValue all but `material` */
+  categories?: readonly string[];
   /** @defaultValue 16 */
   batchSize?: number;
   /** @defaultValue 20 */
@@ -122,6 +124,7 @@ export function createDissectionSpec(input: DissectionSpecInput): DissectionSpec
         topLabels: input.topLabels ?? 10,
         similarity: input.similarity ?? 'soft_wpmi',
         ...(input.similarityOptions ? { similarityOptions: input.similarityOptions } : {}),
+        ...(input.categories ? { categories: [...input.categories] } : {}),
       },
     },
     batchSize: input.batchSize ?? 16,
@@ -256,6 +259,15 @@ export async function openDissection(
       sameContent('probe', spec.probe.uri, spec.probe.hash, await probeContentHash(dataset));
       return dataset;
     });
+    const maskUsers = labelers.filter((l) => l.requires.includes('activation-maps')).map((l) => l.id);
+    const { resizeShorter, crop } = spec.preprocessing;
+    if (maskUsers.length > 0 && probe.conceptAnnotations && crop < resizeShorter) {
+      throw new NeurodissectError(
+        ErrorCode.InvalidOption,
+        `${maskUsers.join(', ')} compare${maskUsers.length === 1 ? 's' : ''} activation maps with masks that cover the whole image, but the preprocessing crops its centre (resize ${resizeShorter}, crop ${crop}), which would misalign them; resize to the input size without cropping (e.g. --input-size ${crop}).`,
+        { details: { field: 'preprocessing' } },
+      );
+    }
     let clip: { model: ClipModel; hash: string } | undefined;
     if (clipUsers.length > 0 && spec.clip) {
       const source = spec.clip;
