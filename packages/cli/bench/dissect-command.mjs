@@ -9,8 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { toyWorldConceptList } from '@neurodissect/toyworld';
-import { toyWorldModelPaths } from '@neurodissect/toyworld/node';
-import { measured } from './measure.mjs';
+import { measured, toyWorldDissectCommand } from './measure.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -43,36 +42,18 @@ try {
   });
   const concepts = join(work, 'concepts.txt');
   writeFileSync(concepts, `${toyWorldConceptList().join('\n')}\n`);
-  const models = toyWorldModelPaths();
-  const figures = run('dissect', [
-    'node',
-    cli,
+  const figures = run(
     'dissect',
-    '--model',
-    models.targetModel,
-    '--layers',
-    args.layers,
-    '--clip',
-    models.clipDir,
-    '--probe',
-    `broden:${probe}`,
-    '--concepts',
-    concepts,
-    '--labelers',
-    args.labelers,
-    '--similarity',
-    args.similarity,
-    '--preset',
-    'imagenet',
-    '--input-size',
-    '64',
-    '--batch-size',
-    '50',
-    '--cache',
-    join(work, 'cache'),
-    '--out',
-    join(work, 'results.json'),
-  ]);
+    toyWorldDissectCommand(cli, {
+      probe,
+      concepts,
+      layers: args.layers,
+      labelers: args.labelers,
+      similarity: args.similarity,
+      cache: join(work, 'cache'),
+      out: join(work, 'results.json'),
+    }),
+  );
   const report = { images: Number(args.count), layers: args.layers, labelers: args.labelers, ...figures };
   console.log(
     `neurodissect dissect, toy world of ${args.count} images, ${args.layers}, ${args.labelers}: ${figures.wallSeconds} s, peak RSS ${figures.peakRssMiB} MiB, CPU ${figures.cpu} (${(Number(args.count) / figures.wallSeconds).toFixed(0)} images/s end to end)`,

@@ -11,8 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { toyWorldConceptList } from '@neurodissect/toyworld';
-import { toyWorldModelPaths } from '@neurodissect/toyworld/node';
-import { measured } from './measure.mjs';
+import { measured, toyWorldDissectCommand } from './measure.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -56,32 +55,15 @@ try {
   });
   const concepts = join(work, 'concepts.txt');
   writeFileSync(concepts, `${toyWorldConceptList().join('\n')}\n`);
-  const models = toyWorldModelPaths();
-  const job = (out, cache) => [
-    'node',
-    cli,
-    'dissect',
-    '--model',
-    models.targetModel,
-    '--layers',
-    args.layers,
-    '--clip',
-    models.clipDir,
-    '--probe',
-    `broden:${probe}`,
-    '--concepts',
-    concepts,
-    '--labelers',
-    args.labelers,
-    '--input-size',
-    '64',
-    '--batch-size',
-    '50',
-    '--cache',
-    join(work, cache),
-    '--out',
-    join(work, out),
-  ];
+  const job = (out, cache) =>
+    toyWorldDissectCommand(cli, {
+      probe,
+      concepts,
+      layers: args.layers,
+      labelers: args.labelers,
+      cache: join(work, cache),
+      out: join(work, out),
+    });
   const rows = [];
   const local = measured('local', job('local.json', 'cache-local'), { cwd: root, work });
   rows.push({ run: 'local dissect (one process)', ...local });

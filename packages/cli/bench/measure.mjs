@@ -2,6 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { toyWorldModelPaths } from '@neurodissect/toyworld/node';
 
 /** Runs `command` in `cwd`, its timing written to `work/label.time`; throws when it fails. */
 export function measured(label, command, { cwd, work }) {
@@ -18,4 +19,38 @@ export function measured(label, command, { cwd, work }) {
   }
   const [wall, rssKiB, cpu] = readFileSync(timing, 'utf8').trim().split('\n').at(-1).split(' ');
   return { wallSeconds: Number(wall), peakRssMiB: Math.round(Number(rssKiB) / 1024), cpu };
+}
+
+/**
+ * `node <cli> dissect …` on a toy world written at `probe`, with the toy models, the world's input
+ * size and the given layers, labelers, concepts, cache and output (the benchmarks' one job).
+ */
+export function toyWorldDissectCommand(cli, { probe, concepts, layers, labelers, similarity, cache, out }) {
+  const models = toyWorldModelPaths();
+  return [
+    'node',
+    cli,
+    'dissect',
+    '--model',
+    models.targetModel,
+    '--layers',
+    layers,
+    '--clip',
+    models.clipDir,
+    '--probe',
+    `broden:${probe}`,
+    '--concepts',
+    concepts,
+    '--labelers',
+    labelers,
+    ...(similarity ? ['--similarity', similarity] : []),
+    '--input-size',
+    '64',
+    '--batch-size',
+    '50',
+    '--cache',
+    cache,
+    '--out',
+    out,
+  ];
 }

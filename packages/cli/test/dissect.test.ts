@@ -242,8 +242,9 @@ describe('neurodissect dissect', () => {
   }, async () => {
     const world = join(tempDir(), 'world224');
     await writeToyWorld(world, { seed: 4, count: 6, size: 224 });
-    const run = async (out: string, ...more: string[]) => {
-      const result = await cli(
+    // NetDissect on layer1 of the 224-px world, colours and objects only.
+    const netdissect = (...more: string[]) =>
+      cli(
         'dissect',
         '--model',
         model,
@@ -258,10 +259,10 @@ describe('neurodissect dissect', () => {
         '--categories',
         'color,object',
         '--no-cache',
-        '--out',
-        join(work, out),
         ...more,
       );
+    const run = async (out: string, ...more: string[]) => {
+      const result = await netdissect('--out', join(work, out), ...more);
       expect(result.code, result.stderr).toBe(0);
       return parseResults(readFileSync(join(work, out), 'utf8'));
     };
@@ -287,25 +288,7 @@ describe('neurodissect dissect', () => {
     } finally {
       await runtime.dispose();
     }
-    expect(
-      await cli(
-        'dissect',
-        '--model',
-        model,
-        '--layers',
-        'layer1',
-        '--probe',
-        `broden:${world}`,
-        '--concepts',
-        concepts,
-        '--labelers',
-        'netdissect',
-        '--categories',
-        'colour',
-        '--out',
-        join(work, 'x.json'),
-      ),
-    ).toMatchObject({
+    expect(await netdissect('--categories', 'colour', '--out', join(work, 'x.json'))).toMatchObject({
       code: 2,
       stderr: expect.stringMatching(
         /--categories: "colour" is not a Broden category; use any of color, object/,
