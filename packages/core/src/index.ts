@@ -32,3 +32,5 @@ export * from './similarity/pmi-engine';
 export * from './similarity/score';
 export * from './similarity/source';
 export * from './tensor';
+export * from './text/closest-names';
+export * from './text/edit-distance';

@@ -1,5 +1,6 @@
 import {
   type ActivationSummary,
+  closestNames,
   ErrorCode,
   type LayerInfo,
   type Matrix,
@@ -11,7 +12,6 @@ import {
   throwIfAborted,
 } from '@neurodissect/core';
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
-import { closestNames } from './closest-names';
 import { type OnnxGraph, parseOnnxGraph, withExtraOutputs } from './onnx-graph';
 
 /** A provider that was tried before the one that ran, and why it failed. */

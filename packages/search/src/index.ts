@@ -1,6 +1,7 @@
-export { closestNames, describeChoices } from './closest-names';
+// Re-exported from @neurodissect/core, where they now live.
+export { boundedEditDistance, closestNames, describeChoices } from '@neurodissect/core';
 export type { ConceptEmbeddings, NearConcept, Vector } from './concept-embeddings';
-export { boundedEditDistance, defaultMaxDistance } from './edit-distance';
+export { defaultMaxDistance } from './edit-distance';
 export type {
   InterpretabilityCount,
   LabelFrequency,

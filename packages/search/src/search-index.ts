@@ -1,4 +1,6 @@
 import {
+  boundedEditDistance,
+  describeChoices,
   ErrorCode,
   NeurodissectError,
   normalizeLabel,
@@ -7,7 +9,6 @@ import {
   type ScoredLabel,
   scoreScaleOf,
 } from '@neurodissect/core';
-import { describeChoices } from './closest-names';
 import {
   type ConceptEmbeddings,
   type NearConcept,
@@ -17,7 +18,7 @@ import {
   unitVector,
   type Vector,
 } from './concept-embeddings';
-import { boundedEditDistance, defaultMaxDistance } from './edit-distance';
+import { defaultMaxDistance } from './edit-distance';
 import { buildLabelPostings, type LabelEntry, type LabelPostings, type Posting } from './label-postings';
 import { type LayerSummary, type LayerSummaryOptions, summarizeLayer } from './layer-summary';
 import { findSimilarNeurons, type SimilarNeuron, type SimilarNeuronsOptions } from './similar-neurons';
