@@ -357,7 +357,7 @@ describe('neurodissect dissect', () => {
     expect(existsSync(out)).toBe(false);
   });
 
-  it('resumes only the same job, never losing the partial file, and draws the kept layers’ heatmaps', {
+  it('resumes only the same job (another job is computed afresh, its file kept beside), and draws the kept layers’ heatmaps', {
     timeout: 60_000,
   }, async () => {
     const out = join(work, 'partial.json');
@@ -383,10 +383,17 @@ describe('neurodissect dissect', () => {
 
     const others = join(work, 'other-concepts.txt');
     writeFileSync(others, 'dog\ncat\n');
+    // Other inputs: every layer is computed afresh, and the earlier file is kept beside.
     const mismatch = await run(others, '--resume');
-    expect(mismatch.code).toBe(2);
-    expect(mismatch.stderr).toMatch(/neurodissect: --resume: .*other inputs \(the concept set differ\)/);
-    expect(readFileSync(out, 'utf8')).toBe(saved);
+    expect(mismatch.code, mismatch.stderr).toBe(0);
+    expect(mismatch.stderr).toMatch(
+      /resuming: .*partial\.json was made with other inputs \(the concept set differ\); every layer is computed again \(the earlier file is kept as .*partial\.json\.previous\)/,
+    );
+    expect(readFileSync(`${out}.previous`, 'utf8')).toBe(saved);
+    const recomputed = parseResults(readFileSync(out, 'utf8'));
+    expect(recomputed.concepts.items).toEqual(['dog', 'cat']);
+    expect(recomputed.layers.map((l) => l.name)).toEqual(['layer1', 'layer4']);
+    writeFileSync(out, saved);
 
     const resumed = await run(concepts, '--resume', '--heatmaps');
     expect(resumed.code).toBe(0);

@@ -30,7 +30,10 @@ import {
 
 /** Options of {@link runDistributedDissection}. */
 export interface DistributedDissectionOptions
-  extends Pick<OpenDissectionOptions, 'resume' | 'onLayer' | 'tool' | 'recordedModelUri' | 'signal'> {
+  extends Pick<
+    OpenDissectionOptions,
+    'resume' | 'onResumeMismatch' | 'onLayer' | 'tool' | 'recordedModelUri' | 'signal'
+  > {
   /** Redis, as `redis://HOST:PORT`. */
   url: string;
   spec: DissectionSpec;
@@ -78,6 +81,7 @@ export async function runDistributedDissection(options: DistributedDissectionOpt
   const dissection = await openDissection(options.spec, options.environment, {
     store,
     resume: options.resume,
+    onResumeMismatch: options.onResumeMismatch,
     onLayer: options.onLayer,
     tool: options.tool,
     recordedModelUri: options.recordedModelUri,

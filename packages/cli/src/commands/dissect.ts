@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { copyFile, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
   type DissectionEnvironment,
@@ -233,11 +233,21 @@ export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promi
           `--resume: ${o.out} cannot be resumed (${error.message.split('\n')[0]}); move it away or run without --resume`,
         );
       }
-      io.stderr.write(`resuming: ${resume.layers.length} layer(s) of ${o.out} are kept\n`);
+      io.stderr.write(`resuming: ${resume.layers.length} finished layer(s) in ${o.out}\n`);
     }
+    // A file made from other inputs is kept beside, and every layer is computed afresh.
+    const onResumeMismatch = async (differs: readonly string[]) => {
+      const previous = `${o.out}.previous`;
+      await copyFile(o.out, previous);
+      io.stderr.write(
+        `resuming: ${o.out} was made with other inputs (${differs.join(', ')} differ); every layer is computed again (the earlier file is kept as ${previous})\n`,
+      );
+      return 'recompute' as const;
+    };
     const cache = o.cache === false ? undefined : (o.cache ?? join(dirname(o.out), '.neurodissect-cache'));
     const common = {
       resume,
+      onResumeMismatch,
       tool: { name: 'neurodissect', version },
       // The model's path relative to the Results: never an absolute path.
       recordedModelUri: pathForDocument(o.model, o.out),

@@ -76,6 +76,12 @@ export interface DissectionOptions extends OperationOptions {
   tool?: { name: string; version: string };
   /** Results of an interrupted run of the same job: its finished layers are kept, not recomputed. */
   resume?: Results;
+  /**
+   * Called when `resume` was made from other inputs (its argument says which differ): return
+   * `'recompute'` to compute every layer afresh instead, `'refuse'` (the default) to fail with
+   * `ND_INVALID_OPTION` (`details.differs`).
+   */
+  onResumeMismatch?: (differs: readonly string[]) => 'recompute' | 'refuse' | Promise<'recompute' | 'refuse'>;
   /** Called with the Results so far after each layer (to save partial results). */
   onLayer?: (partial: Results) => void | Promise<void>;
   /**
@@ -320,8 +326,19 @@ async function openRun(o: DissectionOptions, only?: readonly string[]): Promise<
         `The layer ${unknown} is not one of the run's layers.`,
       );
   }
-  if (o.resume && !only) checkResumable(o.resume, results);
-  const resumed = new Map((only ? [] : (o.resume?.layers ?? [])).map((layer) => [layer.name, layer]));
+  let resume = only ? undefined : o.resume;
+  if (resume) {
+    try {
+      checkResumable(resume, results);
+    } catch (error) {
+      const differs = isNeurodissectError(error)
+        ? (error.details.differs as string[] | undefined)
+        : undefined;
+      if (!differs || (await o.onResumeMismatch?.(differs)) !== 'recompute') throw error;
+      resume = undefined;
+    }
+  }
+  const resumed = new Map((resume?.layers ?? []).map((layer) => [layer.name, layer]));
   return {
     o,
     batchSize,

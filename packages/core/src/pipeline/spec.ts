@@ -178,7 +178,10 @@ export interface DissectionEnvironment {
 /** Options of {@link openDissection}: what is not part of the job itself. */
 export interface OpenDissectionOptions
   extends OperationOptions,
-    Pick<DissectionOptions, 'store' | 'resume' | 'onLayer' | 'labels' | 'tool' | 'mapMemory'> {
+    Pick<
+      DissectionOptions,
+      'store' | 'resume' | 'onResumeMismatch' | 'onLayer' | 'labels' | 'tool' | 'mapMemory'
+    > {
   /** The model's uri as the Results record it (e.g. relative to the Results file). @defaultValue the spec's */
   recordedModelUri?: string;
 }
@@ -301,6 +304,7 @@ export async function openDissection(
       runtime: environment.runtimeName ? { name: environment.runtimeName, executionProvider } : undefined,
       tool: options.tool,
       resume: options.resume,
+      onResumeMismatch: options.onResumeMismatch,
       heatmaps: spec.heatmaps,
       mapMemory: options.mapMemory,
       labels: options.labels,
