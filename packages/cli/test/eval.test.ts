@@ -113,7 +113,7 @@ describe('neurodissect eval', () => {
     const gt = join(dir, 'gt.csv');
     await writeFile(
       gt,
-      `layer,unit,label\nlayer1,0,purple\nlayer1,1,${top5[1][2]}\nlayer1,2,violet\nlayer1,3,-\nlayer1,9999,x\n`,
+      `layer,unit,label\nlayer1,0,purple\nlayer1,1,${top5[1][2]}\nlayer1,2,violet\nlayer1,3,-\nlayer1,9999,x\nlayer9,0,dog\nlayer9,1,cat\n`,
     );
     const synonyms = join(dir, 'syn.txt');
     await writeFile(synonyms, `violet, ${top5[2][4]}\n`);
@@ -136,7 +136,11 @@ describe('neurodissect eval', () => {
       ],
       io,
     );
-    expect(io.err()).toBe('');
+    // Rows the Results cannot answer are said, not dropped silently.
+    expect(io.err()).toBe(
+      'note: --ground-truth names layers the Results do not have, ignored: layer9 (2 rows); the Results have layer1, layer2, layer3, layer4\n' +
+        'note: 1 --ground-truth row(s) name units the Results do not hold; they are counted as missing\n',
+    );
     expect(code).toBe(0);
     const report = EvalReportSchema.parse(JSON.parse(await readFile(join(out, 'report.json'), 'utf8')));
     const layer1 = report.labelers[0].layers[0];

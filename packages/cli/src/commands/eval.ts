@@ -95,6 +95,27 @@ export async function evalCommand(o: EvalCommandOptions, io: CliIo): Promise<Eva
       asCliError('--ground-truth', error);
     }
   }
+  if (groundTruth) {
+    // Rows the Results cannot answer are said, not silently dropped.
+    const layers = new Map(results.layers.map((l) => [l.name, new Set(l.neurons.map((n) => n.unit))]));
+    const unknownLayers = new Map<string, number>();
+    let unknownUnits = 0;
+    for (const entry of groundTruth.entries) {
+      const units = layers.get(entry.layer);
+      if (!units) unknownLayers.set(entry.layer, (unknownLayers.get(entry.layer) ?? 0) + 1);
+      else if (!units.has(entry.unit)) unknownUnits++;
+    }
+    if (unknownLayers.size > 0) {
+      io.stderr.write(
+        `note: --ground-truth names layers the Results do not have, ignored: ${[...unknownLayers].map(([layer, n]) => `${layer} (${n} rows)`).join(', ')}; the Results have ${[...layers.keys()].join(', ')}\n`,
+      );
+    }
+    if (unknownUnits > 0) {
+      io.stderr.write(
+        `note: ${unknownUnits} --ground-truth row(s) name units the Results do not hold; they are counted as missing\n`,
+      );
+    }
+  }
   const synonyms =
     o.synonyms === undefined
       ? []
