@@ -124,7 +124,7 @@ describe('neurodissect dissect', () => {
       '--resume',
     );
     expect(again.code).toBe(0);
-    expect(again.stderr).toMatch(/resuming: 2 layer\(s\)/);
+    expect(again.stderr).toMatch(/resuming: 2 finished layer\(s\) in /);
     expect(parseResults(readFileSync(out, 'utf8')).layers).toEqual(results.layers);
   });
 
