@@ -173,6 +173,40 @@ describe('neurodissect search', () => {
     expect(json.layers[0].hits[0]).toEqual({ unit: 1330, label: 'zebra', rank: 1, score: 0.725616455078125 });
   });
 
+  it('names a --text-emb row that holds NaN or only zeros, with its concept', async () => {
+    const concepts = join(dir, 'broken-concepts.txt');
+    writeFileSync(concepts, 'zebra\nstriped\n');
+    const run = async (data: number[]) => {
+      const textEmb = join(dir, 'broken.npy');
+      writeFileSync(textEmb, serializeNpy({ dtype: 'float32', dims: [2, 2], data: new Float32Array(data) }));
+      return cli(
+        'search',
+        '--results',
+        smallPath,
+        '--concept',
+        'zebra',
+        '--match',
+        'semantic',
+        '--text-emb',
+        textEmb,
+        '--concepts',
+        concepts,
+      );
+    };
+    expect(await run([1, 0, Number.NaN, 1])).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(
+        /^neurodissect: --text-emb: row 1 of \S+broken\.npy \("striped"\) holds NaN or ±Infinity; embed that concept again\n$/,
+      ),
+    });
+    expect(await run([0, 0, 1, 1])).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(
+        /^neurodissect: --text-emb: row 0 of \S+broken\.npy \("zebra"\) is all zeros/,
+      ),
+    });
+  });
+
   it('explains how to enable semantic search', async () => {
     const { code, stderr } = await cli(
       'search',

@@ -77,7 +77,19 @@ async function readEmbeddings(o: SearchCommandOptions): Promise<ConceptEmbedding
   }
   const vectors = new Map<string, Float32Array>();
   set.concepts.forEach((concept, i) => {
-    vectors.set(concept, matrix.data.subarray(i * matrix.cols, (i + 1) * matrix.cols));
+    const row = matrix.data.subarray(i * matrix.cols, (i + 1) * matrix.cols);
+    // A broken row is named here, with its file and concept, before any search.
+    if (!row.every(Number.isFinite)) {
+      throw new CliError(
+        `--text-emb: row ${i} of ${o.textEmb} ("${concept}") holds NaN or ±Infinity; embed that concept again`,
+      );
+    }
+    if (row.every((v) => v === 0)) {
+      throw new CliError(
+        `--text-emb: row ${i} of ${o.textEmb} ("${concept}") is all zeros, so it has no direction; embed that concept again or leave it out`,
+      );
+    }
+    vectors.set(concept, row);
   });
   return { vectors };
 }
