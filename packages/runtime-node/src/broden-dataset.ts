@@ -229,6 +229,13 @@ export async function createBrodenDataset(options: BrodenDatasetOptions): Promis
   const items: ProbeItem[] = [];
   const rows: BrodenAnnotations[] = [];
   for (const r of index.rows) {
+    if (r.fields.length !== index.header.length) {
+      throw new NeurodissectError(
+        ErrorCode.InvalidFormat,
+        `${indexPath} line ${r.line} has ${r.fields.length} field(s) but its header has ${index.header.length} (${index.header.join(', ')}); give every row one field per column (empty where there is nothing).`,
+        { details: { path: indexPath, line: r.line } },
+      );
+    }
     const split = get(r, 'split');
     if (options.split !== undefined && split !== options.split) continue;
     const image = get(r, 'image');

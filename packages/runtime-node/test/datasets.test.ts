@@ -350,4 +350,17 @@ describe('Broden dataset', () => {
     expect(isNeurodissectError(error, ErrorCode.FileNotFound)).toBe(true);
     expect((error as Error).message).toContain(join(root, 'c_texture.csv'));
   });
+
+  it('names an index.csv row with too few fields, with its line and the header it should follow', async () => {
+    const short = join(scratch, 'short-broden');
+    for (const file of ['label.csv', 'c_color.csv'])
+      await put(join(short, file), await readFile(join(root, file)));
+    await put(join(short, 'category.csv'), 'name\ncolor\n');
+    await put(join(short, 'index.csv'), 'image,split,ih,iw,sh,sw,color\ndtd/b.png,val,6\n');
+    const error = await createBrodenDataset({ root: short }).catch((e: unknown) => e);
+    expect(isNeurodissectError(error, ErrorCode.InvalidFormat)).toBe(true);
+    expect((error as Error).message).toBe(
+      `${join(short, 'index.csv')} line 2 has 3 field(s) but its header has 7 (image, split, ih, iw, sh, sw, color); give every row one field per column (empty where there is nothing).`,
+    );
+  });
 });
