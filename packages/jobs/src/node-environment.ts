@@ -43,19 +43,21 @@ export async function openProbeUri(uri: string): Promise<ProbeDataset> {
   return createImageFolderDataset({ root });
 }
 
-/** Content hashes of files, computed once per path, size and modification time. */
-function createHashCache(): (path: string) => Promise<string> {
-  const known = new Map<string, string>();
-  return async (path) => {
-    const stat = statSync(path);
-    const key = `${resolve(path)}\0${stat.size}\0${stat.mtimeMs}`;
-    let hash = known.get(key);
-    if (hash === undefined) {
-      hash = `sha256:${await hashFile(path)}`;
-      known.set(key, hash);
-    }
-    return hash;
-  };
+// Content hashes by path, size and modification time, shared by every spec built and opened in
+// this process: building a spec and opening it (the CLI does both) hashes each model file once.
+const knownHashes = new Map<string, Promise<string>>();
+
+/** A file's content hash (`sha256:…`), computed once per path, size and modification time. */
+function hashOf(path: string): Promise<string> {
+  const stat = statSync(path);
+  const key = `${resolve(path)}\0${stat.size}\0${stat.mtimeMs}`;
+  let hash = knownHashes.get(key);
+  if (hash === undefined) {
+    hash = hashFile(path).then((hex) => `sha256:${hex}`);
+    hash.catch(() => knownHashes.delete(key));
+    knownHashes.set(key, hash);
+  }
+  return hash;
 }
 
 /** Options of {@link createNodeDissectionEnvironment}. */
@@ -73,7 +75,6 @@ export function createNodeDissectionEnvironment(
   options: NodeDissectionEnvironmentOptions,
 ): DissectionEnvironment {
   const { runtime } = options;
-  const hashOf = createHashCache();
   return {
     async loadTarget(uri) {
       if (!existsSync(uri)) {
@@ -135,7 +136,6 @@ export async function dissectionSpecFromFiles(files: DissectionFiles): Promise<D
       throw error;
     }
   };
-  const hashOf = createHashCache();
   const model = await named('model', async () => {
     if (!existsSync(files.model)) {
       throw new NeurodissectError(ErrorCode.FileNotFound, `file not found: ${files.model}`);

@@ -288,10 +288,7 @@ export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promi
           130,
         );
       }
-      const resumeMismatch =
-        isNeurodissectError(error) &&
-        (error.details as { differs?: unknown } | undefined)?.differs !== undefined;
-      if (resumeMismatch) return fail(error, '--resume: ');
+      // (A --resume made from other inputs is recomputed by onResumeMismatch, never refused here.)
       return failInField(error);
     }
     progress.stop();

@@ -285,9 +285,7 @@ async function openRun(o: DissectionOptions, only?: readonly string[]): Promise<
     );
   }
   const timings: Record<string, number> = {};
-  const items = Array.from({ length: o.probe.size }, (_, i) => o.probe.item(i));
-  const probeHash = await probeContentHash(o.probe);
-  const conceptHash = await conceptSetHash(o.concepts.concepts);
+  const { items, probeHash, conceptHash } = await runIdentity(o);
   const results = createResults({
     run: {
       tool: o.tool ?? { name: 'neurodissect', version: '0.0.0' },
@@ -351,6 +349,26 @@ async function openRun(o: DissectionOptions, only?: readonly string[]): Promise<
     fresh: only ?? o.layers.filter((layer) => !resumed.has(layer)),
     needsClip,
   };
+}
+
+// What identifies a run's inputs, computed once per options object: a dissection opened once and
+// asked for many shards (a worker) lists the probe items and hashes them once, not per shard.
+const identities = new WeakMap<
+  DissectionOptions,
+  Promise<{ items: { id: string; uri: string }[]; probeHash: string; conceptHash: string }>
+>();
+
+function runIdentity(o: DissectionOptions) {
+  let identity = identities.get(o);
+  if (!identity) {
+    identity = (async () => ({
+      items: Array.from({ length: o.probe.size }, (_, i) => o.probe.item(i)),
+      probeHash: await probeContentHash(o.probe),
+      conceptHash: await conceptSetHash(o.concepts.concepts),
+    }))();
+    identities.set(o, identity);
+  }
+  return identity;
 }
 
 /**
