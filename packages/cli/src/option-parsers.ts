@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 
 /** Parses a finite number option. */
 export function number(value: string): number {
@@ -13,4 +13,18 @@ export function integer(value: string): number {
   const parsed = number(value);
   if (!Number.isInteger(parsed)) throw new InvalidArgumentError(`"${value}" is not an integer.`);
   return parsed;
+}
+
+/**
+ * `--clip-preprocess folder|openai`: CLIP's image preprocessing as the model folder records it, or
+ * with the crop margin split as OpenAI's CLIP (and CLIP-Dissect) splits it. The two differ by one
+ * pixel on images whose resized side minus the crop is odd (Hugging Face's processor rounds down).
+ */
+export function clipPreprocessOption(): Option {
+  return new Option(
+    '--clip-preprocess <which>',
+    "CLIP's image preprocessing: the folder's own processor (folder) or OpenAI's centre-crop rounding, as CLIP-Dissect (openai)",
+  )
+    .choices(['folder', 'openai'])
+    .default('folder');
 }

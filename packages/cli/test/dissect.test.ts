@@ -271,6 +271,15 @@ describe('neurodissect dissect', () => {
     expect(byDefault.layers).toEqual(fullFrame.layers);
     expect(byDefault.labelers[0].options.categories).toEqual(['color', 'object']);
     expect(byDefault.layers[0].neurons.some((n) => n.labels.netdissect.length > 0)).toBe(true);
+    // The looser union rule on request: recorded, and every IoU at most Network Dissection's.
+    const annotated = await run('nd-annotated.json', '--union', 'annotated');
+    expect(annotated.labelers[0].options.union).toBe('annotated');
+    expect(byDefault.labelers[0].options.union).toBeUndefined();
+    const best = (doc: typeof byDefault) =>
+      doc.layers[0].neurons.map((n) => n.labels.netdissect[0]?.score ?? 0);
+    const loose = best(annotated);
+    for (const [unit, iou] of best(byDefault).entries()) expect(loose[unit]).toBeLessThanOrEqual(iou + 1e-12);
+    expect(loose.some((iou, unit) => iou < best(byDefault)[unit])).toBe(true);
     // A library user asking for the imagenet crop (256 → 224) with NetDissect is refused.
     const spec = await dissectionSpecFromFiles({
       model,
@@ -393,6 +402,16 @@ describe('neurodissect dissect', () => {
     const recomputed = parseResults(readFileSync(out, 'utf8'));
     expect(recomputed.concepts.items).toEqual(['dog', 'cat']);
     expect(recomputed.layers.map((l) => l.name)).toEqual(['layer1', 'layer4']);
+    writeFileSync(out, saved);
+
+    // CLIP's images preprocessed as OpenAI's CLIP does: recorded, and not mixed with the folder's.
+    expect(full.run.parameters.clip).toMatchObject({ hash: expect.stringMatching(/^sha256:/) });
+    const openai = await run(concepts, '--resume', '--clip-preprocess', 'openai');
+    expect(openai.code, openai.stderr).toBe(0);
+    expect(openai.stderr).toMatch(/other inputs \(the CLIP model or its preprocessing differ\)/);
+    expect(parseResults(readFileSync(out, 'utf8')).run.parameters.clip).toMatchObject({
+      preprocessing: 'openai',
+    });
     writeFileSync(out, saved);
 
     const resumed = await run(concepts, '--resume', '--heatmaps');

@@ -177,6 +177,40 @@ describe('neurodissect embed errors', () => {
     expect((await cli('embed', '--clip', hfDir, '--concepts', concepts, '--out', out)).code).toBe(0);
   });
 
+  it("preprocesses images as OpenAI's CLIP does with --clip-preprocess openai, and says so in the sidecar", async () => {
+    const out = join(tempDir(), 'openai.npy');
+    const result = await cli(
+      'embed',
+      '--clip',
+      hfDir,
+      '--images',
+      images,
+      '--clip-preprocess',
+      'openai',
+      '--out',
+      out,
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(out.replace(/\.npy$/, '.json'), 'utf8'))).toMatchObject({
+      preprocess: 'openai',
+    });
+    const bad = await cli(
+      'embed',
+      '--clip',
+      hfDir,
+      '--images',
+      images,
+      '--clip-preprocess',
+      'pil',
+      '--out',
+      out,
+    );
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(
+      /--clip-preprocess <which>' argument 'pil' is invalid\. Allowed choices are folder, openai/,
+    );
+  });
+
   it('wants exactly one of --images and --concepts', async () => {
     const out = join(tempDir(), 'x.npy');
     for (const extra of [[], ['--images', images, '--concepts', concepts]]) {

@@ -86,8 +86,12 @@ export function createNodeDissectionEnvironment(
       const model = await runtime.loadTargetModel({ uri });
       return { model, hash, executionProvider: model.executionProvider };
     },
-    async loadClip(uri) {
-      const model = await runtime.loadClipModel({ uri });
+    async loadClip(uri, clipOptions) {
+      // OpenAI's CLIP preprocessing splits an odd crop margin with Python's round (half to even).
+      const model = await runtime.loadClipModel({
+        uri,
+        ...(clipOptions?.preprocess === 'openai' ? { cropRounding: 'half-even' as const } : {}),
+      });
       const hash = await clipModelHash(await hashOf(model.files.vision), await hashOf(model.files.text));
       return { model, hash };
     },

@@ -11,7 +11,7 @@ import {
 import { brodenLabel } from './broden-label';
 import { clipAvg } from './clip-avg';
 import { clipDissect } from './clip-dissect';
-import { netDissect } from './netdissect';
+import { type NetDissectOptions, netDissect } from './netdissect';
 
 /** The labelers {@link createLabelersByName} makes, by id (SAM + Grounding-DINO needs its models). */
 export const LABELER_NAMES = ['clip-dissect', 'clip-avg', 'broden-label', 'netdissect'] as const;
@@ -32,9 +32,11 @@ export interface LabelersByNameOptions {
   pmiProcessor?: PmiProcessorFactory;
   /**
    * NetDissect's annotation categories (e.g. `['object', 'part', 'texture', 'color']`).
-   * @defaultValue every category of the probe set but `material`, as Network Dissection's default
+   * @defaultValue every category of the probe set
    */
   categories?: readonly string[];
+  /** NetDissect's union rule ({@link NetDissectOptions.union}). @defaultValue 'touched' */
+  union?: NetDissectOptions['union'];
 }
 
 /**
@@ -53,6 +55,7 @@ export function createLabelersByName(
     matmul,
     pmiProcessor,
     categories,
+    union,
   } = options;
   if (!(SIMILARITY_NAMES as readonly string[]).includes(similarity)) {
     throw new NeurodissectError(
@@ -76,7 +79,7 @@ export function createLabelersByName(
       case 'broden-label':
         return brodenLabel({ topLabels });
       case 'netdissect':
-        return netDissect({ topLabels, ...(categories ? { categories } : {}) });
+        return netDissect({ topLabels, ...(categories ? { categories } : {}), ...(union ? { union } : {}) });
       default:
         throw new NeurodissectError(
           ErrorCode.InvalidOption,

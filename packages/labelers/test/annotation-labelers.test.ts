@@ -106,6 +106,17 @@ describe('netDissect', () => {
     // object label) plus the circle's 12 px: U = 9 + 12 − 4 = 17. Counting every image annotated
     // with an object would give U = 18 + 12 − 4 = 26.
     expect(labels[0]).toEqual([{ label: 'circle', score: 4 / 17 }]);
+    const annotated = await netDissect({ quantile: 0.1, union: 'annotated' }).label({
+      layer: 'l',
+      activations: matrixFromRows([[0.25], [0.25], [0], [0]]),
+      activationMaps: { dtype: 'float32', dims: [4, 1, 2, 2], data: fires },
+      concepts: [],
+      annotations: apart,
+    });
+    expect(annotated[0]).toEqual([{ label: 'circle', score: 4 / 26 }]);
+    expect(() => netDissect({ union: 'everywhere' as 'touched' })).toThrow(
+      /union must be 'touched' or 'annotated'/,
+    );
   });
 
   it('says what is missing', async () => {
@@ -138,8 +149,13 @@ describe('netDissect categories', () => {
       annotations: withMaterial,
     });
 
-  it('leaves out material by default, as Network Dissection does', async () => {
+  it('uses every category of the probe set by default', async () => {
     const labels = await run();
+    expect(labels[0].map((l) => l.label)).toEqual(['glass', 'circle', 'striped']);
+  });
+
+  it("leaves out material when asked, as Network Dissection's default does", async () => {
+    const labels = await run(['color', 'object', 'part', 'scene', 'texture']);
     expect(labels[0].map((l) => l.label)).toEqual(['circle', 'striped']);
   });
 

@@ -11,7 +11,7 @@ export interface OnnxGraph {
   readonly model: ModelProto;
   /** The graph's real inputs (initializers excluded), with their shapes. */
   readonly inputs: readonly { name: string; shape: (number | string)[] }[];
-  /** Selectable layers by module path, in graph order of their last node. */
+  /** Selectable layers by module path, in graph order of their first node (a module before its children); each one's tensor is its last node's output. */
   readonly layers: readonly LayerInfo[];
   /** Every tensor produced by a node, for selection by tensor name. */
   readonly tensors: ReadonlySet<string>;
@@ -31,23 +31,40 @@ function dimsOf(type: TypeProtoLike | null | undefined): (number | string)[] | u
  * (`layer1.0.downsample.0`, not `layer1.0.downsample.downsample.0`). A segment that already extends
  * the parent path (`layer1.0` under `layer1`) is a full path. The last segment is the operator, not
  * a module. Returns `''` for nodes outside any module.
+ *
+ * A module called more than once (torchvision's Bottleneck calls its one `relu` three times) gets
+ * scopes `relu`, `relu_1`, `relu_2`: given the paths already `seen` in graph order, a `name_N`
+ * segment whose `name` was seen under the same parent is that module's N+1-th call.
  */
-export function modulePathOfNode(nodeName: string): string {
+export function modulePathOfNode(
+  nodeName: string,
+  seen?: ReadonlySet<string> | ReadonlyMap<string, unknown>,
+): string {
   if (!nodeName.startsWith('/')) return '';
   const segments = nodeName.split('/').slice(1, -1);
   let path = '';
   for (const segment of segments) {
     if (!segment) continue;
     if (!path || segment.startsWith(`${path}.`)) {
-      path = segment;
+      path = repeatedCall(segment, seen) ?? segment;
       continue;
     }
     // `name.3` (or `name.3.1`) under a path ending in `name`: the numbered child of `name`.
     const numbered = /^([^.]+)((?:\.\d+)+)$/.exec(segment);
     const last = path.slice(path.lastIndexOf('.') + 1);
-    path = numbered && numbered[1] === last ? `${path}${numbered[2]}` : `${path}.${segment}`;
+    const child = numbered && numbered[1] === last ? `${path}${numbered[2]}` : `${path}.${segment}`;
+    path = repeatedCall(child, seen) ?? child;
   }
   return path;
+}
+
+/** `a.relu_2` → `a.relu` when `a.relu` was seen before (a later call of the same module). */
+function repeatedCall(
+  path: string,
+  seen: ReadonlySet<string> | ReadonlyMap<string, unknown> | undefined,
+): string | undefined {
+  const call = /^(.*)_\d+$/.exec(path);
+  return call && seen?.has(call[1]) ? call[1] : undefined;
 }
 
 /** Decodes an ONNX model and finds its selectable layers. */
@@ -74,7 +91,7 @@ export function parseOnnxGraph(bytes: Uint8Array): OnnxGraph {
     const output = node.output?.[0];
     if (!output) continue;
     for (const o of node.output ?? []) if (o) tensors.add(o);
-    const path = modulePathOfNode(node.name ?? '');
+    const path = modulePathOfNode(node.name ?? '', lastOutput);
     if (!path) continue;
     const parts = path.split('.');
     for (let i = 1; i <= parts.length; i++) {

@@ -33,6 +33,12 @@ export interface ClipModelOptions extends SessionOptions, DetectClipLayoutOption
    * `open_clip_config.json`; OpenAI's `clip` preset when there is none).
    */
   preprocess?: PreprocessPreset | PreprocessConfig;
+  /**
+   * Overrides how an odd crop margin is split: `'half-even'` as OpenAI's CLIP preprocessing (and
+   * CLIP-Dissect) does, `'floor'` as Hugging Face's image processors do. The folder's own
+   * processor decides by default (Hugging Face layout: floor; OpenCLIP layout: half-even).
+   */
+  cropRounding?: PreprocessConfig['cropRounding'];
   /** Overrides the tokenizer file (a `tokenizer.json` or OpenAI's BPE vocabulary). */
   tokenizer?: string;
   /**
@@ -91,9 +97,10 @@ export async function loadClipModel(
   }
   const detected = await detectClipLayout(directory, options);
   const files: ClipModelFiles = options.tokenizer ? { ...detected, tokenizer: options.tokenizer } : detected;
-  const preprocess = options.preprocess
+  const recorded = options.preprocess
     ? resolvePreprocessConfig(options.preprocess)
     : await readClipPreprocessConfig(files);
+  const preprocess = options.cropRounding ? { ...recorded, cropRounding: options.cropRounding } : recorded;
 
   const [visionBytes, textBytes] = await Promise.all([readBytes(files.vision), readBytes(files.text)]);
   const towerIo = resolveClipTowerIo({

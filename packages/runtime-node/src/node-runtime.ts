@@ -49,7 +49,11 @@ export interface NodeRuntimeCapabilities extends RuntimeCapabilities {
 export interface NodeRuntime extends Runtime {
   readonly capabilities: NodeRuntimeCapabilities;
   loadTargetModel(spec: { uri: string }): Promise<NodeTargetModel>;
-  loadClipModel(spec: { uri: string }): Promise<NodeClipModel>;
+  /** `cropRounding` as {@link ClipModelOptions.cropRounding}. */
+  loadClipModel(spec: {
+    uri: string;
+    cropRounding?: ClipModelOptions['cropRounding'];
+  }): Promise<NodeClipModel>;
   /** `A·Bᵀ` on onnxruntime's CPU provider. */
   readonly matmul: OrtMatmulKernel;
   /** Soft-WPMI's block work in worker threads over shared memory ({@link createThreadedPmiProcessor}). */
@@ -146,7 +150,11 @@ export async function createNodeRuntime(options: NodeRuntimeOptions = {}): Promi
     },
     async loadClipModel(spec) {
       assertOpen();
-      return loadClipModel(pathFromUri(spec.uri), { ...options.clip, ...sessionOptions });
+      return loadClipModel(pathFromUri(spec.uri), {
+        ...options.clip,
+        ...sessionOptions,
+        ...(spec.cropRounding ? { cropRounding: spec.cropRounding } : {}),
+      });
     },
     async dispose() {
       if (disposed) return;

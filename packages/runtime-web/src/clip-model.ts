@@ -47,6 +47,12 @@ export interface WebClipModelOptions extends WebSessionOptions {
   batchSize?: number;
   /** Overrides the preprocessing the model records. */
   preprocess?: PreprocessPreset | PreprocessConfig;
+  /**
+   * Overrides how an odd crop margin is split: `'half-even'` as OpenAI's CLIP preprocessing (and
+   * CLIP-Dissect) does, `'floor'` as Hugging Face's image processors do (the default of a
+   * `preprocessor_config.json`).
+   */
+  cropRounding?: PreprocessConfig['cropRounding'];
   signal?: AbortSignal;
 }
 
@@ -155,6 +161,7 @@ export async function loadWebClipModel(options: WebClipModelOptions): Promise<We
       ? preprocessConfigFromHuggingFace(readJsonObject(bytes, name), name)
       : PREPROCESS_PRESETS.clip;
   }
+  if (options.cropRounding) preprocess = { ...preprocess, cropRounding: options.cropRounding };
   const visionName = describeSource(files.vision);
   const textName = describeSource(files.text);
   const io = resolveClipTowerIo({

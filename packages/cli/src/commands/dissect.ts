@@ -33,7 +33,7 @@ import { type Command, Option } from 'commander';
 import { CliError } from '../cli-error';
 import { lockOutput, pathForDocument, requireInputFile, requireOutputFile } from '../files';
 import type { CliIo } from '../io';
-import { integer } from '../option-parsers';
+import { clipPreprocessOption, integer } from '../option-parsers';
 import { createProgressRenderer } from '../progress-bar';
 import { version } from '../version';
 import { noteFixedTextLength } from './embed';
@@ -61,6 +61,10 @@ export interface DissectCommandOptions {
   heatmaps?: boolean;
   /** NetDissect's annotation categories, comma-separated. */
   categories?: string;
+  /** CLIP's image preprocessing: the folder's own or OpenAI's. */
+  clipPreprocess?: 'folder' | 'openai';
+  /** NetDissect's union rule. */
+  union?: 'touched' | 'annotated';
   /** Redis of a distributed run: `redis://HOST:PORT`. */
   queue?: string;
   /** Image shards and label shards per layer of a distributed run. */
@@ -134,6 +138,7 @@ async function specOf(o: DissectCommandOptions, layers: readonly string[]): Prom
   return dissectionSpecFromFiles({
     model: o.model,
     clip: o.clip,
+    ...(o.clipPreprocess === 'openai' ? { clipPreprocess: 'openai' as const } : {}),
     probe: o.probe,
     concepts: o.concepts,
     layers,
@@ -147,6 +152,7 @@ async function specOf(o: DissectCommandOptions, layers: readonly string[]): Prom
     similarity: o.similarity,
     ...(o.topK !== undefined ? { similarityOptions: { topK: o.topK } } : {}),
     ...(o.categories !== undefined ? { categories: categoriesOf(o.categories) } : {}),
+    ...(o.union !== undefined && o.union !== 'touched' ? { union: o.union } : {}),
     batchSize: o.batchSize,
     topImages: o.topImages,
     heatmaps: o.heatmaps ?? false,
@@ -373,6 +379,7 @@ export function registerDissectCommand(program: Command, io: CliIo): void {
       'comma-separated layers: module paths (layer1, layer4.2) or tensor names',
     )
     .option('--clip <dir>', 'a CLIP model folder (Hugging Face or OpenCLIP ONNX layout)')
+    .addOption(clipPreprocessOption())
     .requiredOption('--probe <dir>', 'probe images: a folder, or broden:DIR for a Broden-format set')
     .requiredOption('--concepts <file>', 'concept list, one per line')
     .option('--labelers <names>', `comma-separated, any of ${LABELER_NAMES.join(', ')}`, 'clip-dissect')
@@ -382,7 +389,15 @@ export function registerDissectCommand(program: Command, io: CliIo): void {
     .option('--top-labels <n>', 'labels kept per neuron and labeler', integer, 10)
     .option(
       '--categories <names>',
-      "netdissect's annotation categories (color, object, part, material, scene, texture; default: all present but material, as Network Dissection)",
+      "netdissect's annotation categories (color, object, part, material, scene, texture; default: every one present; Network Dissection's own default leaves out material)",
+    )
+    .addOption(
+      new Option(
+        '--union <rule>',
+        "netdissect's union: count a unit's active area toward a category where it touches a label of it (touched, Network Dissection's rule) or in every image annotated with the category (annotated)",
+      )
+        .choices(['touched', 'annotated'])
+        .default('touched'),
     )
     .option('--batch-size <n>', 'images per batch', integer, 16)
     .addOption(

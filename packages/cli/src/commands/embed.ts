@@ -19,7 +19,7 @@ import type { Command } from 'commander';
 import { CliError } from '../cli-error';
 import { requireOutputFile } from '../files';
 import type { CliIo } from '../io';
-import { integer } from '../option-parsers';
+import { clipPreprocessOption, integer } from '../option-parsers';
 import { createProgressRenderer } from '../progress-bar';
 import { openImageFolder, readImageBatches, type SkippedImage } from './activations';
 
@@ -32,6 +32,8 @@ export interface EmbedCommandOptions {
   batchSize: number;
   /** `batch` (default) or `context`. */
   textPadding?: string;
+  /** `folder` (default) or `openai`. */
+  clipPreprocess?: 'folder' | 'openai';
 }
 
 function fail(error: unknown, prefix: string): never {
@@ -138,9 +140,11 @@ export async function embedCommand(o: EmbedCommandOptions, io: CliIo): Promise<v
   if (textPadding !== 'batch' && textPadding !== 'context') {
     throw new CliError(`--text-padding: "${textPadding}" is not batch or context`);
   }
-  const model = await loadClipModel(o.clip, { batchSize: o.batchSize, textPadding }).catch((e) =>
-    fail(e, '--clip: '),
-  );
+  const model = await loadClipModel(o.clip, {
+    batchSize: o.batchSize,
+    textPadding,
+    ...(o.clipPreprocess === 'openai' ? { cropRounding: 'half-even' as const } : {}),
+  }).catch((e) => fail(e, '--clip: '));
   try {
     const kind = o.images !== undefined ? 'images' : 'concepts';
     const embedded =
@@ -157,6 +161,7 @@ export async function embedCommand(o: EmbedCommandOptions, io: CliIo): Promise<v
           kind,
           clip: o.clip,
           layout: model.layout,
+          ...(o.clipPreprocess === 'openai' ? { preprocess: 'openai' } : {}),
           source: kind === 'images' ? o.images : o.concepts,
           shape: [matrix.rows, matrix.cols],
           rows,
@@ -183,6 +188,7 @@ export function registerEmbedCommand(program: Command, io: CliIo): void {
       'CLIP embeddings of a folder of images (N×D) or a concept list (M×D), unnormalised, as .npy plus a JSON sidecar naming the rows.',
     )
     .requiredOption('--clip <dir>', 'a CLIP model folder (Hugging Face or OpenCLIP ONNX layout)')
+    .addOption(clipPreprocessOption())
     .option('--images <dir>', 'a folder of images (read recursively, in path order)')
     .option('--concepts <file>', 'a concept list, one per line')
     .requiredOption('--out <file>', 'where to write the embeddings (.npy, float32); the sidecar is X.json')

@@ -48,6 +48,11 @@ export interface DissectionClip {
   name: string;
   /** Content hash of the model files (keys the feature cache). */
   hash: string;
+  /**
+   * Identifies an image preprocessing other than the model folder's own (e.g. `'openai'`): part of
+   * the image embeddings' cache key and recorded in the Results' run parameters.
+   */
+  preprocessing?: string;
 }
 
 /** Options of {@link createDissection}. */
@@ -299,6 +304,15 @@ async function openRun(o: DissectionOptions, only?: readonly string[]): Promise<
         topImages,
         summary: o.target.summary ?? 'auto',
         preprocessing: parsePreprocessing(o.target.preprocessing),
+        ...(o.clip
+          ? {
+              clip: {
+                name: o.clip.name,
+                hash: o.clip.hash,
+                ...(o.clip.preprocessing ? { preprocessing: o.clip.preprocessing } : {}),
+              },
+            }
+          : {}),
       },
     },
     model: { name: o.target.name, uri: o.target.uri, hash: o.target.hash },
@@ -388,7 +402,7 @@ export async function conceptSetHash(concepts: readonly string[]): Promise<strin
 
 /**
  * A run resumes only the same job: the same model, probe set, concepts, labelers (with their
- * options) and summary. Otherwise the kept layers would index other images or other concepts.
+ * options), summary, preprocessing and CLIP model (with its preprocessing). Otherwise the kept layers would index other images or other concepts.
  */
 function checkResumable(resume: Results, current: Results): void {
   const differs: string[] = [];
@@ -403,6 +417,11 @@ function checkResumable(resume: Results, current: Results): void {
   for (const key of ['summary', 'topImages']) {
     if (parameter(resume, key) !== parameter(current, key)) differs.push(`the parameter ${key}`);
   }
+  // Recorded since later versions: compared when the earlier file has them.
+  if (!same(parameter(resume, 'preprocessing'), parameter(current, 'preprocessing')))
+    differs.push('the preprocessing');
+  if (!same(parameter(resume, 'clip'), parameter(current, 'clip')))
+    differs.push('the CLIP model or its preprocessing');
   if (differs.length > 0) {
     throw new NeurodissectError(
       ErrorCode.InvalidOption,
@@ -514,7 +533,12 @@ function featureParts(ctx: RunContext): { layers: Map<string, object>; clip?: ob
   }
   const clip =
     ctx.needsClip && o.clip
-      ? { kind: 'clip-image-embeddings', clip: o.clip.hash, probe: ctx.probeHash }
+      ? {
+          kind: 'clip-image-embeddings',
+          clip: o.clip.hash,
+          probe: ctx.probeHash,
+          ...(o.clip.preprocessing ? { preprocessing: o.clip.preprocessing } : {}),
+        }
       : undefined;
   return { layers, clip };
 }

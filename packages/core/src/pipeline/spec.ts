@@ -48,6 +48,11 @@ export const DissectionSpecSchema = z.object({
   model: SourceSchema,
   /** The CLIP model; its hash is {@link clipModelHash} of the two towers. */
   clip: SourceSchema.optional(),
+  /**
+   * `'openai'`: CLIP's images are preprocessed with the folder's sizes and statistics but the crop
+   * margin split as OpenAI's CLIP (and CLIP-Dissect) splits it. Absent: the folder's own processor.
+   */
+  clipPreprocess: z.literal('openai').optional(),
   /** The probe set; its hash is {@link probeContentHash}. */
   probe: SourceSchema,
   /** The concept set; its hash is {@link conceptSetHash} of the normalised concepts. */
@@ -77,6 +82,8 @@ export type SpecPreprocessing = z.infer<typeof PreprocessingSchema>;
 export interface DissectionSpecInput {
   model: DissectionSpec['model'];
   clip?: DissectionSpec['clip'];
+  /** CLIP's image preprocessing: the folder's own (`'folder'`) or OpenAI's. @defaultValue 'folder' */
+  clipPreprocess?: 'folder' | 'openai';
   probe: DissectionSpec['probe'];
   concepts: DissectionSpec['concepts'];
   layers: readonly string[];
@@ -93,8 +100,13 @@ export interface DissectionSpecInput {
   similarity?: string;
   /** Options of that function (e.g. `{ topK: 100 }`). */
   similarityOptions?: Record<string, unknown>;
-  /** NetDissect's annotation categories. @defaultValue all but `material` */
+  /** NetDissect's annotation categories. @defaultValue every category of the probe set */
   categories?: readonly string[];
+  /**
+   * NetDissect's union rule: `'touched'` (Network Dissection's) or `'annotated'`.
+   * @defaultValue 'touched'
+   */
+  union?: 'touched' | 'annotated';
   /** @defaultValue 16 */
   batchSize?: number;
   /** @defaultValue 20 */
@@ -109,6 +121,7 @@ export function createDissectionSpec(input: DissectionSpecInput): DissectionSpec
     format: DISSECTION_SPEC_FORMAT,
     model: input.model,
     ...(input.clip ? { clip: input.clip } : {}),
+    ...(input.clipPreprocess === 'openai' ? { clipPreprocess: 'openai' } : {}),
     probe: input.probe,
     concepts: input.concepts,
     layers: [...input.layers],
@@ -125,6 +138,7 @@ export function createDissectionSpec(input: DissectionSpecInput): DissectionSpec
         similarity: input.similarity ?? 'soft_wpmi',
         ...(input.similarityOptions ? { similarityOptions: input.similarityOptions } : {}),
         ...(input.categories ? { categories: [...input.categories] } : {}),
+        ...(input.union ? { union: input.union } : {}),
       },
     },
     batchSize: input.batchSize ?? 16,
@@ -162,7 +176,11 @@ export async function dissectionSpecId(spec: DissectionSpec): Promise<string> {
  */
 export interface DissectionEnvironment {
   loadTarget(uri: string): Promise<{ model: TargetModel; hash: string; executionProvider?: string }>;
-  loadClip(uri: string): Promise<{ model: ClipModel; hash: string }>;
+  /**
+   * Loads a CLIP model; `options.preprocess` is the {@link DissectionSpec}'s `clipPreprocess`
+   * (an environment that cannot honour it must throw, not ignore it).
+   */
+  loadClip(uri: string, options?: { preprocess?: 'openai' }): Promise<{ model: ClipModel; hash: string }>;
   openProbe(uri: string): Promise<ProbeDataset>;
   readConcepts(uri: string): Promise<ConceptSet>;
   /** Decoded probe images → the target's input batch. */
@@ -275,7 +293,10 @@ export async function openDissection(
     if (clipUsers.length > 0 && spec.clip) {
       const source = spec.clip;
       clip = await inField('clip', async () => {
-        const loaded = await environment.loadClip(source.uri);
+        const loaded = await environment.loadClip(
+          source.uri,
+          spec.clipPreprocess ? { preprocess: spec.clipPreprocess } : undefined,
+        );
         disposers.push(() => loaded.model.dispose());
         sameContent('clip', source.uri, source.hash, loaded.hash);
         return loaded;
@@ -293,7 +314,15 @@ export async function openDissection(
         preprocessing: JSON.stringify(spec.preprocessing),
       },
       layers: spec.layers,
-      clip: clip && spec.clip ? { model: clip.model, name: spec.clip.name, hash: spec.clip.hash } : undefined,
+      clip:
+        clip && spec.clip
+          ? {
+              model: clip.model,
+              name: spec.clip.name,
+              hash: spec.clip.hash,
+              ...(spec.clipPreprocess ? { preprocessing: spec.clipPreprocess } : {}),
+            }
+          : undefined,
       probe,
       concepts: { ...concepts, name: spec.concepts.name },
       labelers,
