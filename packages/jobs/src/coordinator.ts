@@ -76,7 +76,10 @@ const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 export async function runDistributedDissection(options: DistributedDissectionOptions): Promise<Results> {
   await checkRedis(options.url);
   const cache = resolve(options.cache);
-  const store = createFileFeatureStore({ directory: cache });
+  const store = createFileFeatureStore({
+    directory: cache,
+    onWarning: (warning) => options.log?.(`warning: ${warning.message}`),
+  });
   const supplied = new Map<string, Map<string, LayerLabels | Error>>();
   const dissection = await openDissection(options.spec, options.environment, {
     store,

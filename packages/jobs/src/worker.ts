@@ -65,7 +65,10 @@ export async function startDissectionWorker(options: DissectionWorkerOptions): P
     let entry = open.get(key);
     if (!entry) {
       const run = openDissection(data.spec, options.environment, {
-        store: createFileFeatureStore({ directory: data.cache }),
+        store: createFileFeatureStore({
+          directory: data.cache,
+          onWarning: (warning) => log(`warning: ${warning.message}`),
+        }),
       });
       entry = { run, users: 0, used: 0 };
       open.set(key, entry);

@@ -51,7 +51,7 @@ export async function openOnProvider<P extends string>(
         throw new NeurodissectError(
           ErrorCode.ExecutionProviderUnavailable,
           `The execution provider "${provider}" is not available (${reason}); ${options.unavailableHint}, or drop strict to fall back to ${providers.slice(1).join(', ') || 'another provider'}.`,
-          { cause, details: { provider } },
+          { cause, details: { provider, reason, fallsBackTo: providers.slice(1) } },
         );
       }
     }

@@ -5,6 +5,7 @@ import {
   type DissectionEnvironment,
   type DissectionSpec,
   describeConceptSetChanges,
+  ErrorCode,
   isNeurodissectError,
   openDissection,
   parseResults,
@@ -97,13 +98,29 @@ const OPTION_OF_FIELD: Record<string, string> = {
 /** A library error as a one-line CLI error naming the option it concerns. */
 function failInField(error: unknown): never {
   if (!isNeurodissectError(error)) throw error;
-  const details = error.details as { field?: string; similarity?: unknown; url?: unknown };
+  const details = error.details as {
+    field?: string;
+    similarity?: unknown;
+    url?: unknown;
+    provider?: string;
+    reason?: string;
+    fallsBackTo?: string[];
+  };
+  if (error.code === ErrorCode.ExecutionProviderUnavailable && details.provider && details.reason) {
+    // The library's wording names its option (strict); say it in the command's terms.
+    const fallback = details.fallsBackTo?.length ? details.fallsBackTo.join(', ') : 'another provider';
+    throw new CliError(
+      `--ep: the execution provider "${details.provider}" is not available (${details.reason}); install its libraries, or drop --strict to fall back to ${fallback}`,
+    );
+  }
   const option =
-    details.similarity !== undefined
-      ? '--similarity'
-      : details.url !== undefined
-        ? '--queue'
-        : OPTION_OF_FIELD[details.field ?? ''];
+    error.code === ErrorCode.ExecutionProviderUnavailable
+      ? '--ep'
+      : details.similarity !== undefined
+        ? '--similarity'
+        : details.url !== undefined
+          ? '--queue'
+          : OPTION_OF_FIELD[details.field ?? ''];
   throw new CliError(`${option ? `${option}: ` : ''}${error.message}`);
 }
 
@@ -278,7 +295,13 @@ export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promi
       } else {
         const dissection = await openDissection(spec, environment, {
           ...common,
-          store: cache === undefined ? undefined : createFileFeatureStore({ directory: cache }),
+          store:
+            cache === undefined
+              ? undefined
+              : createFileFeatureStore({
+                  directory: cache,
+                  onWarning: (warning) => io.stderr.write(`warning: ${warning.message}\n`),
+                }),
           onProgress: progress.onProgress,
         });
         try {

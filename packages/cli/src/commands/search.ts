@@ -1,6 +1,8 @@
 import {
+  describeChoices,
   isNeurodissectError,
   NeurodissectError,
+  normalizeLabel,
   parseConceptSet,
   parseResults,
   type Results,
@@ -171,6 +173,16 @@ export async function searchCommand(o: SearchCommandOptions, io: CliIo): Promise
   }
   const results = await readResultsFile(o.results, '--results');
   const embeddings = await readEmbeddings(o);
+  if (embeddings !== undefined) {
+    // Semantic search starts from the embedding of the query, which must be one of the rows.
+    const embedded = [...(embeddings.vectors as Map<string, Float32Array>).keys()];
+    const query = normalizeLabel(o.concept);
+    if (!embedded.some((concept) => normalizeLabel(concept) === query)) {
+      throw new CliError(
+        `--concept: "${o.concept}" is not among the concepts of ${o.concepts} (the rows of ${o.textEmb}), so it has no embedding to search from; ${describeChoices(o.concept, embedded)}, or embed it (neurodissect embed --concepts) and add it to both files`,
+      );
+    }
+  }
   const index: SearchIndex = asCliError(() => createSearchIndex(results, { embeddings }));
   const layers = o.layers
     ?.split(',')
