@@ -111,7 +111,7 @@ describe('the coordinator', () => {
         cache: join(work, 'cache'),
         shards: 2,
         pollMs: 50,
-      }).catch((e: unknown) => e)) as NeurodissectError;
+      }).catch((e: unknown) => e)) as NeurodissectError<'ND_SHARD_FAILED'>;
       expect(isNeurodissectError(error, 'ND_SHARD_FAILED')).toBe(true);
       expect(error.message).toMatch(
         /^The shard \w+\.features\.(0-6 \(probe images 0–5\)|6-12 \(probe images 6–11\)) failed 3 times: disk quota exceeded$/,

@@ -62,3 +62,11 @@ export async function openOnProvider<P extends string>(
     { details: { fallbacks } },
   );
 }
+
+/**
+ * Whether onnxruntime's message for a failed run is about the input's shape (rank, dimensions),
+ * rather than memory or the provider: `ND_SHAPE_MISMATCH` then, else `ND_RUN_FAILED`.
+ */
+export function isShapeFailure(reason: string): boolean {
+  return /\b(shape|dimensions?|rank|dims)\b|Got invalid dimensions|Invalid rank/i.test(reason);
+}

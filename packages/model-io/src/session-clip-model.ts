@@ -1,6 +1,7 @@
 import {
   type ClipModel,
   createMatrix,
+  disposedError,
   ErrorCode,
   type Matrix,
   NeurodissectError,
@@ -13,6 +14,7 @@ import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
 import type { ClipTokenizer } from './clip-tokenizer';
 import { type ClipTowerIo, ONNX_ELEMENT_TYPE } from './clip-tower-io';
 import { type PreprocessConfig, preprocessBatch } from './image-preprocess';
+import { isShapeFailure } from './open-on-provider';
 import type { ProviderFallback, ProviderSession } from './session-target-model';
 
 /** A {@link ClipModel} on two onnxruntime sessions (Node or web). */
@@ -78,7 +80,7 @@ export async function createSessionClipModel<P extends string>(
   const { imageInput, imageOutput, textInput, maskInput, textOutput } = options.io;
   let disposed = false;
   const assertOpen = () => {
-    if (disposed) throw new Error('The CLIP model was disposed; load it again.');
+    if (disposed) throw disposedError('CLIP model', 'load it again');
   };
   let queue: Promise<unknown> = Promise.resolve();
   const runTower = (
@@ -91,13 +93,11 @@ export async function createSessionClipModel<P extends string>(
       try {
         return (await session.run(feeds, [output]))[output] as OrtTensor;
       } catch (cause) {
+        const reason = (cause as Error).message.replace(/\s+/g, ' ').trim();
         throw new NeurodissectError(
-          ErrorCode.ModelLoadFailed,
-          `Running ${path} failed (${(cause as Error).message}).`,
-          {
-            cause,
-            details: { path },
-          },
+          isShapeFailure(reason) ? ErrorCode.ShapeMismatch : ErrorCode.RunFailed,
+          `Running ${path} failed (${reason}).`,
+          { cause, details: { path } },
         );
       }
     };

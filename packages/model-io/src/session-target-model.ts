@@ -1,6 +1,7 @@
 import {
   type ActivationSummary,
   closestNames,
+  disposedError,
   ErrorCode,
   type LayerInfo,
   type Matrix,
@@ -13,6 +14,7 @@ import {
 } from '@neurodissect/core';
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
 import { type OnnxGraph, parseOnnxGraph, withExtraOutputs } from './onnx-graph';
+import { isShapeFailure } from './open-on-provider';
 
 /** A provider that was tried before the one that ran, and why it failed. */
 export interface ProviderFallback<P extends string = string> {
@@ -122,7 +124,7 @@ export async function createSessionTargetModel<P extends string>(
     layers: readonly string[],
     runOptions: OperationOptions,
   ): Promise<Map<string, Tensor<'float32'>>> => {
-    if (disposed) throw new Error('The target model was disposed; load it again.');
+    if (disposed) throw disposedError('target model', 'load it again');
     throwIfAborted(runOptions.signal);
     const tensors = layers.map(resolveLayer);
     await ensureExposed(tensors);
@@ -132,11 +134,18 @@ export async function createSessionTargetModel<P extends string>(
         ...new Set(tensors),
       ]);
     } catch (cause) {
-      throw new NeurodissectError(
-        ErrorCode.ShapeMismatch,
-        `Running ${name} on a batch of shape [${batch.dims.join(', ')}] failed (${(cause as Error).message}); the model expects ${input.name} [${input.shape.join(', ')}].`,
-        { cause },
-      );
+      const reason = (cause as Error).message.replace(/\s+/g, ' ').trim();
+      throw isShapeFailure(reason)
+        ? new NeurodissectError(
+            ErrorCode.ShapeMismatch,
+            `Running ${name} on a batch of shape [${batch.dims.join(', ')}] failed (${reason}); the model expects ${input.name} [${input.shape.join(', ')}].`,
+            { cause, details: { path: name, dims: [...batch.dims] } },
+          )
+        : new NeurodissectError(
+            ErrorCode.RunFailed,
+            `Running ${name} on a batch of ${batch.dims[0] ?? 0} image(s) failed (${reason}); if it ran out of memory, lower the batch size.`,
+            { cause, details: { path: name, dims: [...batch.dims] } },
+          );
     }
     throwIfAborted(runOptions.signal);
     const out = new Map<string, Tensor<'float32'>>();

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import {
+  disposedError,
   ErrorCode,
   NeurodissectError,
   type PmiProcessorFactory,
@@ -135,7 +136,7 @@ export async function createNodeRuntime(options: NodeRuntimeOptions = {}): Promi
   const matmul = createOrtMatmulKernel(options.matmulThreads ? { threads: options.matmulThreads } : {});
   let disposed = false;
   const assertOpen = () => {
-    if (disposed) throw new Error('The runtime was disposed; create another.');
+    if (disposed) throw disposedError('runtime', 'create another');
   };
   return {
     name: 'onnxruntime-node',

@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import {
   accumulatePmiBlock,
   createPmiMemory,
+  disposedError,
   type PmiBlockProcessor,
   type PmiPlan,
   type PmiProcessorFactory,
@@ -87,7 +88,7 @@ export function createThreadedPmiProcessor(options: ThreadedPmiOptions = {}): Pm
     let disposed = false;
     return {
       async process(cursor, rows, cosines) {
-        if (disposed) throw new Error('The processor was disposed.');
+        if (disposed) throw disposedError('scoring processor', 'create a new one');
         writeBlockRows(memory.buffer, layout, rows, cosines);
         await Promise.all(
           workers.map((w, t) =>

@@ -28,7 +28,21 @@ describe('createNodeRuntime', () => {
     await Promise.all([model.dispose(), clip.dispose()]);
     await runtime.dispose();
     await runtime.dispose();
-    await expect(runtime.loadTargetModel({ uri: resnet })).rejects.toThrow(/disposed/);
+    // Each object used after dispose() says so with its own code, naming what was disposed.
+    const used = await Promise.all([
+      runtime.loadTargetModel({ uri: resnet }).catch((e: unknown) => e),
+      model
+        .run({ dtype: 'float32', dims: [1, 3, 64, 64], data: new Float32Array(3 * 64 * 64) }, ['layer4'])
+        .catch((e: unknown) => e),
+      clip.embedTexts(['a dog']).catch((e: unknown) => e),
+    ]);
+    expect(
+      used.map((e) => isNeurodissectError(e, ErrorCode.Disposed) && [e.details.object, e.message]),
+    ).toEqual([
+      ['runtime', 'The runtime was disposed; create another.'],
+      ['target model', 'The target model was disposed; load it again.'],
+      ['CLIP model', 'The CLIP model was disposed; load it again.'],
+    ]);
   });
 
   it('refuses remote URIs and providers onnxruntime-node does not offer', async () => {

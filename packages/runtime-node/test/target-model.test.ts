@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode, isNeurodissectError } from '@neurodissect/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTargetModel, modulePathOfNode, type NodeTargetModel } from '../src/index';
+import { createTargetModel, type NodeTargetModel } from '../src/index';
 
 const fixtures = join(import.meta.dirname, 'fixtures');
 const modelPath = join(fixtures, 'resnet/narrow-resnet.onnx');
@@ -81,6 +81,21 @@ describe('ONNX target model against torch forward hooks', () => {
     expect((error as Error).message).toMatch(/closest: layer\d/);
     expect((error as { details: { closest: string[] } }).details.closest).toContain('layer1');
   });
+
+  it('says a batch of the wrong shape is one, with the shape it was given', async () => {
+    const batch = {
+      dtype: 'float32' as const,
+      dims: [1, 2, 224, 224],
+      data: new Float32Array(2 * 224 * 224),
+    };
+    const error = await model.run(batch, ['layer4']).catch((e: unknown) => e);
+    expect(isNeurodissectError(error, ErrorCode.ShapeMismatch) && error.details.dims).toEqual([
+      1, 2, 224, 224,
+    ]);
+    expect((error as Error).message).toMatch(
+      /^Running \S+narrow-resnet\.onnx on a batch of shape \[1, 2, 224, 224\] failed \(Got invalid dimensions for input: input for the following indices index: 1 Got: 2 Expected: 3 .*\); the model expects input \[/,
+    );
+  });
 });
 
 describe('model loading errors and providers', () => {
@@ -109,12 +124,5 @@ describe('model loading errors and providers', () => {
       strict: true,
     }).catch((e: unknown) => e);
     expect(isNeurodissectError(error, ErrorCode.ExecutionProviderUnavailable)).toBe(true);
-  });
-
-  it('derives module paths from exporter node names', () => {
-    expect(modulePathOfNode('/layer1/layer1.0/conv1/Conv')).toBe('layer1.0.conv1');
-    expect(modulePathOfNode('/features/features.10/Conv')).toBe('features.10');
-    expect(modulePathOfNode('/Flatten')).toBe('');
-    expect(modulePathOfNode('Conv_12')).toBe('');
   });
 });

@@ -1,4 +1,5 @@
 import type { FeatureStore, StoredFeature, Tensor } from '@neurodissect/core';
+import { disposedError } from '@neurodissect/core';
 import { createMemoryFeatureStore } from './memory-feature-store';
 
 /** Options for {@link createIndexedDbFeatureStore}. */
@@ -75,7 +76,7 @@ export async function createIndexedDbFeatureStore(
   }
   let closed = false;
   const assertOpen = () => {
-    if (closed) throw new Error('The feature store was disposed; create another.');
+    if (closed) throw disposedError('feature store', 'create another');
   };
   return {
     backing: 'indexeddb',

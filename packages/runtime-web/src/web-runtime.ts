@@ -1,4 +1,10 @@
-import { ErrorCode, NeurodissectError, type Runtime, type RuntimeCapabilities } from '@neurodissect/core';
+import {
+  disposedError,
+  ErrorCode,
+  NeurodissectError,
+  type Runtime,
+  type RuntimeCapabilities,
+} from '@neurodissect/core';
 import * as ort from 'onnxruntime-web';
 import { loadWebClipModel, type WebClipModel, type WebClipModelOptions } from './clip-model';
 import { createWebTargetModel, type WebTargetModel } from './target-model';
@@ -84,7 +90,7 @@ export async function createWebRuntime(options: WebRuntimeOptions = {}): Promise
   const sessionOptions: WebSessionOptions = { executionProviders, strict: options.strict ?? false };
   let disposed = false;
   const assertOpen = () => {
-    if (disposed) throw new Error('The runtime was disposed; create another.');
+    if (disposed) throw disposedError('runtime', 'create another');
   };
   const loadTargetModelFrom = async (model: WebTargetModelSource) => {
     assertOpen();

@@ -1,5 +1,6 @@
 import {
   describeChoices,
+  ErrorCode,
   isNeurodissectError,
   NeurodissectError,
   normalizeLabel,
@@ -42,7 +43,10 @@ export async function readResultsFile(path: string, option: string): Promise<Res
     return parseResults(text, path);
   } catch (error) {
     if (!isNeurodissectError(error)) throw error;
-    const issues = error.details.issues as { path: string; message: string }[] | undefined;
+    const issues =
+      error.code === ErrorCode.InvalidResults || error.code === ErrorCode.UnsupportedVersion
+        ? error.details.issues
+        : undefined;
     if (issues === undefined || issues.length === 0)
       throw new CliError(`${option}: ${error.message.split('\n')[0]}`);
     throw new CliError(

@@ -343,9 +343,7 @@ async function openRun(o: DissectionOptions, only?: readonly string[]): Promise<
     try {
       checkResumable(resume, results);
     } catch (error) {
-      const differs = isNeurodissectError(error)
-        ? (error.details.differs as string[] | undefined)
-        : undefined;
+      const differs = isNeurodissectError(error, ErrorCode.InvalidOption) ? error.details.differs : undefined;
       if (!differs || (await o.onResumeMismatch?.(differs)) !== 'recompute') throw error;
       resume = undefined;
     }

@@ -1,4 +1,4 @@
-import { ErrorCode, NeurodissectError } from '../errors';
+import { disposedError, ErrorCode, NeurodissectError } from '../errors';
 import {
   accumulatePmiBlock,
   createPmiMemory,
@@ -211,10 +211,7 @@ export interface SyncPmiBlockProcessor {
 }
 
 function disposed(): never {
-  throw new NeurodissectError(
-    ErrorCode.InvalidOption,
-    'The scoring processor was disposed; create a new one.',
-  );
+  throw disposedError('scoring processor', 'create a new one');
 }
 
 /** The SIMD WebAssembly kernel on the calling thread, synchronously (see {@link createWasmPmiProcessor}). */
