@@ -2,9 +2,10 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import { join } from 'node:path';
 import { parseNpy, tensorToMatrix } from '@neurodissect/core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { fixturePath } from '../../../scripts/test-setup/fixtures';
 import { cli, tempDir } from './helpers';
 
-const fixtures = join(import.meta.dirname, '../../runtime-node/test/fixtures');
+const fixtures = fixturePath('runtime-node');
 const model = join(fixtures, 'resnet/narrow-resnet.onnx');
 
 interface Reference {

@@ -2,9 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseNpy, tensorToMatrix } from '@neurodissect/core';
+import { compareScores } from '@neurodissect/core/testing';
 import { describe, expect, it } from 'vitest';
+import { loadGolden } from '../../../scripts/test-setup/golden';
 import { pnpmCommand } from '../../../scripts/test-setup/pnpm-command';
-import { compareScores, loadGolden } from '../../core/test/golden';
 import { tempDir, writeMatrix } from './helpers';
 
 const root = new URL('../../../', import.meta.url).pathname;

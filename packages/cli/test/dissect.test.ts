@@ -1,15 +1,16 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDissection, parseResults } from '@neurodissect/core';
 import { createNodeDissectionEnvironment, dissectionSpecFromFiles } from '@neurodissect/jobs';
 import { createNodeRuntime, PREPROCESS_PRESETS } from '@neurodissect/runtime-node';
 import { writeToyWorld } from '@neurodissect/toyworld/node';
 import { describe, expect, it } from 'vitest';
+import { fixturePath } from '../../../scripts/test-setup/fixtures';
 import { cli, tempDir } from './helpers';
 
 // Real ONNX models made by real PyTorch (runtime-node's fixtures: a narrow torchvision ResNet and a
 // tiny CLIP in the OpenCLIP layout), real images (scikit-image samples), the real CLIP tokenizer.
-const fixtures = new URL('../../runtime-node/test/fixtures/', import.meta.url).pathname;
+const fixtures = fixturePath('runtime-node');
 const model = join(fixtures, 'resnet/narrow-resnet.onnx');
 const clip = join(fixtures, 'clip/clip-openclip');
 
@@ -126,6 +127,25 @@ describe('neurodissect dissect', () => {
     expect(again.code).toBe(0);
     expect(again.stderr).toMatch(/resuming: 2 finished layer\(s\) in /);
     expect(parseResults(readFileSync(out, 'utf8')).layers).toEqual(results.layers);
+
+    // A corrupt cache entry is dropped with a warning on stderr and recomputed, to the same labels.
+    const cacheDir = join(work, '.neurodissect-cache');
+    const entries = readdirSync(cacheDir, { recursive: true, encoding: 'utf8' }).filter((f) =>
+      f.endsWith('.npy'),
+    );
+    expect(entries.length).toBeGreaterThan(0);
+    for (const entry of entries) writeFileSync(join(cacheDir, entry), 'not an npy file');
+    const fresh = join(work, 'recomputed.json');
+    const recomputed = await dissect(
+      fresh,
+      ...['--layers', 'layer1,layer4', '--concepts', concepts, '--labelers', 'clip-dissect,clip-avg'],
+      ...['--top-k', '2', '--top-images', '3'],
+    );
+    expect(recomputed.code, recomputed.stderr).toBe(0);
+    expect(recomputed.stderr).toMatch(
+      /^warning: Dropped the corrupt cache entry \S+ \(.+\); it will be recomputed\.$/m,
+    );
+    expect(parseResults(readFileSync(fresh, 'utf8')).layers).toEqual(results.layers);
   });
 
   it('says in one line when the queue is unreachable or the options do not fit a distributed run', async () => {
@@ -303,6 +323,38 @@ describe('neurodissect dissect', () => {
         /--categories: "colour" is not a Broden category; use any of color, object/,
       ),
     });
+  });
+
+  it('reports an execution provider that cannot run under --ep, in one line', async () => {
+    // This machine has onnxruntime's CPU provider only: CUDA's libraries are not installed.
+    const result = await cli(
+      'dissect',
+      '--model',
+      model,
+      '--layers',
+      'layer4',
+      '--probe',
+      probe,
+      '--concepts',
+      concepts,
+      '--labelers',
+      'clip-avg',
+      '--clip',
+      clip,
+      '--ep',
+      'cuda,cpu',
+      '--strict',
+      '--no-cache',
+      '--out',
+      join(work, 'cuda.json'),
+    );
+    expect(result.code).toBe(2);
+    const ours = result.stderr.split('\n').filter((line) => line.startsWith('neurodissect:'));
+    expect(ours).toHaveLength(1);
+    expect(ours[0]).toMatch(
+      /^neurodissect: --ep: the execution provider "cuda" is not available \(.+\); install its libraries, or drop --strict to fall back to cpu$/,
+    );
+    expect(existsSync(join(work, 'cuda.json'))).toBe(false);
   });
 
   it('names an unknown layer with the closest ones, and exits 2', async () => {

@@ -4,9 +4,10 @@ import { gunzipSync } from 'node:zlib';
 import { parseNpy, tensorToMatrix } from '@neurodissect/core';
 import { bundledClipVocabPath, clipTokenizerJsonFromBpe } from '@neurodissect/runtime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { fixturePath } from '../../../scripts/test-setup/fixtures';
 import { cli, tempDir } from './helpers';
 
-const fixtures = join(import.meta.dirname, '../../runtime-node/test/fixtures');
+const fixtures = fixturePath('runtime-node');
 const clipFixtures = join(fixtures, 'clip');
 
 /** Torch's embeddings of the golden images and of texts (see the fixture's SOURCE.md). */

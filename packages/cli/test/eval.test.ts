@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EvalReportSchema } from '@neurodissect/eval';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixturePath } from '../../../scripts/test-setup/fixtures';
 import type { CliIo } from '../src/io';
 import { runCli } from '../src/program';
 
-const CLIP_SEARCH = join(__dirname, '../../core/test/fixtures/clip-search');
+const CLIP_SEARCH = fixturePath('core', 'clip-search');
 
 function capture(): CliIo & { out: () => string; err: () => string } {
   let out = '';
@@ -223,7 +224,7 @@ describe('neurodissect eval', () => {
     // With a CLIP: CLIP-Dissect's mean text cosine between each unit's top label and its class.
     const withClip = capture();
     const clipOut = join(dir, 'rep-fc-clip');
-    const clipDir = join(__dirname, '../../runtime-node/test/fixtures/clip/clip-openclip');
+    const clipDir = fixturePath('runtime-node', 'clip', 'clip-openclip');
     const args = ['eval', '--results', fc, '--final-layer', 'fc', '--class-names', classes, '--no-figures'];
     expect(await runCli([...args, '--clip', clipDir, '--out', clipOut], withClip)).toBe(0);
     const clipReport = EvalReportSchema.parse(

@@ -1,6 +1,7 @@
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { fixturePath } from '../../../scripts/test-setup/fixtures';
 import { pathForDocument } from '../src/files';
 import { runCli } from '../src/program';
 import { terminalSafe } from '../src/terminal';
@@ -61,8 +62,7 @@ describe('paths recorded in documents', () => {
 });
 
 describe('an error no command expected', () => {
-  const model = new URL('../../runtime-node/test/fixtures/resnet/narrow-resnet.onnx', import.meta.url)
-    .pathname;
+  const model = fixturePath('runtime-node', 'resnet', 'narrow-resnet.onnx');
   // Standard output that fails on write, as a closed pipe can.
   const brokenOut = () => {
     let stderr = '';

@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseResults, type Results } from '@neurodissect/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixturePath } from '../../../scripts/test-setup/fixtures';
 import type { CliIo } from '../src/io';
 import { runCli } from '../src/program';
 
-const CLIP_SEARCH = join(__dirname, '../../core/test/fixtures/clip-search');
-const REFERENCE = join(__dirname, '../../eval/test/fixtures/clip-dissect');
+const CLIP_SEARCH = fixturePath('core', 'clip-search');
+const REFERENCE = fixturePath('eval', 'clip-dissect');
 
 function capture(): CliIo & { out: () => string; err: () => string } {
   let out = '';

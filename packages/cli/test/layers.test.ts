@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { fixturePath } from '../../../scripts/test-setup/fixtures';
 import { cli } from './helpers';
 
-const fixtures = join(import.meta.dirname, '../../runtime-node/test/fixtures');
+const fixtures = fixturePath('runtime-node');
 const model = join(fixtures, 'resnet/narrow-resnet.onnx');
 // The layers torch's forward hooks recorded: each must be selectable, with torch's shape.
 const reference = JSON.parse(readFileSync(join(fixtures, 'resnet/activations.json'), 'utf8')) as {

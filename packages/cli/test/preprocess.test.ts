@@ -2,9 +2,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseNpy } from '@neurodissect/core';
 import { describe, expect, it } from 'vitest';
+import { fixturePath } from '../../../scripts/test-setup/fixtures';
 import { cli, tempDir } from './helpers';
 
-const preprocessFixtures = join(import.meta.dirname, '../../runtime-node/test/fixtures/preprocess');
+const preprocessFixtures = fixturePath('runtime-node', 'preprocess');
 const manifest = JSON.parse(readFileSync(join(preprocessFixtures, 'manifest.json'), 'utf8')) as {
   cases: { image: string; pipeline: 'clip' | 'imagenet'; tensor: string; shape: number[] }[];
 };

@@ -1,9 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createMatrix, matrixFromRows, parseNpy, tensorToMatrix } from '@neurodissect/core';
-import { pmiOracle } from '@neurodissect/core/testing';
+import { compareScores, pmiOracle } from '@neurodissect/core/testing';
 import { describe, expect, it } from 'vitest';
-import { compareScores, GOLDEN_CASES, loadGolden } from '../../core/test/golden';
+import { fixturePath } from '../../../scripts/test-setup/fixtures';
+import { GOLDEN_CASES, loadGolden } from '../../../scripts/test-setup/golden';
 import { cli, tempDir, writeMatrix } from './helpers';
 
 describe.each(GOLDEN_CASES)('neurodissect score reproduces golden %s', (name) => {
@@ -110,10 +111,7 @@ describe('neurodissect score', () => {
 
   it('names the file for a wrong dtype, a row mismatch, topK > N and NaN', async () => {
     const int64 = join(dir, 'int.npy');
-    writeFileSync(
-      int64,
-      Buffer.from(readFileSync(new URL('../../core/test/fixtures/npy/f16.npy', import.meta.url))),
-    );
+    writeFileSync(int64, Buffer.from(readFileSync(fixturePath('core', 'npy', 'f16.npy'))));
     const wrongRows = writeMatrix(dir, 'P4.npy', createMatrix(4, 2));
     const withNaN = writeMatrix(
       dir,

@@ -1,9 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { importClipSearchCsv, serializeNpy } from '@neurodissect/core';
+import { serializeNpy } from '@neurodissect/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadClipSearch } from '../../../scripts/test-setup/clip-search';
 import type { CliIo } from '../src/io';
 import { runCli } from '../src/program';
 
@@ -12,7 +12,6 @@ import { runCli } from '../src/program';
 // 11-20), keeping each neuron's best-ranked matching label (then its best score), sorted by rank,
 // then score, then unit.
 
-const fixtures = fileURLToPath(new URL('../../core/test/fixtures/clip-search/', import.meta.url));
 let dir: string;
 let resultsPath: string;
 // The same document cut to the first 3 neurons of each layer: quicker to load for error paths.
@@ -37,10 +36,7 @@ async function cli(...argv: string[]) {
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'nd-search-'));
-  const results = importClipSearchCsv(
-    [1, 2, 3, 4].map((n) => ({ layer: `layer${n}`, text: readFileSync(`${fixtures}layer${n}.csv`, 'utf8') })),
-    { createdAt: '2024-01-01T00:00:00Z' },
-  );
+  const results = loadClipSearch();
   resultsPath = join(dir, 'results.json');
   writeFileSync(resultsPath, JSON.stringify(results));
   smallPath = join(dir, 'small.json');
@@ -139,8 +135,8 @@ describe('neurodissect search', () => {
     ]);
   });
 
-  it('answers --match semantic from --text-emb and --concepts', async () => {
-    // Three concepts in 2-D: "zebra" and "striped" point the same way, "dog" is orthogonal.
+  /** Three concepts in 2-D: "zebra" and "striped" point the same way, "dog" is orthogonal. */
+  const writeEmbeddings = () => {
     const concepts = join(dir, 'concepts.txt');
     const textEmb = join(dir, 'text.npy');
     writeFileSync(concepts, 'zebra\nstriped\ndog\n');
@@ -148,6 +144,11 @@ describe('neurodissect search', () => {
       textEmb,
       serializeNpy({ dtype: 'float32', dims: [3, 2], data: new Float32Array([1, 0, 0.9, 0.1, 0, 1]) }),
     );
+    return { concepts, textEmb };
+  };
+
+  it('answers --match semantic from --text-emb and --concepts', async () => {
+    const { concepts, textEmb } = writeEmbeddings();
     const { code, stdout, stderr } = await cli(
       'search',
       '--results',
@@ -171,6 +172,29 @@ describe('neurodissect search', () => {
     // Nearest concepts are zebra, striped, dog (all ≥ 0): the union of their layer4 neurons.
     const json = JSON.parse(stdout);
     expect(json.layers[0].hits[0]).toEqual({ unit: 1330, label: 'zebra', rank: 1, score: 0.725616455078125 });
+  });
+
+  it('says in CLI terms when the semantic query is not one of the embedded concepts', async () => {
+    const { concepts, textEmb } = writeEmbeddings();
+    const { code, stderr } = await cli(
+      'search',
+      '--results',
+      resultsPath,
+      '--concept',
+      'zebras',
+      '--match',
+      'semantic',
+      '--text-emb',
+      textEmb,
+      '--concepts',
+      concepts,
+    );
+    expect(code).toBe(2);
+    expect(stderr).toMatch(
+      /^neurodissect: --concept: "zebras" is not among the concepts of \S+concepts\.txt \(the rows of \S+text\.npy\), so it has no embedding to search from; use one of zebra, striped, dog \(closest: zebra\), or embed it \(neurodissect embed --concepts\) and add it to both files\n$/,
+    );
+    // No API names (embedText, queryEmbedding) reach a command-line user.
+    expect(stderr).not.toMatch(/embedText|queryEmbedding|createSearchIndex/);
   });
 
   it('names a --text-emb row that holds NaN or only zeros, with its concept', async () => {

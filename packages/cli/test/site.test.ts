@@ -1,38 +1,26 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
-import { createResults, type Results } from '@neurodissect/core';
+import type { Results } from '@neurodissect/core';
+import { resultsFixture } from '@neurodissect/core/testing';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 // The browser app is bundled by the viewer's build; this helper bundles it when the build has not run.
-import { ensureAppBundle } from '../../viewer/test/app-bundle';
+import { ensureAppBundle } from '../../../scripts/test-setup/app-bundle';
 import { cli, tempDir } from './helpers';
 
 const XSS = '<img src=x onerror=alert(1)>';
 
 function results(): Results {
-  return createResults({
-    run: {
-      tool: { name: 'neurodissect', version: '0.0.0' },
-      createdAt: '2024-01-01T00:00:00Z',
-      kind: 'test',
-      parameters: {},
-    },
-    model: { name: 'tiny' },
-    probe: {
-      name: 'three',
-      images: [
-        { id: 'wide', uri: 'photos/wide.png' },
-        { id: 'small', uri: 'photos/small.jpg' },
-        { id: 'gone', uri: 'photos/gone.jpg' },
-      ],
-    },
-    concepts: { name: 'c', size: 2 },
-    labelers: [{ id: 'clip-dissect', version: '1', options: {} }],
+  return resultsFixture({
+    images: [
+      { id: 'wide', uri: 'photos/wide.png' },
+      { id: 'small', uri: 'photos/small.jpg' },
+      { id: 'gone', uri: 'photos/gone.jpg' },
+    ],
     layers: [
       {
         name: 'layer1',
-        units: 2,
         neurons: [
           {
             unit: 0,

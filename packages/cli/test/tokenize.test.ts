@@ -4,10 +4,11 @@ import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { bundledClipVocabPath, clipTokenizerJsonFromBpe } from '@neurodissect/runtime-node';
 import { describe, expect, it } from 'vitest';
+import { fixturePath } from '../../../scripts/test-setup/fixtures';
 import { runCli } from '../src/program';
 import { tempDir } from './helpers';
 
-const fixtures = join(import.meta.dirname, '../../runtime-node/test/fixtures');
+const fixtures = fixturePath('runtime-node');
 
 interface GoldenCase {
   text: string;

@@ -19,8 +19,10 @@ const LABELERS = ['clip-dissect', 'clip-avg', 'broden-label', 'netdissect'] as c
 const FLOORS: Record<(typeof LABELERS)[number], number> = {
   'clip-dissect': 0.8, // measured 37/40 (layer4: 31/32), with the demo's similarity (wpmi)
   'clip-avg': 0.8, // measured 38/40
-  'broden-label': 0.15, // measured 9/40: the top images' most frequent annotation is mostly a texture
-  netdissect: 0.7, // measured 34/40
+  // Measured 9/40 (0.225), against chance 0.09: on layer4 the top images' most frequent annotation
+  // is mostly a texture. The floor, 8/40, allows one unit fewer.
+  'broden-label': 0.2,
+  netdissect: 0.9, // measured 39/40 (every annotation category; Network Dissection's union rule)
 };
 
 describe('the toy world, dissected with every labeler', () => {

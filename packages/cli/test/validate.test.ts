@@ -1,26 +1,16 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createResults } from '@neurodissect/core';
+import { resultsFixture } from '@neurodissect/core/testing';
 import { describe, expect, it } from 'vitest';
 import { cli, tempDir } from './helpers';
 
 describe('neurodissect validate', () => {
   const dir = tempDir();
-  const doc = createResults({
-    run: {
-      tool: { name: 'neurodissect', version: '0.1.0' },
-      createdAt: '2026-11-26T06:00:00Z',
-      kind: 'score',
-      parameters: {},
-    },
-    model: { name: 'm' },
-    probe: { name: 'p', images: [{ id: 'a', uri: 'a.png' }] },
-    concepts: { name: 'c', size: 1 },
-    labelers: [{ id: 'clip-dissect', version: '1', options: {} }],
+  const doc = resultsFixture({
+    images: ['a.png'],
     layers: [
       {
         name: 'layer1',
-        units: 1,
         neurons: [
           {
             unit: 0,

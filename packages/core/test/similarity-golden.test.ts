@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { GOLDEN_CASES, loadGolden } from '../../../scripts/test-setup/golden';
 import {
   cosSimilarity,
   cosSimilarityCubed,
@@ -7,8 +8,8 @@ import {
   softWpmi,
   wpmi,
 } from '../src/index';
+import { compareScores } from '../src/testing/compare-scores';
 import { pmiOracle } from '../src/testing/pmi-oracle';
-import { compareScores, GOLDEN_CASES, loadGolden } from './golden';
 
 describe.each(GOLDEN_CASES)('parity with the reference on golden %s', (name) => {
   const golden = loadGolden(name);

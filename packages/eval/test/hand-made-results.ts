@@ -1,4 +1,5 @@
-import { createResults, type Results, type ScoredLabel } from '@neurodissect/core';
+import type { Results, ScoredLabel } from '@neurodissect/core';
+import { resultsFixture } from '@neurodissect/core/testing';
 
 const l = (label: string, score: number): ScoredLabel => ({ label, score });
 
@@ -16,30 +17,10 @@ export function handMadeResults(): Results {
     [l('kitten', 0.22), l('dog', 0.21)],
   ];
   const b = ['cat', 'cat', 'sea', 'boat', 'wall', 'dog'];
-  return createResults({
-    run: {
-      tool: { name: 'neurodissect', version: '0.0.0' },
-      createdAt: '2024-01-01T00:00:00.000Z',
-      kind: 'test',
-      parameters: {},
-    },
-    model: { name: 'hand-made' },
-    probe: { name: 'none', images: [] },
-    concepts: { name: 'none', size: 0 },
-    labelers: [
-      { id: 'a', version: '1', options: {} },
-      { id: 'b', version: '1', options: { scores: false } },
-    ],
+  return resultsFixture({
+    labelers: ['a', { id: 'b', version: '1', options: { scores: false } }],
     layers: [
-      {
-        name: 'L',
-        units: 6,
-        neurons: a.map((labels, unit) => ({
-          unit,
-          topImages: [],
-          labels: { a: labels, b: [l(b[unit], 0)] },
-        })),
-      },
+      { name: 'L', neurons: a.map((labels, unit) => ({ unit, labels: { a: labels, b: [l(b[unit], 0)] } })) },
     ],
   });
 }

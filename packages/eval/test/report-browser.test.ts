@@ -1,28 +1,21 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { importClipSearchCsv } from '@neurodissect/core';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { launchBrowser } from '../../viewer/test/browser';
+import { launchBrowser } from '../../../scripts/test-setup/browser';
+import { loadClipSearch } from '../../../scripts/test-setup/clip-search';
 import { evaluateResults, formatHtmlReport, renderFigures } from '../src/index';
 
 // The HTML report opened in headless Chromium, on the real clip-search data (3,840 neurons).
 describe('the HTML report in a browser', () => {
   it('renders its tables and figures without errors', { timeout: 120_000 }, async () => {
-    const layers = [1, 2, 3, 4].map((i) => ({
-      layer: `layer${i}`,
-      text: readFileSync(
-        new URL(`../../core/test/fixtures/clip-search/layer${i}.csv`, import.meta.url),
-        'utf8',
-      ),
-    }));
-    const report = evaluateResults(importClipSearchCsv(layers, { createdAt: '2026-11-26T00:00:00Z' }));
+    const report = evaluateResults(loadClipSearch());
     const figures = await renderFigures(report);
     const file = join(mkdtempSync(join(tmpdir(), 'neurodissect-report-')), 'report.html');
     writeFileSync(file, formatHtmlReport(report, { figures }));
 
-    const browser = await launchBrowser();
+    const browser = await launchBrowser(fileURLToPath(new URL('../test-artifacts/', import.meta.url)));
     try {
       await browser.page.goto(pathToFileURL(file).href);
       // Table 3 per layer, with the counts computed independently for the clip-search data.

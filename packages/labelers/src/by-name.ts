@@ -18,6 +18,19 @@ export const LABELER_NAMES = ['clip-dissect', 'clip-avg', 'broden-label', 'netdi
 /** One of {@link LABELER_NAMES}. */
 export type LabelerName = (typeof LABELER_NAMES)[number];
 
+/** Each labeler's name as people write it (the method it implements). */
+export const LABELER_TITLES: Readonly<Record<LabelerName, string>> = {
+  'clip-dissect': 'CLIP-Dissect',
+  'clip-avg': 'CLIP-avg',
+  'broden-label': 'Broden-label',
+  netdissect: 'NetDissect IoU',
+};
+
+/** What a labeler made by {@link createLabelersByName} requires (its `requires`), by id. */
+export function labelerRequirements(name: LabelerName): Labeler['requires'] {
+  return createLabelersByName([name])[0].requires;
+}
+
 /** Options of {@link createLabelersByName}, shared by the labelers that take them. */
 export interface LabelersByNameOptions {
   /** Labels kept per neuron. @defaultValue 10 */

@@ -4,7 +4,7 @@ import { createLabelerFixtureWorld } from '@neurodissect/core/testing';
 import { loadGroundingDino, loadSam } from '@neurodissect/runtime-node';
 import { describe, expect, it } from 'vitest';
 // Stand-in ONNX models (test fixtures, not real weights) with Grounding DINO's and SAM's signatures.
-import { writeStandInModels } from '../../runtime-node/test/stand-in-models';
+import { writeStandInModels } from '../../../scripts/test-setup/stand-in-models';
 import { chunkPrompts, samGroundingDino } from '../src/index';
 
 describe('chunkPrompts', () => {

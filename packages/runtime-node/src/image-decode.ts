@@ -13,8 +13,8 @@ export interface DecodeImageOptions {
  * Decodes an image file (or its bytes) to 8-bit RGB, as Pillow's `convert('RGB')` does before the
  * reference pipelines resize: EXIF orientation applied, greyscale and palette expanded, CMYK and
  * other colour spaces converted to sRGB, 16-bit reduced to 8-bit, alpha dropped (not composited).
- * @throws {@link NeurodissectError} `ND_FILE_NOT_FOUND` for a missing file, `ND_IMAGE_DECODE_FAILED`
- * for a corrupt or non-image one; both name the file.
+ * @throws {@link @neurodissect/core!NeurodissectError | NeurodissectError} `ND_FILE_NOT_FOUND` for a missing
+ * file, `ND_IMAGE_DECODE_FAILED` for a corrupt or non-image one; both name the file.
  */
 export async function decodeImage(
   input: string | Uint8Array,

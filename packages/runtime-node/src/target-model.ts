@@ -15,7 +15,7 @@ export type ExecutionProvider = 'cpu' | 'cuda' | 'tensorrt' | 'webgpu';
 export interface SessionOptions {
   /**
    * Providers to try, in order of preference; the first one whose session opens is used and
-   * recorded in {@link NodeTargetModel.executionProvider}.
+   * recorded in the model's {@link SessionTargetModel.executionProvider | executionProvider}.
    * @defaultValue `['cpu']`
    */
   executionProviders?: readonly ExecutionProvider[];

@@ -12,8 +12,6 @@ import {
   loadClipModel,
   type NodeClipModel,
   PREPROCESS_PRESETS,
-  preprocessConfigFromHuggingFace,
-  preprocessConfigFromOpenClip,
   preprocessImage,
 } from '../src/index';
 
@@ -205,73 +203,6 @@ describe('CLIP model directories', () => {
   });
 });
 
-describe('preprocessing configs', () => {
-  it('splits an odd crop margin as torchvision (round half to even) or Hugging Face (floor) do', () => {
-    // 227×224: no resize (shorter side is already 224), a 3-pixel horizontal margin. Pixel (x, y)
-    // has red = x, so the first cropped column's red value is the left offset.
-    const width = 227;
-    const data = new Uint8Array(width * 224 * 3);
-    for (let p = 0; p < width * 224; p++) data[p * 3] = p % width;
-    const unnormalised = { ...PREPROCESS_PRESETS.clip, mean: [0, 0, 0], std: [1, 1, 1] } as const;
-    const firstRed = (cropRounding: 'half-even' | 'floor') =>
-      Math.round(
-        preprocessImage({ width, height: 224, data }, { ...unnormalised, cropRounding }).data[0] * 255,
-      );
-    expect(firstRed('half-even')).toBe(2); // round(1.5) = 2
-    expect(firstRed('floor')).toBe(1); // 3 // 2 = 1
-  });
-
-  it('maps Hugging Face image processor settings, old and new style', () => {
-    expect(
-      preprocessConfigFromHuggingFace({
-        size: 256,
-        crop_size: 240,
-        resample: 2,
-        image_mean: [0.5, 0.5, 0.5],
-        image_std: [0.25, 0.25, 0.25],
-      }),
-    ).toEqual({
-      resizeShorter: 256,
-      interpolation: 'bilinear',
-      crop: 240,
-      mean: [0.5, 0.5, 0.5],
-      std: [0.25, 0.25, 0.25],
-      cropRounding: 'floor',
-    });
-    expect(
-      preprocessConfigFromHuggingFace({
-        size: { shortest_edge: 224 },
-        crop_size: { height: 224, width: 224 },
-      }),
-    ).toEqual({ ...PREPROCESS_PRESETS.clip, cropRounding: 'floor' });
-    for (const bad of [{ resample: 1 }, { size: { height: 224, width: 224 } }, { do_center_crop: false }]) {
-      const error = (() => {
-        try {
-          return preprocessConfigFromHuggingFace(bad, 'p.json');
-        } catch (e) {
-          return e;
-        }
-      })();
-      expect(isNeurodissectError(error, ErrorCode.InvalidOption), JSON.stringify(bad)).toBe(true);
-    }
-  });
-
-  it('maps OpenCLIP preprocess_cfg', () => {
-    expect(
-      preprocessConfigFromOpenClip({
-        model_cfg: { vision_cfg: { image_size: 256 } },
-        preprocess_cfg: { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], interpolation: 'bilinear' },
-      }),
-    ).toEqual({
-      resizeShorter: 256,
-      interpolation: 'bilinear',
-      crop: 256,
-      mean: [0.5, 0.5, 0.5],
-      std: [0.5, 0.5, 0.5],
-    });
-  });
-});
-
 // The toy world's small CLIP (Hugging Face layout), once packages/toyworld ships it.
 const toyworldModels = join(import.meta.dirname, '../../toyworld/models');
 const toyworldClip = [
@@ -288,5 +219,37 @@ describe('toy world CLIP', () => {
     expect([images.rows, images.cols, texts.rows, texts.cols]).toEqual([1, model.dim, 1, model.dim]);
     expect([...images.data, ...texts.data].every(Number.isFinite)).toBe(true);
     await model.dispose();
+  });
+});
+
+describe("OpenAI's crop rounding on request", () => {
+  it('preprocesses a Hugging Face folder with half-even rounding when asked, and only then', async () => {
+    // 227×224: a 3-pixel horizontal margin, split 1 + 2 by Hugging Face (floor) and 2 + 1 by
+    // OpenAI's CLIP (round half to even). Columns get distinct colours so the shift shows.
+    const width = 227;
+    const data = new Uint8Array(width * 224 * 3);
+    for (let p = 0; p < width * 224; p++) {
+      const x = p % width;
+      data.set([(x * 37) % 256, (x * 91) % 256, (x * 13) % 256], p * 3);
+    }
+    const image = { width, height: 224, data };
+    const folder = await loadClipModel(hfDir);
+    const openai = await loadClipModel(hfDir, { cropRounding: 'half-even' });
+    try {
+      expect(folder.preprocess.cropRounding).toBe('floor');
+      expect(openai.preprocess).toEqual({ ...folder.preprocess, cropRounding: 'half-even' });
+      const pixels = (cropRounding: 'half-even' | 'floor') => {
+        const tensor = preprocessImage(image, { ...folder.preprocess, cropRounding });
+        return { ...tensor, dims: [1, ...tensor.dims] };
+      };
+      const [fromFolder, fromOpenai] = [await folder.embedImages([image]), await openai.embedImages([image])];
+      const close = (a: Matrix, b: Matrix) =>
+        Array.from(a.data).every((v, i) => Math.abs(v - b.data[i]) < 1e-6);
+      expect(close(fromOpenai, await openai.embedPixels(pixels('half-even')))).toBe(true);
+      expect(close(fromFolder, await folder.embedPixels(pixels('floor')))).toBe(true);
+      expect(close(fromFolder, fromOpenai)).toBe(false);
+    } finally {
+      await Promise.all([folder.dispose(), openai.dispose()]);
+    }
   });
 });

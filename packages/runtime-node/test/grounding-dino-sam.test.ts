@@ -1,8 +1,8 @@
 import { rm } from 'node:fs/promises';
 import type { RgbImage } from '@neurodissect/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeStandInModels } from '../../../scripts/test-setup/stand-in-models';
 import { type GroundingDinoDetector, loadGroundingDino, loadSam, type SamSegmenter } from '../src/index';
-import { writeStandInModels } from './stand-in-models';
 
 // These tests run the wrappers on stand-in models (see stand-in-models.ts), not on real weights.
 const RGB = { red: [230, 25, 25], green: [25, 200, 25], blue: [25, 25, 230] } as const;

@@ -8,8 +8,9 @@ import {
   similarityFromEmbeddings,
   similarityFromMatrix,
 } from '@neurodissect/core';
+import { compareScores } from '@neurodissect/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { compareScores, GOLDEN_CASES, loadGolden } from '../../core/test/golden';
+import { GOLDEN_CASES, loadGolden } from '../../../scripts/test-setup/golden';
 import { createOrtMatmulKernel, createThreadedPmiProcessor } from '../src/index';
 
 function randomMatrix(rows: number, cols: number, seed: number): Matrix {

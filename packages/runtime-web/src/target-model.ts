@@ -12,7 +12,7 @@ export interface WebTargetModelOptions extends WebSessionOptions {
   signal?: AbortSignal;
 }
 
-/** A {@link TargetModel} on onnxruntime-web. */
+/** A {@link @neurodissect/core!TargetModel | TargetModel} on onnxruntime-web. */
 export type WebTargetModel = SessionTargetModel<WebExecutionProvider>;
 
 /**

@@ -18,6 +18,7 @@ import {
   type NodeRuntime,
 } from '@neurodissect/runtime-node';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { fixturePath } from '../../../scripts/test-setup/fixtures';
 import {
   type BrowserHarness,
   DYNAMIC_RESNET_PATH,
@@ -27,7 +28,7 @@ import {
 import { floatsFromWire } from './browser/protocol';
 import { callPage, createRemoteRuntime, type RemoteRuntime } from './browser/remote-runtime';
 
-const fixtures = join(import.meta.dirname, '../../runtime-node/test/fixtures');
+const fixtures = fixturePath('runtime-node');
 const toyworld = join(import.meta.dirname, '../../toyworld/models');
 const PROVIDERS = ['wasm', 'webgpu'] as const;
 /** Where the parity figures go when the environment names a file (they are also asserted). */

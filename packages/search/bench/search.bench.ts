@@ -1,7 +1,7 @@
 import { createRandom } from '@neurodissect/core';
 import { bench, describe } from 'vitest';
+import { loadClipSearch } from '../../../scripts/test-setup/clip-search';
 import { createSearchIndex } from '../src/index';
-import { loadClipSearch } from '../test/clip-search-fixture';
 
 // The report website's four clip-search layers: 3,840 neurons × 10 labels, 3,787 distinct labels.
 const results = loadClipSearch();

@@ -1,7 +1,7 @@
 import { isNeurodissectError } from '@neurodissect/core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadClipSearch } from '../../../scripts/test-setup/clip-search';
 import { createSearchIndex, type SearchIndex } from '../src/index';
-import { loadClipSearch } from './clip-search-fixture';
 import { handMadeResults } from './hand-made-results';
 
 // Expected values below were obtained independently with Python's csv module over

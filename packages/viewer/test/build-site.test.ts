@@ -6,9 +6,9 @@ import { heatmapDataUri, isNeurodissectError } from '@neurodissect/core';
 import { createSearchIndex } from '@neurodissect/search';
 import { toyWorldModelPaths } from '@neurodissect/toyworld/node';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureAppBundle } from '../../../scripts/test-setup/app-bundle';
 import { buildSite } from '../src/build';
 import { assembleResults, SITE_DATA_CALLBACK, type SiteLayerData, type SiteManifest } from '../src/site-data';
-import { ensureAppBundle } from './app-bundle';
 import {
   clipSearchForSite,
   PNG_1X1,

@@ -7,10 +7,11 @@ import { createSearchIndex, type SearchIndex } from '@neurodissect/search';
 import { toyWorldModelPaths } from '@neurodissect/toyworld/node';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureAppBundle } from '../../../scripts/test-setup/app-bundle';
+import { launchBrowser, type TestBrowser } from '../../../scripts/test-setup/browser';
 import { type StaticServer, startStaticServer } from '../../cli/src/commands/serve';
 import { runCli } from '../../cli/src/program';
-import { ensureAppBundle } from './app-bundle';
-import { downloadResults, launchBrowser, type TestBrowser } from './browser';
+import { ARTIFACTS, downloadResults } from './browser';
 
 // End-to-end on the toy-world demo: `neurodissect demo` run in-process (small: 150 images, two
 // labelers), then its site opened from file:// in headless Chromium. Every expectation is read
@@ -56,7 +57,7 @@ beforeAll(async () => {
   results = parseResults(readFileSync(join(work, 'results.json'), 'utf8'));
   index = createSearchIndex(results);
   ({ concept, layer } = pickConcept(results));
-  browser = await launchBrowser();
+  browser = await launchBrowser(ARTIFACTS);
   page = browser.page;
 }, 120_000);
 

@@ -6,9 +6,10 @@ import type { Results } from '@neurodissect/core';
 import { createSearchIndex, type SearchIndex } from '@neurodissect/search';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureAppBundle } from '../../../scripts/test-setup/app-bundle';
+import { launchBrowser, type TestBrowser } from '../../../scripts/test-setup/browser';
 import { buildSite } from '../src/build';
-import { ensureAppBundle } from './app-bundle';
-import { launchBrowser, type TestBrowser } from './browser';
+import { ARTIFACTS } from './browser';
 import { clipSearchForSite, writeImages, XSS_LABEL } from './site-fixtures';
 
 // End-to-end: the site built from the 3,840 clip-search neurons, opened from file:// in Debian's
@@ -42,7 +43,7 @@ beforeAll(async () => {
     unit0.topImages.slice(0, 2).map((t) => results.probe.images[t.image].uri),
   );
   await buildSite({ results, outDir: site, imageRoot, appDir: await ensureAppBundle() });
-  browser = await launchBrowser();
+  browser = await launchBrowser(ARTIFACTS);
   page = browser.page;
 }, 60_000);
 

@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { parseResults, type Results } from '@neurodissect/core';
 import type { Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ensureAppBundle } from '../../../scripts/test-setup/app-bundle';
 import { launchChromium } from '../../../scripts/test-setup/chromium';
 import { startStaticServer } from '../../cli/src/commands/serve';
 import { runCli } from '../../cli/src/program';
-import { ensureAppBundle } from './app-bundle';
 import { downloadResults } from './browser';
 
 const OUT = process.env.NEURODISSECT_IN_BROWSER_BENCH;

@@ -1,9 +1,8 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createResults, importClipSearchCsv, type Results } from '@neurodissect/core';
-
-const clipSearch = fileURLToPath(new URL('../../core/test/fixtures/clip-search/', import.meta.url));
+import type { Results } from '@neurodissect/core';
+import { resultsFixture } from '@neurodissect/core/testing';
+import { loadClipSearch } from '../../../scripts/test-setup/clip-search';
 
 /** A 1×1 PNG, for images and heatmaps that must exist. */
 export const PNG_1X1 = Buffer.from(
@@ -14,18 +13,6 @@ export const PNG_DATA_URI = `data:image/png;base64,${PNG_1X1.toString('base64')}
 
 /** A label that would run script if it were ever treated as markup. */
 export const XSS_LABEL = '<img src=x onerror=alert(1)>';
-
-/** The four clip-search layers (3,840 neurons × 10 labels) as Results. */
-export function loadClipSearch(): Results {
-  return importClipSearchCsv(
-    [1, 2, 3, 4].map((n) => ({
-      layer: `layer${n}`,
-      text: readFileSync(`${clipSearch}layer${n}.csv`, 'utf8'),
-      source: `layer${n}.csv`,
-    })),
-    { createdAt: '2024-01-01T00:00:00Z' },
-  );
-}
 
 /**
  * The clip-search Results with three changes for the browser tests: layer4 unit 7's top label is
@@ -56,24 +43,14 @@ export function writeImages(root: string, paths: readonly string[]): void {
  * (`heat/0.png`, relative to the Results) and one image path that leaves the image root.
  */
 export function smallResults(): Results {
-  return createResults({
-    run: {
-      tool: { name: 'neurodissect', version: '0.0.0' },
-      createdAt: '2024-01-01T00:00:00Z',
-      kind: 'test',
-      parameters: {},
-    },
-    model: { name: 'small <model>' },
-    probe: {
-      name: 'five',
-      images: [
-        ...[0, 1, 2, 3].map((i) => ({ id: `img${i}`, uri: `img/${i}.png` })),
-        { id: 'outside', uri: '../secret.png' },
-        { id: 'never-shown', uri: 'img/9.png' },
-      ],
-    },
+  return resultsFixture({
+    model: 'small <model>',
+    images: [
+      ...[0, 1, 2, 3].map((i) => `img/${i}.png`),
+      { id: 'outside', uri: '../secret.png' },
+      { id: 'never-shown', uri: 'img/9.png' },
+    ],
     concepts: { name: 'tiny', size: 3 },
-    labelers: [{ id: 'a', version: '1', options: {} }],
     layers: [
       {
         name: 'conv',
@@ -102,7 +79,6 @@ export function smallResults(): Results {
       },
       {
         name: 'fc',
-        units: 1,
         neurons: [{ unit: 0, topImages: [{ image: 3 }], labels: { a: [{ label: 'dog', score: 0.5 }] } }],
       },
     ],

@@ -10,7 +10,8 @@ import { createMatrix, type Matrix } from '../tensor';
  * images, `sim = L − λ·(logsumexp_k L − ln K)`.
  *
  * The tests' oracle, and nothing else: it holds the softmax of every needed row and is slow. Users
- * get these functions from the streaming engine ({@link scoreNeurons}, {@link scorePmiLayers}).
+ * get these functions from the streaming engine ({@link @neurodissect/core!scoreNeurons | scoreNeurons},
+ * {@link @neurodissect/core!scorePmiLayers | scorePmiLayers}).
  *
  * @param clip N×M raw image×concept cosines.
  * @param activations N×K summarised activations.

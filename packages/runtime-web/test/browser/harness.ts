@@ -14,6 +14,7 @@ import { build } from 'esbuild';
 import onnxProto from 'onnx-proto';
 import type { BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from '../../../../scripts/test-setup/chromium';
+import { CLIP_BPE_VOCABULARY, fixturePath } from '../../../../scripts/test-setup/fixtures';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const packageRoot = join(here, '../..');
@@ -21,7 +22,7 @@ const repoRoot = join(packageRoot, '../..');
 /** Served directories, by URL prefix. */
 const MOUNTS: Record<string, string> = {
   '/ort/': dirname(createRequire(import.meta.url).resolve('onnxruntime-web')),
-  '/fixtures/': join(repoRoot, 'packages/runtime-node/test/fixtures/'),
+  '/fixtures/': `${fixturePath('runtime-node')}/`,
   '/toyworld/': join(repoRoot, 'packages/toyworld/models/'),
 };
 const CONTENT_TYPES: Record<string, string> = {
@@ -72,7 +73,7 @@ export const DYNAMIC_RESNET_PATH = '/generated/narrow-resnet-dynamic.onnx';
 export function spatiallyDynamicResnet(): Uint8Array {
   const { onnx } = onnxProto;
   const model = onnx.ModelProto.decode(
-    readFileSync(join(repoRoot, 'packages/runtime-node/test/fixtures/resnet/narrow-resnet.onnx')),
+    readFileSync(fixturePath('runtime-node', 'resnet', 'narrow-resnet.onnx')),
   );
   const graph = model.graph!;
   const dims = graph.input![0].type!.tensorType!.shape!.dim!;
@@ -85,8 +86,9 @@ export function spatiallyDynamicResnet(): Uint8Array {
 function tokenizerJson(): string {
   // The Hugging Face CLIP fixture has no tokenizer.json (2 MB); serve one from the bundled vocabulary,
   // as runtime-node's tests write one.
-  const vocab = join(repoRoot, 'packages/runtime-node/assets/bpe_simple_vocab_16e6.txt.gz');
-  return JSON.stringify(clipTokenizerJsonFromBpe(gunzipSync(readFileSync(vocab)).toString('utf8')));
+  return JSON.stringify(
+    clipTokenizerJsonFromBpe(gunzipSync(readFileSync(CLIP_BPE_VOCABULARY)).toString('utf8')),
+  );
 }
 
 async function serve(bundle: string): Promise<Server> {

@@ -3,6 +3,7 @@ import { type AppContext, createAppContext } from './context';
 import { createDataLoader, createMemoryLoader } from './data-loader';
 import { h } from './dom';
 import { renderDissect } from './pages/dissect';
+import { createDissectController, type DissectController } from './pages/dissect-controller';
 import { renderLayer } from './pages/layer';
 import { neighbours, renderNeuron } from './pages/neuron';
 import { renderNotFound } from './pages/not-found';
@@ -11,7 +12,7 @@ import { renderSearch } from './pages/search';
 
 type Page = { title: string; content: Node };
 
-function render(ctx: AppContext, route: Route): Page | Promise<Page> {
+function render(ctx: AppContext, route: Route, dissect: DissectController | undefined): Page | Promise<Page> {
   switch (route.kind) {
     case 'overview':
       return renderOverview(ctx);
@@ -22,7 +23,7 @@ function render(ctx: AppContext, route: Route): Page | Promise<Page> {
     case 'search':
       return renderSearch(ctx, route);
     case 'dissect':
-      return renderDissect(ctx);
+      return renderDissect(ctx, dissect);
     case 'not-found':
       return renderNotFound(`There is no page at "${route.hash}".`);
   }
@@ -70,8 +71,15 @@ async function start(): Promise<void> {
     current = undefined;
     navigate({ kind: 'overview' });
   };
+  // The in-browser page's runs outlive its view: one controller for the whole visit.
+  let dissect: DissectController | undefined;
   try {
     ctx = createAppContext(await loader.manifest(), loader, navigate, open);
+    const inBrowser = ctx.inBrowser;
+    if (inBrowser !== undefined)
+      dissect = createDissectController({
+        createWorker: () => new Worker(inBrowser.worker, { type: 'module' }),
+      });
   } catch (error) {
     main.replaceChildren(
       h('h1', {}, 'The site data could not be loaded'),
@@ -88,7 +96,7 @@ async function start(): Promise<void> {
     main.setAttribute('aria-busy', 'true');
     let page: Page;
     try {
-      page = await render(ctx, route);
+      page = await render(ctx, route, dissect);
     } catch (error) {
       page = {
         title: 'Error',

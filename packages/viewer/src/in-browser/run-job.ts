@@ -25,6 +25,7 @@ import {
   type WebTargetModel,
 } from '@neurodissect/runtime-web';
 import { createToyWorldDataset } from '@neurodissect/toyworld';
+import { checkInBrowserJob } from './job-checks';
 import type { InBrowserClipSource, InBrowserJob } from './protocol';
 
 /** Callbacks of {@link runInBrowserJob}. */
@@ -138,8 +139,7 @@ export async function runInBrowserJob(
   options: InBrowserJobOptions = {},
 ): Promise<Results> {
   const { signal, onStatus, onProgress } = options;
-  if (!job.layers.length) throw invalid('Name at least one layer, e.g. layer4.');
-  if (!job.labelers.length) throw invalid('Choose at least one labeler.');
+  checkInBrowserJob(job);
   const probe = yieldingProbe(
     job.probe.kind === 'toyworld'
       ? createToyWorldDataset({ seed: job.probe.seed, count: job.probe.count })

@@ -1,59 +1,26 @@
-import { type ProgressEvent, type Results, SIMILARITY_NAMES, type SimilarityName } from '@neurodissect/core';
-import { LABELER_NAMES, type LabelerName } from '@neurodissect/labelers';
+import { type ProgressEvent, SIMILARITY_NAMES, type SimilarityName } from '@neurodissect/core';
+import { LABELER_NAMES, LABELER_TITLES, type LabelerName, labelerRequirements } from '@neurodissect/labelers';
 import { createFileDataset } from '@neurodissect/runtime-web';
 import { createToyWorldDataset, encodeRgbPng, toyWorldConceptList } from '@neurodissect/toyworld';
-import type { FromWorker, InBrowserJob, ToWorker } from '../../in-browser/protocol';
+import type { InBrowserJob } from '../../in-browser/protocol';
 import { shownImages, siteContentFromResults } from '../../site-content';
 import type { SiteImage } from '../../site-data';
 import type { AppContext } from '../context';
 import { h } from '../dom';
+import type { DissectController, DissectRunState } from './dissect-controller';
+import { type DissectFormValues, jobFromValues, type PickedFile, targetFromValues } from './dissect-form';
 
-type Picked = { path: string; file: File };
-
-/** One run of the page, kept while the user browses elsewhere in the site. */
-interface RunState {
-  worker?: Worker;
-  running: boolean;
-  status: string;
-  progress?: ProgressEvent;
-  startedAt?: number;
-  seconds?: number;
-  /** Finished layers so far (from the worker's `layer` messages), and their Results. */
-  layersDone: string[];
-  partial?: Results;
-  results?: Results;
-  error?: string;
-  /** What the run's images were, to show them once the results open. */
-  probe?: InBrowserJob['probe'];
-  downloadUrl?: string;
-  /** The target model's layers, once listed. */
-  layerList?: { name: string; shape?: (number | string)[] }[];
+/** A labeler's line in the form: its title and what it needs, from the labeler itself. */
+function labelerText(id: LabelerName): string {
+  const requires = labelerRequirements(id);
+  const needs = [
+    requires.includes('clip') ? 'CLIP' : undefined,
+    requires.includes('annotations') ? 'annotated probe images: the toy world' : undefined,
+  ].filter(Boolean);
+  return needs.length ? `${LABELER_TITLES[id]} (needs ${needs.join(' and ')})` : LABELER_TITLES[id];
 }
 
-const state: RunState = { running: false, status: 'Not started.', layersDone: [] };
-/** The page's live elements while it is shown (updated by worker messages). */
-let view:
-  | {
-      layerList: HTMLElement;
-      layersInput: HTMLInputElement;
-      status: HTMLElement;
-      progress: HTMLProgressElement;
-      detail: HTMLElement;
-      outcome: HTMLElement;
-      run: HTMLButtonElement;
-      cancel: HTMLButtonElement;
-    }
-  | undefined;
-let appContext: AppContext | undefined;
-
-const LABELER_TEXT: Record<LabelerName, string> = {
-  'clip-dissect': 'CLIP-Dissect (needs CLIP)',
-  'clip-avg': 'CLIP-avg (needs CLIP)',
-  'broden-label': 'Broden-label (needs annotated probe images: the toy world)',
-  netdissect: 'NetDissect IoU (needs annotated probe images: the toy world)',
-};
-
-function picked(input: HTMLInputElement): Picked[] {
+function picked(input: HTMLInputElement): PickedFile[] {
   return Array.from(input.files ?? [], (file) => ({
     path: (file as File & { webkitRelativePath?: string }).webkitRelativePath || file.name,
     file,
@@ -83,14 +50,35 @@ function fileField(id: string, text: string, folder: boolean, accept?: string): 
   return h('div', { class: 'field' }, h('label', { for: id }, text), input);
 }
 
-function selected(form: HTMLFormElement, name: string): string {
-  return (form.querySelector<HTMLInputElement>(`input[name="${name}"]:checked`)?.value ?? '').trim();
-}
-
-function value(form: HTMLFormElement, id: string): string {
-  return (
-    form.querySelector<HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement>(`#${id}`)?.value ?? ''
-  ).trim();
+/** The form's values, read from its elements. */
+function readForm(form: HTMLFormElement): DissectFormValues {
+  const selected = (name: string) =>
+    (form.querySelector<HTMLInputElement>(`input[name="${name}"]:checked`)?.value ?? '').trim();
+  const value = (id: string) =>
+    (
+      form.querySelector<HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement>(`#${id}`)?.value ?? ''
+    ).trim();
+  const input = (id: string) => form.querySelector<HTMLInputElement>(`#${id}`)!;
+  const targetFile = input('target-model-file').files?.[0];
+  const providers = value('providers');
+  return {
+    target: selected('target') === 'toyworld' ? 'toyworld' : 'file',
+    ...(targetFile ? { targetFile: { file: targetFile, name: targetFile.name } } : {}),
+    clip: selected('clip') === 'toyworld' ? 'toyworld' : 'files',
+    clipFiles: picked(input('clip-folder')),
+    probe: selected('probe') === 'toyworld' ? 'toyworld' : 'files',
+    probeSeed: value('probe-seed'),
+    probeCount: value('probe-count'),
+    probeFiles: picked(input('probe-folder')),
+    concepts: value('concepts'),
+    layers: value('layers'),
+    labelers: LABELER_NAMES.filter((id) => input(`labeler-${id}`)?.checked),
+    similarity: value('similarity') as SimilarityName,
+    preset: value('preset') === 'clip' ? 'clip' : 'imagenet',
+    inputSize: value('input-size'),
+    providers: providers === 'wasm' || providers === 'webgpu' ? providers : 'auto',
+    cache: input('cache-features')?.checked ?? true,
+  };
 }
 
 function urlsOf(ctx: AppContext): InBrowserJob['urls'] {
@@ -101,81 +89,26 @@ function urlsOf(ctx: AppContext): InBrowserJob['urls'] {
   };
 }
 
-function targetFromForm(form: HTMLFormElement): InBrowserJob['target'] {
-  if (selected(form, 'target') === 'toyworld') return { kind: 'toyworld' };
-  const file = form.querySelector<HTMLInputElement>('#target-model-file')!.files?.[0];
-  if (!file) throw new Error('Pick the target model: an .onnx file.');
-  return { kind: 'file', file, name: file.name };
-}
-
-/** Reads the form into a job, or says what is missing. */
-function jobFromForm(form: HTMLFormElement, ctx: AppContext): InBrowserJob {
-  const urls = urlsOf(ctx);
-  const fileInput = (id: string) => form.querySelector<HTMLInputElement>(`#${id}`)!;
-  const target = targetFromForm(form);
-  let clip: InBrowserJob['clip'];
-  if (selected(form, 'clip') === 'toyworld') clip = { kind: 'toyworld' };
-  else {
-    const files = picked(fileInput('clip-folder'));
-    if (files.length) clip = { kind: 'files', files };
-  }
-  let probe: InBrowserJob['probe'];
-  if (selected(form, 'probe') === 'toyworld') {
-    const seed = Number(value(form, 'probe-seed'));
-    const count = Number(value(form, 'probe-count'));
-    if (!Number.isInteger(seed) || seed < 0)
-      throw new Error('The toy world seed must be a whole number ≥ 0.');
-    if (!Number.isInteger(count) || count < 1 || count > 20000)
-      throw new Error('The number of toy-world images must be a whole number from 1 to 20,000.');
-    probe = { kind: 'toyworld', seed, count };
-  } else {
-    const files = picked(fileInput('probe-folder'));
-    if (!files.length) throw new Error('Pick a folder of probe images.');
-    probe = { kind: 'files', files };
-  }
-  const layers = value(form, 'layers')
-    .split(',')
-    .map((l) => l.trim())
-    .filter(Boolean);
-  if (!layers.length) throw new Error('Name at least one layer, e.g. layer4.');
-  const labelers = LABELER_NAMES.filter(
-    (id) => form.querySelector<HTMLInputElement>(`#labeler-${id}`)?.checked,
-  );
-  if (!labelers.length) throw new Error('Choose at least one labeler.');
-  const concepts = value(form, 'concepts');
-  if (!concepts) throw new Error('The concept list is empty; write one concept per line.');
-  const inputSize = value(form, 'input-size');
-  const providers = value(form, 'providers');
-  return {
-    target,
-    ...(clip === undefined ? {} : { clip }),
-    probe,
-    concepts,
-    conceptsName: 'concepts (typed in the page)',
-    layers,
-    labelers,
-    similarity: value(form, 'similarity') as SimilarityName,
-    preset: value(form, 'preset') === 'clip' ? 'clip' : 'imagenet',
-    ...(inputSize === '' ? {} : { inputSize: Number(inputSize) }),
-    executionProviders:
-      providers === 'wasm' ? ['wasm'] : providers === 'webgpu' ? ['webgpu'] : ['webgpu', 'wasm'],
-    strict: providers === 'webgpu',
-    batchSize: 16,
-    heatmaps: true,
-    cache: form.querySelector<HTMLInputElement>('#cache-features')?.checked ?? true,
-    urls,
-  };
-}
-
 function progressText(event: ProgressEvent | undefined): string {
   if (event === undefined) return '';
   const total = event.total === undefined ? '' : ` of ${event.total}`;
   return `${event.stage}: ${event.done}${total}`;
 }
 
-/** Brings the live elements in line with {@link state}. */
-function update(): void {
-  if (!view) return;
+/** The page's live elements. */
+interface DissectView {
+  layerList: HTMLElement;
+  layersInput: HTMLInputElement;
+  status: HTMLElement;
+  progress: HTMLProgressElement;
+  detail: HTMLElement;
+  outcome: HTMLElement;
+  run: HTMLButtonElement;
+  cancel: HTMLButtonElement;
+}
+
+/** Brings the view in line with the controller's state. */
+function update(view: DissectView, state: DissectRunState, onOpen: () => void): void {
   view.status.textContent = state.status;
   const event = state.progress;
   if (state.running && event?.total) {
@@ -194,12 +127,12 @@ function update(): void {
     .filter(Boolean)
     .join(' ');
   view.run.disabled = state.running;
-  view.layerList.replaceChildren(...layerButtons(view.layersInput));
+  view.layerList.replaceChildren(...layerButtons(state, view.layersInput));
   view.cancel.disabled = !state.running;
-  view.outcome.replaceChildren(...outcome());
+  view.outcome.replaceChildren(...outcome(state, onOpen));
 }
 
-function outcome(): Node[] {
+function outcome(state: DissectRunState, onOpen: () => void): Node[] {
   const nodes: Node[] = [];
   if (state.error) nodes.push(h('p', { role: 'alert', class: 'error' }, state.error));
   if (state.results) {
@@ -213,11 +146,7 @@ function outcome(): Node[] {
       h(
         'div',
         { class: 'actions' },
-        h(
-          'button',
-          { type: 'button', id: 'open-results', onclick: () => void openResults().catch(showOpenError) },
-          'Open in the viewer',
-        ),
+        h('button', { type: 'button', id: 'open-results', onclick: onOpen }, 'Open in the viewer'),
         h(
           'a',
           { id: 'download-results', href: state.downloadUrl, download: 'results.json' },
@@ -230,7 +159,7 @@ function outcome(): Node[] {
 }
 
 /** The listed layers, each a button that adds it to the layers field. */
-function layerButtons(input: HTMLInputElement): Node[] {
+function layerButtons(state: DissectRunState, input: HTMLInputElement): Node[] {
   if (!state.layerList) return [];
   return [
     h('span', {}, `${state.layerList.length} layers (click to add): `),
@@ -255,122 +184,16 @@ function layerButtons(input: HTMLInputElement): Node[] {
   ];
 }
 
-/** Keeps a run's Results and its download link (one object URL per Results, the old one released). */
-function setResults(results: Results): void {
-  state.results = results;
-  if (state.downloadUrl) URL.revokeObjectURL(state.downloadUrl);
-  state.downloadUrl = URL.createObjectURL(new Blob([JSON.stringify(results)], { type: 'application/json' }));
-}
-
-function onMessage(message: FromWorker): void {
-  switch (message.type) {
-    case 'layers':
-      state.layerList = message.layers;
-      state.status = state.running ? state.status : 'Not started.';
-      break;
-    case 'status':
-      state.status = `${message.message}…`;
-      break;
-    case 'progress':
-      state.progress = message.event;
-      break;
-    case 'layer':
-      state.layersDone = message.results.layers.map((l) => l.name);
-      state.partial = message.results;
-      break;
-    case 'done':
-      state.running = false;
-      setResults(message.results);
-      state.seconds = message.seconds;
-      state.status = 'Done.';
-      break;
-    case 'error':
-      state.running = false;
-      state.status = message.cancelled ? 'Cancelled.' : 'Failed.';
-      state.error = message.cancelled
-        ? `Cancelled${message.partial ? `; the finished layers (${message.partial.layers.map((l) => l.name).join(', ')}) can still be opened or downloaded` : ''}.`
-        : message.message;
-      if (message.partial) setResults(message.partial);
-      break;
-  }
-  update();
-}
-
-function worker(ctx: AppContext): Worker {
-  state.worker ??= (() => {
-    const worker = new Worker(ctx.inBrowser!.worker, { type: 'module' });
-    worker.addEventListener('message', (event: MessageEvent<FromWorker>) => onMessage(event.data));
-    worker.addEventListener('error', (event) => {
-      state.running = false;
-      state.status = 'Failed.';
-      state.error = `The dissection worker failed to start or crashed: ${event.message || 'no details'}. Serve the site over http (neurodissect serve DIR); pages opened from file:// cannot start workers.`;
-      state.worker = undefined;
-      update();
-    });
-    return worker;
-  })();
-  return state.worker;
-}
-
-function start(job: InBrowserJob, ctx: AppContext): void {
-  const w = worker(ctx);
-  Object.assign(state, {
-    running: true,
-    status: 'Starting…',
-    progress: undefined,
-    layersDone: [],
-    partial: undefined,
-    results: undefined,
-    error: undefined,
-    seconds: undefined,
-    probe: job.probe,
-    startedAt: performance.now(),
-  });
-  update();
-  w.postMessage({ type: 'run', job } satisfies ToWorker);
-}
-
-/** How long a cancelled run may take to stop before its worker is terminated. */
-const CANCEL_GRACE_MS = 5000;
-
-/** Asks the worker to stop; a worker stuck in a long computation is terminated after a grace period. */
-function cancelRun(): void {
-  const worker = state.worker;
-  if (!state.running || !worker) return;
-  state.status = 'Cancelling…';
-  update();
-  worker.postMessage({ type: 'cancel' } satisfies ToWorker);
-  setTimeout(() => {
-    if (!state.running || state.worker !== worker) return;
-    worker.terminate();
-    state.worker = undefined;
-    onMessage({
-      type: 'error',
-      message: 'cancelled',
-      cancelled: true,
-      ...(state.partial === undefined ? {} : { partial: state.partial }),
-    });
-  }, CANCEL_GRACE_MS);
-}
-
 /** A PNG object URL of an RGB image (encoded in JavaScript: a canvas round trip is far slower). */
 function pngUrl(image: { width: number; height: number; data: Uint8Array }): string {
   return URL.createObjectURL(new Blob([encodeRgbPng(image) as BlobPart], { type: 'image/png' }));
 }
 
-function showOpenError(error: unknown): void {
-  state.error = `The results could not be opened: ${error instanceof Error ? error.message : String(error)}`;
-  update();
-}
-
-/** Shows the run's results in the viewer: thumbnails from the generated or picked images. */
-async function openResults(): Promise<void> {
-  const results = state.results;
-  const ctx = appContext;
-  if (!results || !ctx) return;
-  state.status = 'Opening the results…';
-  update();
-  const probe = state.probe;
+/** Shows a run's results in the viewer: thumbnails from the generated or picked images. */
+async function openResults(ctx: AppContext, controller: DissectController): Promise<void> {
+  const { results, probe } = controller.state;
+  if (!results) return;
+  controller.setStatus('Opening the results…');
   const thumbs = new Map<number, string>();
   const shown = shownImages(results);
   if (probe?.kind === 'toyworld') {
@@ -393,15 +216,17 @@ async function openResults(): Promise<void> {
       };
     },
   });
-  state.status = 'Done.';
+  controller.setStatus('Done.');
   ctx.open(content);
 }
 
 /** "Dissect in your browser": pick a model, images and concepts; run in a worker; open the results. */
-export function renderDissect(ctx: AppContext): { title: string; content: Node } {
-  appContext = ctx;
+export function renderDissect(
+  ctx: AppContext,
+  controller: DissectController | undefined,
+): { title: string; content: Node } {
   const title = 'Dissect in your browser';
-  if (ctx.inBrowser === undefined) {
+  if (ctx.inBrowser === undefined || controller === undefined) {
     return {
       title,
       content: h(
@@ -431,14 +256,9 @@ export function renderDissect(ctx: AppContext): { title: string; content: Node }
       id: 'list-layers',
       onclick: () => {
         try {
-          const target = targetFromForm(form);
-          state.error = undefined;
-          state.status = 'Reading the model’s layers…';
-          update();
-          worker(ctx).postMessage({ type: 'list-layers', target, urls: urlsOf(ctx) } satisfies ToWorker);
+          controller.listLayers(targetFromValues(readForm(form)), urlsOf(ctx));
         } catch (error) {
-          state.error = (error as Error).message;
-          update();
+          controller.report((error as Error).message);
         }
       },
     },
@@ -503,10 +323,8 @@ export function renderDissect(ctx: AppContext): { title: string; content: Node }
             (text) => {
               conceptsArea.value = text;
             },
-            (error: unknown) => {
-              state.error = `${file.name} could not be read: ${(error as Error).message}`;
-              update();
-            },
+            (error: unknown) =>
+              controller.report(`${file.name} could not be read: ${(error as Error).message}`),
           );
         },
       }),
@@ -583,7 +401,7 @@ export function renderDissect(ctx: AppContext): { title: string; content: Node }
           'div',
           { class: 'choice' },
           h('input', { type: 'checkbox', id: `labeler-${id}`, checked: id === 'clip-dissect' }),
-          h('label', { for: `labeler-${id}` }, LABELER_TEXT[id]),
+          h('label', { for: `labeler-${id}` }, labelerText(id)),
         ),
       ),
     ),
@@ -594,27 +412,41 @@ export function renderDissect(ctx: AppContext): { title: string; content: Node }
     {
       type: 'button',
       id: 'cancel-dissection',
-      onclick: cancelRun,
+      onclick: () => controller.cancel(),
     },
     'Cancel',
   );
   form.append(h('div', { class: 'actions' }, run, cancel));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    if (state.running) return;
+    if (controller.state.running) return;
     try {
-      start(jobFromForm(form, ctx), ctx);
+      controller.start(jobFromValues(readForm(form), urlsOf(ctx)));
     } catch (error) {
-      state.error = (error as Error).message;
-      state.status = 'Not started.';
-      update();
+      controller.report((error as Error).message, 'Not started.');
     }
   });
   const status = h('p', { id: 'dissect-status' });
   const progress = h('progress', { id: 'dissect-progress', max: 1, value: 0 }) as HTMLProgressElement;
   const detail = h('p', { id: 'dissect-detail', class: 'hint' });
   const outcomeBox = h('div', { id: 'dissect-outcome' });
-  view = { layerList, layersInput, status, progress, detail, outcome: outcomeBox, run, cancel };
+  const view: DissectView = {
+    layerList,
+    layersInput,
+    status,
+    progress,
+    detail,
+    outcome: outcomeBox,
+    run,
+    cancel,
+  };
+  const onOpen = () => {
+    openResults(ctx, controller).catch((error: unknown) =>
+      controller.report(
+        `The results could not be opened: ${error instanceof Error ? error.message : String(error)}`,
+      ),
+    );
+  };
   const content = h(
     'div',
     { class: 'page dissect' },
@@ -634,6 +466,17 @@ export function renderDissect(ctx: AppContext): { title: string; content: Node }
       outcomeBox,
     ),
   );
-  update();
+  update(view, controller.state, onOpen);
+  // The view follows the controller while it is on the page; the run goes on when the page is left
+  // (the view stops listening once it has been shown and removed).
+  let shown = false;
+  const unsubscribe = controller.subscribe((state) => {
+    if (content.isConnected) shown = true;
+    else if (shown) {
+      unsubscribe();
+      return;
+    }
+    update(view, state, onOpen);
+  });
   return { title, content };
 }

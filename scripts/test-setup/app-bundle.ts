@@ -2,7 +2,8 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
+// The viewer package, whose build bundles the browser app that its tests and the CLI's `site` tests serve.
+const root = fileURLToPath(new URL('../../packages/viewer/', import.meta.url));
 
 function newest(dir: string): number {
   let time = 0;
@@ -14,8 +15,8 @@ function newest(dir: string): number {
 }
 
 /**
- * The bundled browser app (dist/site), rebuilt when missing or older than its sources, so the
- * tests need no prior `pnpm build` (esbuild takes well under a second).
+ * The viewer's bundled browser app (packages/viewer/dist/site), rebuilt when missing or older than
+ * its sources, so the tests need no prior `pnpm build` (esbuild takes well under a second).
  */
 export async function ensureAppBundle(): Promise<string> {
   const dir = join(root, 'dist', 'site');

@@ -1,10 +1,11 @@
 // Stand-in ONNX models (test fixtures, NOT real weights) with the input/output signatures of the
-// Grounding DINO and SAM exports that loadGroundingDino and loadSam read, whose outputs are known
-// in closed form. Built in TypeScript with onnx-proto, written to a temporary folder by the tests.
+// Grounding DINO and SAM exports that runtime-node's loadGroundingDino and loadSam read, whose
+// outputs are known in closed form. Built in TypeScript with onnx-proto (through model-io), written
+// to a temporary folder by runtime-node's and labelers' tests.
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type OnnxTypes, onnx } from '@neurodissect/model-io';
+import { type OnnxTypes, onnx } from '../../packages/model-io/src/index';
 
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
 const INT64 = onnx.TensorProto.DataType.INT64;
