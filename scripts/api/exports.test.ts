@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 // Only runtime values are listed; types are checked by the packages' own type tests.
 const entries: Record<string, () => Promise<Record<string, unknown>>> = {
   core: () => import('../../packages/core/src/index'),
+  'core/internal': () => import('../../packages/core/src/internal'),
   'core/testing': () => import('../../packages/core/src/testing/index'),
   'model-io': () => import('../../packages/model-io/src/index'),
   'runtime-node': () => import('../../packages/runtime-node/src/index'),

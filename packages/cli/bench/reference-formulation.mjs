@@ -11,12 +11,12 @@ import {
   matrixToTensor,
   normalizeRows,
   parseNpy,
-  pmiScoresFromStrided,
   SOFT_WPMI_DEFAULTS,
   serializeNpy,
   tensorToMatrix,
   topKPerColumn,
 } from '@neurodissect/core';
+import { pmiScoresFromStrided } from '@neurodissect/core/internal';
 import { createOrtMatmulKernel } from '@neurodissect/runtime-node';
 
 const { values: args } = parseArgs({

@@ -9,13 +9,13 @@ import {
   matrixFromRows,
   normalizeRows,
   type PmiProcessorFactory,
-  resolvePmiParameters,
   SIMILARITY_NAMES,
   scoreNeurons,
   scoreNeuronsSync,
   similarityFromEmbeddings,
   similarityFromMatrix,
 } from '../src/index';
+import { resolvePmiParameters } from '../src/internal';
 import { pmiOracle } from '../src/testing/pmi-oracle';
 
 function randomMatrix(rows: number, cols: number, seed: number): Matrix {

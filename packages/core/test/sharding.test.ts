@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
-  createColumnTopK,
   createMatrix,
   createRandom,
   createWasmPmiProcessor,
   type Matrix,
+  similarityFromEmbeddings,
+  topKPerColumn,
+} from '../src/index';
+import {
+  createColumnTopK,
   mergePmiSums,
   mergePriorPartials,
   planPmiLayers,
@@ -12,10 +16,8 @@ import {
   pmiScoresFromStrided,
   pmiScoresWithPrior,
   scorePmiLayers,
-  similarityFromEmbeddings,
   streamPmi,
-  topKPerColumn,
-} from '../src/index';
+} from '../src/internal';
 
 function randomMatrix(rows: number, cols: number, seed: number): Matrix {
   const random = createRandom(seed);

@@ -6,20 +6,17 @@ import {
   type LabelPart,
   type LayerLabels,
   type MatmulKernel,
-  mergePriorPartials,
   NeurodissectError,
   type OperationOptions,
   type PmiProcessorFactory,
-  pmiPartScores,
   rankLabels,
   type SimilarityName,
   type SimilarityOptionsByName,
   type SimilaritySource,
   scoreNeurons,
-  scorePmiLayers,
-  scorePmiPart,
   similarityFromEmbeddings,
 } from '@neurodissect/core';
+import { mergePriorPartials, pmiPartScores, scorePmiLayers, scorePmiPart } from '@neurodissect/core/internal';
 
 /** Options of {@link clipDissect}. */
 export interface ClipDissectOptions<F extends SimilarityName = 'soft_wpmi'> {

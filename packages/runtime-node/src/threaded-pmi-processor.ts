@@ -1,17 +1,19 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import {
-  accumulatePmiBlock,
-  createPmiMemory,
   disposedError,
   type PmiBlockProcessor,
   type PmiPlan,
   type PmiProcessorFactory,
+} from '@neurodissect/core';
+import {
+  accumulatePmiBlock,
+  createPmiMemory,
   planPmiMemory,
   pmiCoefficients,
   pmiKernelBytes,
   writeBlockRows,
-} from '@neurodissect/core';
+} from '@neurodissect/core/internal';
 
 /** Options of {@link createThreadedPmiProcessor}. */
 export interface ThreadedPmiOptions {

@@ -4,10 +4,10 @@ import {
   type Matrix,
   matmulTransposed,
   scoreNeuronsSync,
-  scorePmiLayers,
   similarityFromEmbeddings,
   similarityFromMatrix,
 } from '@neurodissect/core';
+import { scorePmiLayers } from '@neurodissect/core/internal';
 import { compareScores } from '@neurodissect/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GOLDEN_CASES, loadGolden } from '../../../scripts/test-setup/golden';

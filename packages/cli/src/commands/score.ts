@@ -3,27 +3,29 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import {
   assertFinite,
-  type ColumnTopKAccumulator,
-  createColumnTopK,
   describeConceptSetChanges,
   formatDescriptionsCsv,
   isNeurodissectError,
   isPmiFunction,
   type Matrix,
   matrixToTensor,
-  type PmiLayerInput,
   parseConceptSetBytes,
   rankLabels,
-  resolvePmiParameters,
   SIMILARITY_NAMES,
   type SimilarityName,
   type SimilaritySource,
   scoreNeurons,
-  scorePmiLayers,
   serializeNpy,
   similarityFromEmbeddings,
   similarityFromMatrix,
 } from '@neurodissect/core';
+import {
+  type ColumnTopKAccumulator,
+  createColumnTopK,
+  type PmiLayerInput,
+  resolvePmiParameters,
+  scorePmiLayers,
+} from '@neurodissect/core/internal';
 import { createOrtMatmulKernel, createThreadedPmiProcessor } from '@neurodissect/runtime-node';
 import { type Command, Option } from 'commander';
 import { CliError } from '../cli-error';

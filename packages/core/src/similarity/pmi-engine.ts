@@ -346,7 +346,7 @@ export function planPmiLayers(
 /**
  * {@link scorePmiLayers} for one layer, synchronously, on the single-thread WebAssembly kernel:
  * for sources whose rows are synchronous (a dense `P` already in memory,
- * {@link similarityFromMatrix}). Behind {@link softWpmi} and {@link wpmi}.
+ * {@link @neurodissect/core!similarityFromMatrix | similarityFromMatrix}). Behind {@link @neurodissect/core!softWpmi | softWpmi} and {@link @neurodissect/core!wpmi | wpmi}.
  */
 export function scorePmiSync(
   source: SimilaritySource,

@@ -11,7 +11,7 @@ import { createMatrix, type Matrix } from '../tensor';
  *
  * The tests' oracle, and nothing else: it holds the softmax of every needed row and is slow. Users
  * get these functions from the streaming engine ({@link @neurodissect/core!scoreNeurons | scoreNeurons},
- * {@link @neurodissect/core!scorePmiLayers | scorePmiLayers}).
+ * {@link @neurodissect/core/internal!scorePmiLayers | scorePmiLayers}).
  *
  * @param clip N×M raw image×concept cosines.
  * @param activations N×K summarised activations.
