@@ -1,4 +1,21 @@
-export * from './coordinator';
-export * from './node-environment';
-export * from './queue';
-export * from './worker';
+export { type DistributedDissectionOptions, runDistributedDissection, splitRange } from './coordinator';
+export {
+  createNodeDissectionEnvironment,
+  type DissectionFiles,
+  dissectionSpecFromFiles,
+  type NodeDissectionEnvironmentOptions,
+  openProbeUri,
+} from './node-environment';
+export {
+  checkRedis,
+  describeShard,
+  QUEUE_PREFIX,
+  redisConnection,
+  SHARD_ATTEMPTS,
+  SHARD_QUEUE,
+  type Shard,
+  type ShardJobData,
+  type ShardJobResult,
+  shardJobId,
+} from './queue';
+export { type DissectionWorker, type DissectionWorkerOptions, startDissectionWorker } from './worker';

@@ -1,6 +1,13 @@
-export * from './broden-label';
-export * from './by-name';
-export * from './clip-avg';
-export * from './clip-dissect';
-export * from './netdissect';
-export * from './sam-grounding-dino';
+export { type BrodenLabelOptions, brodenLabel } from './broden-label';
+export {
+  createLabelersByName,
+  LABELER_NAMES,
+  LABELER_TITLES,
+  type LabelerName,
+  type LabelersByNameOptions,
+  labelerRequirements,
+} from './by-name';
+export { type ClipAvgOptions, clipAvg } from './clip-avg';
+export { type ClipDissectOptions, clipDissect } from './clip-dissect';
+export { type NetDissectOptions, netDissect } from './netdissect';
+export { chunkPrompts, type SamGroundingDinoOptions, samGroundingDino } from './sam-grounding-dino';

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
+  type ActivationSummary,
   type DissectionEnvironment,
   type DissectionSpec,
   describeConceptSetChanges,
@@ -21,7 +22,6 @@ import {
 } from '@neurodissect/jobs';
 import { LABELER_NAMES } from '@neurodissect/labelers';
 import {
-  type ActivationSummary,
   createFileFeatureStore,
   createNodeRuntime,
   type ExecutionProvider,
