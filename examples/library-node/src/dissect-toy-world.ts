@@ -10,7 +10,7 @@ import {
   preprocessBatch,
   preprocessConfigFor,
 } from '@neurodissect/runtime-node';
-import { toyWorldConceptList } from '@neurodissect/toyworld';
+import { toyWorldVocabulary } from '@neurodissect/toyworld';
 import { toyWorldModelPaths, writeToyWorld } from '@neurodissect/toyworld/node';
 
 const out = process.argv[2] ?? 'toy-world-dissection';
@@ -34,8 +34,8 @@ try {
     layers: ['layer4'],
     clip: { model: clip, name: 'toy CLIP', hash: 'sha256:01' },
     probe: await createBrodenDataset({ root: world }),
-    concepts: { ...parseConceptSet(toyWorldConceptList().join('\n')), name: 'toy world' },
-    labelers: createLabelersByName(['clip-dissect', 'netdissect'], { similarity: 'wpmi' }),
+    concepts: { ...parseConceptSet(toyWorldVocabulary().join('\n')), name: 'toy world vocabulary' },
+    labelers: createLabelersByName(['clip-dissect', 'netdissect']), // CLIP-Dissect: soft-WPMI
     kernels: runtime,
   });
   const results = await dissection.run();

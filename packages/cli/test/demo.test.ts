@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { parseResults } from '@neurodissect/core';
+import { toyWorldVocabulary } from '@neurodissect/toyworld';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
@@ -29,7 +30,10 @@ describe('neurodissect demo', () => {
     expect(result.stdout).toMatch(
       /summary: clip-dissect against the toy world's ground truth\n {2}layer1: 16 neurons, /,
     );
-    expect(readFileSync(join(out, 'concepts.txt'), 'utf8').trim().split('\n')).toHaveLength(55);
+    // The full vocabulary: the world's words, their near-words and common English words.
+    expect(readFileSync(join(out, 'concepts.txt'), 'utf8').trim().split('\n')).toEqual(toyWorldVocabulary());
+    // soft-WPMI, with the reference's defaults, and each layer's mean best score on its scale.
+    expect(result.stdout).toMatch(/ {2}layer4: 128 neurons, .*, mean top-label score 0\.\d\d\n/);
 
     const results = parseResults(readFileSync(join(out, 'results.json'), 'utf8'));
     expect(results.layers.map((l) => l.name)).toEqual(['layer1', 'layer2', 'layer3', 'layer4']);
@@ -52,17 +56,24 @@ describe('neurodissect demo', () => {
     expect(validate({ ...results, run: { ...results.run, createdAt: 'yesterday' } })).toBe(false);
     const report = JSON.parse(readFileSync(join(out, 'report', 'report.json'), 'utf8'));
     expect(report.labelers.map((l: { id: string }) => l.id)).toEqual(['clip-dissect', 'broden-label']);
-    // Every labeler on its own scale: neither the demo's WPMI nor Broden-label's vote share has
-    // published thresholds, so each layer shows its max score's quantiles, not 0 % "interpretable".
-    for (const labeler of report.labelers) {
-      expect(labeler.scale.levels, labeler.id).toEqual([]);
-      for (const layer of labeler.layers) {
-        expect(layer.interpretability).toBeNull();
-        expect(layer.quantiles.p90).toBeGreaterThanOrEqual(layer.quantiles.p10);
-      }
+    // Every labeler on its own scale: the demo's soft-WPMI on the report's Table 3 levels (its
+    // scores fall on that scale: some neuron of every layer reaches a level); Broden-label's vote
+    // share has no published thresholds, so its layers show their max score's quantiles.
+    const [clipDissect, brodenLabel] = report.labelers;
+    expect(clipDissect.scale.name).toBe('soft-WPMI similarity');
+    expect(clipDissect.scale.levels.map((l: { threshold: number }) => l.threshold)).toEqual([0.3, 0.2, 0.1]);
+    for (const layer of clipDissect.layers) {
+      const { levels, none } = layer.interpretability;
+      expect(levels.reduce((a: number, b: number) => a + b, 0) + none).toBe(layer.neurons);
+      expect(levels.reduce((a: number, b: number) => a + b, 0)).toBeGreaterThan(0);
+    }
+    expect(brodenLabel.scale.levels).toEqual([]);
+    for (const layer of brodenLabel.layers) {
+      expect(layer.interpretability).toBeNull();
+      expect(layer.quantiles.p90).toBeGreaterThanOrEqual(layer.quantiles.p10);
     }
     expect(readFileSync(join(out, 'report', 'report.md'), 'utf8')).toMatch(
-      /clip-dissect: WPMI similarity; no published thresholds/,
+      /clip-dissect: soft-WPMI similarity; high ≥ 0\.3, medium ≥ 0\.2, low ≥ 0\.1/,
     );
     for (const file of [
       'report/report.html',

@@ -162,9 +162,9 @@ export const TOYWORLD_NEAR_WORDS: Readonly<Record<string, readonly string[]>> = 
 /**
  * A concept set the size CLIP-Dissect is run with on real models: the world's concepts, the
  * distractors, the concepts' near-words, then {@link COMMON_ENGLISH_WORDS} (over 10,000 common
- * English words); each word once, in that order. The committed toy CLIP is trained on the world's
- * own words; words it never saw embed near one shared direction, so the demo uses
- * {@link toyWorldConceptList} (see models/MODEL_CARD.md).
+ * English words); each word once, in that order. The demo's concept set: the toy CLIP's text tower
+ * is calibrated on it, so unrelated words sit at the cosines a real CLIP gives them and near-words
+ * land near their concept (see models/MODEL_CARD.md).
  */
 export function toyWorldVocabulary(): string[] {
   const near = Object.values(TOYWORLD_NEAR_WORDS).flat();

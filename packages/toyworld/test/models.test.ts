@@ -193,10 +193,10 @@ describe('the committed models', () => {
           if (im.objects.some((o) => o.shape === shape && o.visiblePixels > 0)) shapes++;
         }
       });
-      // Held-out zero-shot (1000 images): texture 99.5%, colour 100%, shape 45.5% (chance 23%).
+      // Held-out zero-shot (1000 images): texture 99.7%, colour 99.9%, shape 92.9% (chance 23%).
       expect(textures / fresh.length).toBeGreaterThanOrEqual(0.9);
       expect(colors / fresh.length).toBeGreaterThanOrEqual(0.95);
-      expect(shapes / withShapes).toBeGreaterThanOrEqual(0.3);
+      expect(shapes / withShapes).toBeGreaterThanOrEqual(0.85);
     });
   });
 

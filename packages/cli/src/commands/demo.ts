@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { toyWorldConceptList } from '@neurodissect/toyworld';
+import { parseResults, type Results } from '@neurodissect/core';
+import { toyWorldConceptList, toyWorldVocabulary } from '@neurodissect/toyworld';
 import { toyWorldModelPaths, writeToyWorld } from '@neurodissect/toyworld/node';
 import type { Command } from 'commander';
 import { CliError } from '../cli-error';
@@ -14,12 +15,19 @@ import { serveCommand } from './serve';
 import { siteCommand } from './site';
 
 /**
- * CLIP-Dissect's similarity function on the toy world. Soft-WPMI's soft membership (π ≥ 0.97) is
- * built for concept sets of thousands of words, where every p(concept | image) is far below 1 − π;
- * with the demo's 55 concepts it is not, and soft-WPMI prefers flat distractor words (2 of 32
- * layer4 answers in the top 5). WPMI, CLIP-Dissect's other PMI similarity, finds 31 of 32.
+ * CLIP-Dissect's similarity function on the toy world: soft-WPMI, the method and default of
+ * CLIP-Dissect, over the full vocabulary (thousands of words, as soft-WPMI is built for).
  */
-export const TOYWORLD_SIMILARITY = 'wpmi';
+export const TOYWORLD_SIMILARITY = 'soft_wpmi';
+
+/**
+ * The demo's concept sets: `full`, the world's words, their near-words and 10,679 common English
+ * words ({@link toyWorldVocabulary}); `world`, the world's 25 concepts and 30 distractor words.
+ */
+export const DEMO_VOCABULARIES = {
+  full: toyWorldVocabulary,
+  world: toyWorldConceptList,
+} as const;
 
 /** Options of `neurodissect demo`, as parsed. */
 export interface DemoCommandOptions {
@@ -28,6 +36,8 @@ export interface DemoCommandOptions {
   seed: number;
   labelers: string;
   similarity: string;
+  /** `full` (default) or `world`: {@link DEMO_VOCABULARIES}. */
+  vocabulary?: string;
   serve?: boolean;
   port: number;
   host: string;
@@ -77,10 +87,11 @@ export async function demoCommand(o: DemoCommandOptions, io: CliIo, stop?: Abort
     }
     await writeFile(marker, world);
   }
-  // The world's concepts plus more distractor words than there are answers.
+  const vocabulary = DEMO_VOCABULARIES[(o.vocabulary ?? 'full') as keyof typeof DEMO_VOCABULARIES];
+  if (vocabulary === undefined) throw new CliError(`--vocabulary: "${o.vocabulary}" is not full or world`);
   const concepts = join(o.out, 'concepts.txt');
   await mkdir(o.out, { recursive: true });
-  await writeFile(concepts, `${toyWorldConceptList().join('\n')}\n`);
+  await writeFile(concepts, `${vocabulary().join('\n')}\n`);
 
   io.stdout.write(`2/4 dissecting the toy CNN (layer1-layer4) with the toy CLIP and ${o.labelers}\n`);
   await dissectCommand(
@@ -126,6 +137,7 @@ export async function demoCommand(o: DemoCommandOptions, io: CliIo, stop?: Abort
     },
     io,
   );
+  const dissected = parseResults(await readFile(results, 'utf8'));
   const clipDissect = evaluation.labelers.find((l) => l.id === 'clip-dissect') ?? evaluation.labelers[0];
   if (clipDissect) {
     io.stdout.write(`summary: ${clipDissect.id} against the toy world's ground truth\n`);
@@ -136,7 +148,9 @@ export async function demoCommand(o: DemoCommandOptions, io: CliIo, stop?: Abort
           ? `${a.interpretable} interpretable, top-1 ${a.top1}/${a.interpretable}, top-5 ${a.top5}/${a.interpretable} (${Math.round((100 * a.top5) / a.interpretable)}%)`
           : '0 interpretable'
         : 'no ground truth';
-      io.stdout.write(`  ${layer.layer}: ${layer.neurons + layer.unlabelled} neurons, ${shown}\n`);
+      const mean = meanTopScore(dissected, layer.layer, clipDissect.id);
+      const score = mean === undefined ? '' : `, mean top-label score ${mean.toFixed(2)}`;
+      io.stdout.write(`  ${layer.layer}: ${layer.neurons + layer.unlabelled} neurons, ${shown}${score}\n`);
     }
   }
   io.stdout.write(
@@ -155,6 +169,14 @@ export async function demoCommand(o: DemoCommandOptions, io: CliIo, stop?: Abort
   }
 }
 
+/** The mean score of each neuron's best label of `labeler` in `layer` (undefined without labels). */
+function meanTopScore(results: Results, layer: string, labeler: string): number | undefined {
+  const best = (results.layers.find((l) => l.name === layer)?.neurons ?? [])
+    .map((n) => n.labels[labeler]?.[0]?.score)
+    .filter((s): s is number => s !== undefined && Number.isFinite(s));
+  return best.length ? best.reduce((a, b) => a + b, 0) / best.length : undefined;
+}
+
 /** Adds `demo` to the program. */
 export function registerDemoCommand(program: Command, io: CliIo): void {
   program
@@ -170,6 +192,11 @@ export function registerDemoCommand(program: Command, io: CliIo): void {
       '--similarity <fn>',
       "clip-dissect's similarity function; soft_wpmi assumes thousands of concepts (see the toy world's MODEL_CARD.md)",
       TOYWORLD_SIMILARITY,
+    )
+    .option(
+      '--vocabulary <set>',
+      "the concept set: full (the world's words, their near-words and 10,679 common English words) or world (its 55 words)",
+      'full',
     )
     .option('--serve', 'serve the site when done')
     .option('--port <n>', 'port for --serve', integer, 8080)

@@ -1,7 +1,7 @@
 import { type ProgressEvent, SIMILARITY_NAMES, type SimilarityName } from '@neurodissect/core';
 import { LABELER_NAMES, LABELER_TITLES, type LabelerName, labelerRequirements } from '@neurodissect/labelers';
 import { createFileDataset } from '@neurodissect/runtime-web';
-import { createToyWorldDataset, encodeRgbPng, toyWorldConceptList } from '@neurodissect/toyworld';
+import { createToyWorldDataset, encodeRgbPng, toyWorldVocabulary } from '@neurodissect/toyworld';
 import type { InBrowserJob } from '../../in-browser/protocol';
 import { shownImages, siteContentFromResults } from '../../site-content';
 import type { SiteImage } from '../../site-data';
@@ -247,7 +247,7 @@ export function renderDissect(
   const conceptsArea = h(
     'textarea',
     { id: 'concepts', rows: 8, spellcheck: 'false' },
-    toy ? toyWorldConceptList().join('\n') : '',
+    toy ? toyWorldVocabulary().join('\n') : '',
   );
   const listLayers = h(
     'button',
@@ -382,14 +382,12 @@ export function renderDissect(
       h(
         'select',
         { id: 'similarity' },
-        SIMILARITY_NAMES.map((name) =>
-          h('option', { value: name, selected: name === (toy ? 'wpmi' : 'soft_wpmi') }, name),
-        ),
+        SIMILARITY_NAMES.map((name) => h('option', { value: name, selected: name === 'soft_wpmi' }, name)),
       ),
       h(
         'p',
         { class: 'hint' },
-        'soft_wpmi is built for thousands of concepts; for a short list such as the toy world’s, wpmi.',
+        'soft_wpmi (CLIP-Dissect’s default) is built for thousands of concepts, such as the toy world’s vocabulary; for a short list of your own, wpmi.',
       ),
     ),
     h(
