@@ -18,22 +18,21 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 /** The toyworld package carries its trained models; they must stay small. */
 export const MODEL_BUDGET_BYTES = 20 * 1024 * 1024;
 
-function pnpm(args, options) {
-  // The pnpm running this script (npm_execpath under `pnpm …`), else pnpm on PATH, else via npx.
+/** How to run pnpm: the pnpm running this script (npm_execpath), else pnpm on PATH, else npx. */
+const pnpmInvocation = (() => {
   const execPath = process.env.npm_execpath;
-  if (execPath && /pnpm/.test(execPath)) {
-    const [command, prefix] = /\.c?js$/.test(execPath) ? [process.execPath, [execPath]] : [execPath, []];
-    return execFileSync(command, [...prefix, ...args], { stdio: 'pipe', encoding: 'utf8', ...options });
+  if (execPath && /pnpm/.test(execPath))
+    return /\.c?js$/.test(execPath) ? [process.execPath, [execPath]] : [execPath, []];
+  try {
+    execFileSync('pnpm', ['--version'], { stdio: 'pipe' });
+    return ['pnpm', []];
+  } catch {
+    return ['npx', ['-y', 'pnpm@10.34.8']];
   }
-  const onPath = (() => {
-    try {
-      execFileSync('pnpm', ['--version'], { stdio: 'pipe' });
-      return true;
-    } catch {
-      return false;
-    }
-  })();
-  const [command, prefix] = onPath ? ['pnpm', []] : ['npx', ['-y', 'pnpm@10.34.8']];
+})();
+
+function pnpm(args, options) {
+  const [command, prefix] = pnpmInvocation;
   return execFileSync(command, [...prefix, ...args], { stdio: 'pipe', encoding: 'utf8', ...options });
 }
 

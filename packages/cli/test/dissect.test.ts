@@ -327,26 +327,11 @@ describe('neurodissect dissect', () => {
 
   it('reports an execution provider that cannot run under --ep, in one line', async () => {
     // This machine has onnxruntime's CPU provider only: CUDA's libraries are not installed.
-    const result = await cli(
-      'dissect',
-      '--model',
-      model,
-      '--layers',
-      'layer4',
-      '--probe',
-      probe,
-      '--concepts',
-      concepts,
-      '--labelers',
-      'clip-avg',
-      '--clip',
-      clip,
-      '--ep',
-      'cuda,cpu',
-      '--strict',
-      '--no-cache',
-      '--out',
-      join(work, 'cuda.json'),
+    const out = join(work, 'cuda.json');
+    const result = await dissect(
+      out,
+      ...['--layers', 'layer4', '--concepts', concepts, '--labelers', 'clip-avg'],
+      ...['--ep', 'cuda,cpu', '--strict', '--no-cache'],
     );
     expect(result.code).toBe(2);
     const ours = result.stderr.split('\n').filter((line) => line.startsWith('neurodissect:'));
@@ -354,7 +339,7 @@ describe('neurodissect dissect', () => {
     expect(ours[0]).toMatch(
       /^neurodissect: --ep: the execution provider "cuda" is not available \(.+\); install its libraries, or drop --strict to fall back to cpu$/,
     );
-    expect(existsSync(join(work, 'cuda.json'))).toBe(false);
+    expect(existsSync(out)).toBe(false);
   });
 
   it('names an unknown layer with the closest ones, and exits 2', async () => {

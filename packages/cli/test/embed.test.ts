@@ -180,32 +180,14 @@ describe('neurodissect embed errors', () => {
 
   it("preprocesses images as OpenAI's CLIP does with --clip-preprocess openai, and says so in the sidecar", async () => {
     const out = join(tempDir(), 'openai.npy');
-    const result = await cli(
-      'embed',
-      '--clip',
-      hfDir,
-      '--images',
-      images,
-      '--clip-preprocess',
-      'openai',
-      '--out',
-      out,
-    );
+    const embedImages = (preprocess: string) =>
+      cli('embed', '--clip', hfDir, '--images', images, '--clip-preprocess', preprocess, '--out', out);
+    const result = await embedImages('openai');
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(readFileSync(out.replace(/\.npy$/, '.json'), 'utf8'))).toMatchObject({
       preprocess: 'openai',
     });
-    const bad = await cli(
-      'embed',
-      '--clip',
-      hfDir,
-      '--images',
-      images,
-      '--clip-preprocess',
-      'pil',
-      '--out',
-      out,
-    );
+    const bad = await embedImages('pil');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(
       /--clip-preprocess <which>' argument 'pil' is invalid\. Allowed choices are folder, openai/,

@@ -135,6 +135,10 @@ describe('neurodissect search', () => {
     ]);
   });
 
+  /** `search --match semantic` for `concept` in `results`, with `more` options. */
+  const semantic = (results: string, concept: string, ...more: string[]) =>
+    cli('search', '--results', results, '--concept', concept, '--match', 'semantic', ...more);
+
   /** Three concepts in 2-D: "zebra" and "striped" point the same way, "dog" is orthogonal. */
   const writeEmbeddings = () => {
     const concepts = join(dir, 'concepts.txt');
@@ -149,14 +153,9 @@ describe('neurodissect search', () => {
 
   it('answers --match semantic from --text-emb and --concepts', async () => {
     const { concepts, textEmb } = writeEmbeddings();
-    const { code, stdout, stderr } = await cli(
-      'search',
-      '--results',
+    const { code, stdout, stderr } = await semantic(
       resultsPath,
-      '--concept',
       'zebra',
-      '--match',
-      'semantic',
       '--layers',
       'layer4',
       '--text-emb',
@@ -176,14 +175,9 @@ describe('neurodissect search', () => {
 
   it('says in CLI terms when the semantic query is not one of the embedded concepts', async () => {
     const { concepts, textEmb } = writeEmbeddings();
-    const { code, stderr } = await cli(
-      'search',
-      '--results',
+    const { code, stderr } = await semantic(
       resultsPath,
-      '--concept',
       'zebras',
-      '--match',
-      'semantic',
       '--text-emb',
       textEmb,
       '--concepts',
@@ -203,19 +197,7 @@ describe('neurodissect search', () => {
     const run = async (data: number[]) => {
       const textEmb = join(dir, 'broken.npy');
       writeFileSync(textEmb, serializeNpy({ dtype: 'float32', dims: [2, 2], data: new Float32Array(data) }));
-      return cli(
-        'search',
-        '--results',
-        smallPath,
-        '--concept',
-        'zebra',
-        '--match',
-        'semantic',
-        '--text-emb',
-        textEmb,
-        '--concepts',
-        concepts,
-      );
+      return semantic(smallPath, 'zebra', '--text-emb', textEmb, '--concepts', concepts);
     };
     expect(await run([1, 0, Number.NaN, 1])).toMatchObject({
       code: 2,
@@ -232,15 +214,7 @@ describe('neurodissect search', () => {
   });
 
   it('explains how to enable semantic search', async () => {
-    const { code, stderr } = await cli(
-      'search',
-      '--results',
-      smallPath,
-      '--concept',
-      'zebra',
-      '--match',
-      'semantic',
-    );
+    const { code, stderr } = await semantic(smallPath, 'zebra');
     expect(code).toBe(2);
     expect(stderr).toMatch(
       /^neurodissect: --match semantic needs concept embeddings: add --text-emb T\.npy .* and --concepts FILE/,

@@ -109,6 +109,8 @@ export function netDissect(options: NetDissectOptions = {}): Labeler {
           const imageLabels = Object.fromEntries(
             Object.entries(annotations.imageLabels(i)).filter(([category]) => use(category)),
           );
+          // The looser rule's categories depend on the image only.
+          const annotated = union === 'annotated' ? annotatedCategories(masks, imageLabels) : undefined;
           for (const k of active) {
             const up = upsampleBilinear(
               batch.data.subarray((b * K + k) * plane, (b * K + k + 1) * plane),
@@ -137,7 +139,7 @@ export function netDissect(options: NetDissectOptions = {}): Labeler {
               const category = annotations.labels.get(label)?.category;
               if (category !== undefined) touched.add(category);
             }
-            const counted = union === 'touched' ? touched : annotatedCategories(masks, imageLabels);
+            const counted = annotated ?? touched;
             for (const category of counted) maskArea[k].set(category, (maskArea[k].get(category) ?? 0) + on);
           }
         }

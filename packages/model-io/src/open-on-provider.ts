@@ -38,7 +38,7 @@ export async function openOnProvider<P extends string>(
     try {
       return { session: await options.create(provider), provider, fallbacks };
     } catch (cause) {
-      const reason = (cause as Error).message ?? String(cause);
+      const reason = failureReason(cause);
       if (MODEL_ERROR.test(reason)) {
         throw new NeurodissectError(
           ErrorCode.ModelLoadFailed,
@@ -61,6 +61,11 @@ export async function openOnProvider<P extends string>(
     `None of the execution providers ${providers.join(', ')} could run ${name}: ${fallbacks.map((f) => `${f.provider}: ${f.reason}`).join('; ')}. Add "${options.lastResort}" to the list.`,
     { details: { fallbacks } },
   );
+}
+
+/** onnxruntime's message for a failure, on one line. */
+export function failureReason(cause: unknown): string {
+  return (cause instanceof Error ? cause.message : String(cause)).replace(/\s+/g, ' ').trim();
 }
 
 /**

@@ -14,7 +14,7 @@ import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
 import type { ClipTokenizer } from './clip-tokenizer';
 import { type ClipTowerIo, ONNX_ELEMENT_TYPE } from './clip-tower-io';
 import { type PreprocessConfig, preprocessBatch } from './image-preprocess';
-import { isShapeFailure } from './open-on-provider';
+import { failureReason, isShapeFailure } from './open-on-provider';
 import type { ProviderFallback, ProviderSession } from './session-target-model';
 
 /** A {@link ClipModel} on two onnxruntime sessions (Node or web). */
@@ -93,7 +93,7 @@ export async function createSessionClipModel<P extends string>(
       try {
         return (await session.run(feeds, [output]))[output] as OrtTensor;
       } catch (cause) {
-        const reason = (cause as Error).message.replace(/\s+/g, ' ').trim();
+        const reason = failureReason(cause);
         throw new NeurodissectError(
           isShapeFailure(reason) ? ErrorCode.ShapeMismatch : ErrorCode.RunFailed,
           `Running ${path} failed (${reason}).`,

@@ -14,7 +14,7 @@ import {
 } from '@neurodissect/core';
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
 import { type OnnxGraph, parseOnnxGraph, withExtraOutputs } from './onnx-graph';
-import { isShapeFailure } from './open-on-provider';
+import { failureReason, isShapeFailure } from './open-on-provider';
 
 /** A provider that was tried before the one that ran, and why it failed. */
 export interface ProviderFallback<P extends string = string> {
@@ -134,7 +134,7 @@ export async function createSessionTargetModel<P extends string>(
         ...new Set(tensors),
       ]);
     } catch (cause) {
-      const reason = (cause as Error).message.replace(/\s+/g, ' ').trim();
+      const reason = failureReason(cause);
       throw isShapeFailure(reason)
         ? new NeurodissectError(
             ErrorCode.ShapeMismatch,

@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { parseResults, type Results } from '@neurodissect/core';
 import { toyWorldConceptList, toyWorldVocabulary } from '@neurodissect/toyworld';
 import { toyWorldModelPaths, writeToyWorld } from '@neurodissect/toyworld/node';
 import type { Command } from 'commander';
@@ -137,7 +136,6 @@ export async function demoCommand(o: DemoCommandOptions, io: CliIo, stop?: Abort
     },
     io,
   );
-  const dissected = parseResults(await readFile(results, 'utf8'));
   const clipDissect = evaluation.labelers.find((l) => l.id === 'clip-dissect') ?? evaluation.labelers[0];
   if (clipDissect) {
     io.stdout.write(`summary: ${clipDissect.id} against the toy world's ground truth\n`);
@@ -148,8 +146,8 @@ export async function demoCommand(o: DemoCommandOptions, io: CliIo, stop?: Abort
           ? `${a.interpretable} interpretable, top-1 ${a.top1}/${a.interpretable}, top-5 ${a.top5}/${a.interpretable} (${Math.round((100 * a.top5) / a.interpretable)}%)`
           : '0 interpretable'
         : 'no ground truth';
-      const mean = meanTopScore(dissected, layer.layer, clipDissect.id);
-      const score = mean === undefined ? '' : `, mean top-label score ${mean.toFixed(2)}`;
+      const mean = layer.meanMaxScore;
+      const score = mean === null ? '' : `, mean top-label score ${mean.toFixed(2)}`;
       io.stdout.write(`  ${layer.layer}: ${layer.neurons + layer.unlabelled} neurons, ${shown}${score}\n`);
     }
   }
@@ -167,14 +165,6 @@ export async function demoCommand(o: DemoCommandOptions, io: CliIo, stop?: Abort
       process.off('SIGINT', onSignal);
     }
   }
-}
-
-/** The mean score of each neuron's best label of `labeler` in `layer` (undefined without labels). */
-function meanTopScore(results: Results, layer: string, labeler: string): number | undefined {
-  const best = (results.layers.find((l) => l.name === layer)?.neurons ?? [])
-    .map((n) => n.labels[labeler]?.[0]?.score)
-    .filter((s): s is number => s !== undefined && Number.isFinite(s));
-  return best.length ? best.reduce((a, b) => a + b, 0) / best.length : undefined;
 }
 
 /** Adds `demo` to the program. */

@@ -1,6 +1,6 @@
-import { ErrorCode, NeurodissectError, type SimilarityName } from '@neurodissect/core';
+import type { SimilarityName } from '@neurodissect/core';
 import { LABELER_NAMES, type LabelerName } from '@neurodissect/labelers';
-import { checkInBrowserJob } from '../../in-browser/job-checks';
+import { checkInBrowserJob, invalidJobField } from '../../in-browser/job-checks';
 import type { InBrowserJob } from '../../in-browser/protocol';
 
 /** A picked file with its path inside the picked folder. */
@@ -34,14 +34,10 @@ export interface DissectFormValues {
   cache: boolean;
 }
 
-function invalid(field: string, message: string): NeurodissectError<'ND_INVALID_OPTION'> {
-  return new NeurodissectError(ErrorCode.InvalidOption, message, { details: { field } });
-}
-
 /** The target model the form names, or what is missing. @throws `ND_INVALID_OPTION` */
 export function targetFromValues(values: DissectFormValues): InBrowserJob['target'] {
   if (values.target === 'toyworld') return { kind: 'toyworld' };
-  if (!values.targetFile) throw invalid('target', 'Pick the target model: an .onnx file.');
+  if (!values.targetFile) throw invalidJobField('target', 'Pick the target model: an .onnx file.');
   return { kind: 'file', file: values.targetFile.file, name: values.targetFile.name };
 }
 
@@ -63,7 +59,10 @@ export function jobFromValues(values: DissectFormValues, urls: InBrowserJob['url
       : { kind: 'files', files: values.probeFiles };
   const inputSize = values.inputSize.trim();
   if (inputSize !== '' && !(Number.isInteger(Number(inputSize)) && Number(inputSize) >= 8))
-    throw invalid('inputSize', 'The input size must be a whole number of pixels, 8 or more (or empty).');
+    throw invalidJobField(
+      'inputSize',
+      'The input size must be a whole number of pixels, 8 or more (or empty).',
+    );
   const job: InBrowserJob = {
     target,
     ...(clip === undefined ? {} : { clip }),
