@@ -169,6 +169,62 @@ describe('neurodissect eval', () => {
     );
   });
 
+  it('takes --ground-truth once per annotator: agreement, and the tables for the agreed neurons', async () => {
+    // layer1 units 0-3 as above (0's top-1 is purple). Planted: A and B agree on 0 (purple) and 2
+    // (non-interpretable); on 1 A says "purple", B "violet"; on 3 only B calls it non-interpretable.
+    // Both labelled 4 neurons: both interpretable {0, 1}, both non {2}, A only {3}.
+    // p_o = 3/4; p_e = 0.75·0.5 + 0.25·0.5 = 0.5; κ = 0.25/0.5 = 0.5; same label 1 of 2.
+    const a = join(dir, 'ann-a.csv');
+    const b = join(dir, 'ann-b.csv');
+    await writeFile(
+      a,
+      '# neurodissect-annotation: {"annotator":"ann","sample":{"seed":5,"perLayer":4,"layers":[{"layer":"layer1","drawn":4,"of":256}]}}\nlayer,unit,label\nlayer1,0,purple\nlayer1,1,purple\nlayer1,2,\nlayer1,3,sky\n',
+    );
+    await writeFile(b, 'layer,unit,label\nlayer1,0,Purple\nlayer1,1,violet\nlayer1,2,\nlayer1,3,\n');
+    const out = join(dir, 'rep-two');
+    const io = capture();
+    const code = await runCli(
+      [
+        'eval',
+        '--results',
+        resultsFile,
+        '--ground-truth',
+        a,
+        '--ground-truth',
+        b,
+        '--no-figures',
+        '--out',
+        out,
+      ],
+      io,
+    );
+    expect(io.err()).toBe('');
+    expect(code).toBe(0);
+    const report = EvalReportSchema.parse(JSON.parse(await readFile(join(out, 'report.json'), 'utf8')));
+    // The tables judge the agreed neurons: 0 (top-1) and 2 (non-interpretable).
+    expect(report.labelers[0].layers[0].accuracy).toMatchObject({ top1: 1, nonInterpretable: 1, total: 2 });
+    const [agreement] = report.annotation!.agreement;
+    expect(agreement).toMatchObject({
+      layer: 'layer1',
+      annotators: ['ann', 'ann-b.csv'],
+      neurons: 4,
+      sameLabel: 1,
+    });
+    expect(agreement.kappa).toBeCloseTo(0.5, 12);
+    expect(report.annotation!.perAnnotator.map((p) => p.labelers[0].layers[0].accuracy.total)).toEqual([
+      4, 4,
+    ]);
+    expect(io.out()).toContain(
+      '  agreement layer1 (ann / ann-b.csv): kappa 0.500, same label 0.500 over 4 neurons both labelled',
+    );
+    // A's sample is said, with the intervals of the agreed tables.
+    expect(io.out()).toContain(
+      'clip-dissect layer1: top-1 1, top-3 1, top-5 1 of 1 interpretable (2 judged, 0 missing); a sample of 2 of 256',
+    );
+    const md = await readFile(join(out, 'report.md'), 'utf8');
+    expect(md).toContain('ann labelled a random sample of 4 neurons per layer (seed 5; layer1 4 of 256)');
+  });
+
   it("adds CLIP-Dissect's final-layer metrics for --final-layer with --class-names", async () => {
     const descriptions = join(dir, 'fc.csv');
     await writeFile(

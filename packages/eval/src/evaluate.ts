@@ -1,5 +1,7 @@
 import { normalizeLabel, type Results, scoreQuantiles, scoreScaleOf } from '@neurodissect/core';
-import type { GroundTruth } from './ground-truth';
+import { annotationReport, judgeLayer } from './annotation-report';
+import { agreedGroundTruth } from './annotator-agreement';
+import { type GroundTruth, truthByLayer as truthsOf } from './ground-truth';
 import { createLabelMatcher, type LabelMatcher } from './label-matcher';
 import {
   EVAL_REPORT_FORMAT,
@@ -18,15 +20,18 @@ import {
   histogram,
   type InterpretabilityThresholds,
   interpretabilityCounts,
-  type JudgedNeuron,
   maxScore,
   mean,
 } from './tables';
 
 /** Options of {@link evaluateResults}. */
 export interface EvaluateOptions {
-  /** The ground truth; without it only the score-only tables (Table 3, mean max score) are made. */
-  groundTruth?: GroundTruth;
+  /**
+   * The ground truth; without it only the score-only tables (Table 3, mean max score) are made.
+   * Several (one per annotator): Tables 1-2 judge the neurons every annotator labelled and on
+   * which they agree, and the report adds their agreement and Table 1 against each alone.
+   */
+  groundTruth?: GroundTruth | readonly GroundTruth[];
   /** How predicted and true labels are compared. @defaultValue createLabelMatcher() */
   matcher?: LabelMatcher;
   /**
@@ -63,15 +68,17 @@ export function evaluateResults(results: Results, options: EvaluateOptions = {})
   }
   const matcher = options.matcher ?? createLabelMatcher();
   const topLabelCount = options.topLabels ?? 26;
-  const truthByLayer = new Map<string, Map<number, string | null>>();
-  for (const entry of options.groundTruth?.entries ?? []) {
-    let layer = truthByLayer.get(entry.layer);
-    if (!layer) {
-      layer = new Map();
-      truthByLayer.set(entry.layer, layer);
-    }
-    layer.set(entry.unit, entry.label);
-  }
+  const truths: readonly GroundTruth[] =
+    options.groundTruth === undefined
+      ? []
+      : isGroundTruthList(options.groundTruth)
+        ? options.groundTruth
+        : [options.groundTruth];
+  const groundTruth =
+    truths.length > 1
+      ? agreedGroundTruth(truths, { matcher, layers: results.layers.map((l) => l.name) })
+      : truths[0];
+  const truthByLayer = truthsOf(groundTruth);
   const runs = options.labelers
     ? results.labelers.filter((l) => options.labelers!.includes(l.id))
     : results.labelers;
@@ -130,14 +137,7 @@ export function evaluateResults(results: Results, options: EvaluateOptions = {})
       };
       const truth = truthByLayer.get(layer.name);
       if (truth) {
-        const byUnit = new Map(layer.neurons.map((n) => [n.unit, n]));
-        const judged: JudgedNeuron[] = [];
-        let missing = 0;
-        for (const [unit, label] of truth) {
-          const neuron = byUnit.get(unit);
-          if (neuron) judged.push({ truth: label, labels: neuron.labels[run.id] });
-          else missing++;
-        }
+        const { judged, missing } = judgeLayer(layer, truth, run.id);
         const tables = correctnessTables(judged, matcher, missing);
         report.accuracy = tables.accuracy;
         if (scored) {
@@ -165,11 +165,11 @@ export function evaluateResults(results: Results, options: EvaluateOptions = {})
       labeler: primary?.id ?? null,
     };
   });
-  const groundTruth = options.groundTruth
+  const groundTruthSummary = groundTruth
     ? {
-        source: options.groundTruth.source,
-        neurons: options.groundTruth.entries.length,
-        nonInterpretable: options.groundTruth.entries.filter((e) => e.label === null).length,
+        source: groundTruth.source,
+        neurons: groundTruth.entries.length,
+        nonInterpretable: groundTruth.entries.filter((e) => e.label === null).length,
       }
     : null;
   return EvalReportSchema.parse({
@@ -177,9 +177,14 @@ export function evaluateResults(results: Results, options: EvaluateOptions = {})
     version: EVAL_REPORT_VERSION,
     source: { model: results.model.name, kind: results.run.kind, createdAt: results.run.createdAt },
     thresholds,
-    groundTruth,
+    groundTruth: groundTruthSummary,
     primaryLabeler: primary?.id ?? null,
     layers,
     labelers,
+    ...(truths.length > 0 ? { annotation: annotationReport(results, truths, labelers, matcher) } : {}),
   });
+}
+
+function isGroundTruthList(value: GroundTruth | readonly GroundTruth[]): value is readonly GroundTruth[] {
+  return Array.isArray(value);
 }

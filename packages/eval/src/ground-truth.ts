@@ -1,5 +1,6 @@
 import { ErrorCode, NeurodissectError, parseCsv } from '@neurodissect/core';
 import { z } from 'zod';
+import { type GroundTruthAnnotation, splitGroundTruthComments } from './ground-truth-csv';
 
 /** The ground truth of one neuron. */
 export interface GroundTruthEntry {
@@ -15,6 +16,8 @@ export interface GroundTruth {
   entries: GroundTruthEntry[];
   /** Where it came from, for messages and the report. */
   source: string;
+  /** How it was made (annotator, blind mode, sample), from the CSV's header comment. */
+  annotation?: GroundTruthAnnotation;
 }
 
 /** Options of {@link parseGroundTruth}. */
@@ -52,7 +55,9 @@ const DEFAULT_MARKERS = ['non-interpretable'];
 /**
  * Parses a ground truth: CSV `layer,unit,label` (unit 0-based; an empty label or a marker means
  * non-interpretable) or JSON (see {@link GroundTruthJsonSchema}). Problems are `ND_INVALID_FORMAT`
- * errors naming the file and line (CSV) or JSON path; a neuron listed twice is a problem.
+ * errors naming the file and line (CSV) or JSON path; a neuron listed twice is a problem. Comment
+ * lines (`#`) before the CSV's header are skipped; the one the site's label mode writes
+ * (see {@link formatGroundTruthCsv}) becomes {@link GroundTruth.annotation}.
  */
 export function parseGroundTruth(text: string, options: GroundTruthOptions = {}): GroundTruth {
   const source = options.source ?? 'ground-truth';
@@ -64,7 +69,22 @@ export function parseGroundTruth(text: string, options: GroundTruthOptions = {})
     return label === '' || markers.has(label.toLowerCase()) ? null : label;
   };
   const format = options.format ?? (/^\s*[[{]/.test(text.replace(/^\ufeff/, '')) ? 'json' : 'csv');
-  const entries = format === 'json' ? readJson(text, source) : readCsv(text, source, options);
+  let annotation: GroundTruthAnnotation | undefined;
+  let entries: GroundTruthEntry[];
+  if (format === 'json') entries = readJson(text, source);
+  else {
+    let split: ReturnType<typeof splitGroundTruthComments>;
+    try {
+      split = splitGroundTruthComments(text);
+    } catch (error) {
+      throw new NeurodissectError(ErrorCode.InvalidFormat, `${source}: ${(error as Error).message}.`, {
+        cause: error,
+        details: { source },
+      });
+    }
+    annotation = split.annotation;
+    entries = readCsv(split.text, source, options);
+  }
   const seen = new Set<string>();
   for (const entry of entries) {
     const key = `${entry.layer}\u0000${entry.unit}`;
@@ -77,7 +97,11 @@ export function parseGroundTruth(text: string, options: GroundTruthOptions = {})
     }
     seen.add(key);
   }
-  return { source, entries: entries.map((e) => ({ layer: e.layer, unit: e.unit, label: toLabel(e.label) })) };
+  return {
+    source,
+    entries: entries.map((e) => ({ layer: e.layer, unit: e.unit, label: toLabel(e.label) })),
+    ...(annotation ? { annotation } : {}),
+  };
 }
 
 function readJson(text: string, source: string): GroundTruthEntry[] {
@@ -111,10 +135,11 @@ function readCsv(text: string, source: string, options: GroundTruthOptions): Gro
   const records = parseCsv(text, source);
   const header = records[0]?.fields.map((f) => f.trim().toLowerCase());
   if (header?.[0] !== 'layer' || header[1] !== 'unit' || header[2] !== 'label') {
+    const line = records[0]?.line ?? 1;
     throw new NeurodissectError(
       ErrorCode.InvalidFormat,
-      `${source}:1: expected the header "layer,unit,label", found "${records[0]?.fields.join(',') ?? ''}".`,
-      { details: { source, line: 1 } },
+      `${source}:${line}: expected the header "layer,unit,label", found "${records[0]?.fields.join(',') ?? ''}".`,
+      { details: { source, line } },
     );
   }
   const entries: GroundTruthEntry[] = [];
@@ -135,4 +160,18 @@ function readCsv(text: string, source: string, options: GroundTruthOptions): Gro
     entries.push({ layer: fields[0].trim(), unit, label: fields[2] });
   }
   return entries;
+}
+
+/** A ground truth's labels per layer and unit. */
+export function truthByLayer(truth: GroundTruth | undefined): Map<string, Map<number, string | null>> {
+  const layers = new Map<string, Map<number, string | null>>();
+  for (const entry of truth?.entries ?? []) {
+    let units = layers.get(entry.layer);
+    if (!units) {
+      units = new Map();
+      layers.set(entry.layer, units);
+    }
+    units.set(entry.unit, entry.label);
+  }
+  return layers;
 }

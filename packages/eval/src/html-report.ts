@@ -1,3 +1,4 @@
+import { groundTruthLines } from './annotation-tables';
 import type { Figure } from './figures';
 import type { EvalReport } from './report-schema';
 import { type ReportTable, reportSections, scaleLines } from './report-tables';
@@ -59,6 +60,7 @@ export function formatHtmlReport(report: EvalReport, options: HtmlReportOptions 
       ? `<li>ground truth: ${escapeHtml(report.groundTruth.source)} (${report.groundTruth.neurons} neurons, ${report.groundTruth.nonInterpretable} non-interpretable)</li>`
       : '<li>ground truth: none (score-only tables)</li>',
   );
+  for (const line of groundTruthLines(report)) parts.push(`<li>${escapeHtml(line)}</li>`);
   parts.push('</ul>');
   const sections = reportSections(report);
   sections.forEach((section, index) => {

@@ -1,3 +1,28 @@
+export {
+  type AccuracyIntervals,
+  AccuracyIntervalsSchema,
+  type Agreement,
+  AgreementSchema,
+  type AnnotationReport,
+  AnnotationReportSchema,
+  type AnnotatorReport,
+  AnnotatorSchema,
+  type AnnotatorTables,
+  AnnotatorTablesSchema,
+  GroundTruthSampleSchema,
+  type LayerIntervals,
+  LayerIntervalsSchema,
+  type ProportionReport,
+  ProportionSchema,
+} from './annotation-schema';
+export { formatProportion, groundTruthLines } from './annotation-tables';
+export {
+  type AgreementOptions,
+  agreedGroundTruth,
+  annotatorAgreement,
+  annotatorName,
+  sameAnnotation,
+} from './annotator-agreement';
 export { type EvaluateOptions, evaluateResults } from './evaluate';
 export {
   type Figure,
@@ -15,6 +40,15 @@ export {
   type GroundTruthOptions,
   parseGroundTruth,
 } from './ground-truth';
+export {
+  ANNOTATION_COMMENT,
+  describeAnnotation,
+  formatGroundTruthCsv,
+  type GroundTruthAnnotation,
+  type GroundTruthRow,
+  type GroundTruthSample,
+  splitGroundTruthComments,
+} from './ground-truth-csv';
 export { escapeHtml, formatHtmlReport, type HtmlReportOptions } from './html-report';
 export {
   createLabelMatcher,
@@ -69,3 +103,4 @@ export {
   maxScore,
   mean,
 } from './tables';
+export { type Proportion, wilsonInterval, Z_95 } from './wilson-interval';

@@ -1,3 +1,4 @@
+import { groundTruthLines } from './annotation-tables';
 import type { Figure } from './figures';
 import type { EvalReport } from './report-schema';
 import { type ReportTable, reportSections, scaleLines } from './report-tables';
@@ -41,6 +42,7 @@ export function formatMarkdownReport(report: EvalReport, options: MarkdownReport
       ? `- ground truth: ${escapeMarkdown(report.groundTruth.source)} (${report.groundTruth.neurons} neurons, ${report.groundTruth.nonInterpretable} non-interpretable)`
       : '- ground truth: none (score-only tables)',
   );
+  for (const line of groundTruthLines(report)) out.push(`- ${escapeMarkdown(line)}`);
   out.push('');
   const figures = options.figures ?? [];
   for (const section of reportSections(report)) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AnnotationReportSchema } from './annotation-schema';
 
 /** The format tag of `report.json`. */
 export const EVAL_REPORT_FORMAT = 'neurodissect.eval-report';
@@ -147,6 +148,8 @@ export const EvalReportSchema = z.object({
   layers: z.array(LayerSummarySchema),
   labelers: z.array(LabelerReportSchema),
   finalLayer: z.array(FinalLayerMetricsSchema).optional(),
+  /** Who made the ground truth and how, Table 1's intervals and the annotators' agreement. */
+  annotation: z.lazy(() => AnnotationReportSchema).optional(),
 });
 
 /** A labeler's scale in the report (see {@link ScoreScaleSchema}). */

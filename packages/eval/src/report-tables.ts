@@ -1,3 +1,4 @@
+import { annotationSections } from './annotation-tables';
 import type { EvalReport, Interpretability, Quantiles, ReportScoreScale } from './report-schema';
 
 /** A table of the report as text cells, rendered by the Markdown and HTML writers. */
@@ -99,6 +100,7 @@ export function reportSections(report: EvalReport): ReportSection[] {
       })),
     });
   }
+  sections.push(...annotationSections(report));
   if (report.finalLayer && report.finalLayer.length > 0) {
     const models = [...new Set(report.finalLayer.flatMap((f) => Object.keys(f.textSimilarity)))];
     sections.push({

@@ -10,6 +10,7 @@ import {
   formatHtmlReport,
   formatMarkdownReport,
   formatNumber,
+  formatProportion,
   type GroundTruth,
   parseGroundTruth,
   parseSynonyms,
@@ -24,7 +25,8 @@ import type { CliIo } from '../io';
 /** Options of `neurodissect eval`, as parsed. */
 export interface EvalCommandOptions {
   results: string;
-  groundTruth?: string;
+  /** One ground-truth file, or several (one per annotator: agreement, and tables per annotator). */
+  groundTruth?: string | readonly string[];
   synonyms?: string;
   nonInterpretable?: string[];
   thresholds?: [number, number, number];
@@ -79,23 +81,30 @@ export async function evalCommand(o: EvalCommandOptions, io: CliIo): Promise<Eva
   } catch (error) {
     asCliError('--results', error);
   }
-  let groundTruth: GroundTruth | undefined;
-  if (o.groundTruth !== undefined) {
-    const text = (await readInput(o.groundTruth, '--ground-truth')).toString('utf8');
+  const groundTruthFiles =
+    o.groundTruth === undefined
+      ? []
+      : typeof o.groundTruth === 'string'
+        ? [o.groundTruth]
+        : [...o.groundTruth];
+  const groundTruths: GroundTruth[] = [];
+  for (const file of groundTruthFiles) {
+    const text = (await readInput(file, '--ground-truth')).toString('utf8');
     try {
       const parsed = parseGroundTruth(text, {
-        source: o.groundTruth,
+        source: file,
         ...(o.nonInterpretable ? { nonInterpretableMarkers: o.nonInterpretable } : {}),
         lenient: o.lenient ?? false,
         onSkip: (message) => io.stderr.write(`skipped: ${message}\n`),
       });
       // The report names it relative to itself, never by an absolute path of this machine.
-      groundTruth = { ...parsed, source: pathForDocument(o.groundTruth, join(o.out, 'report.json')) };
+      groundTruths.push({ ...parsed, source: pathForDocument(file, join(o.out, 'report.json')) });
     } catch (error) {
       asCliError('--ground-truth', error);
     }
   }
-  if (groundTruth) {
+  for (const groundTruth of groundTruths) {
+    const named = groundTruths.length > 1 ? ` ${groundTruth.source}` : '';
     // Rows the Results cannot answer are said, not silently dropped.
     const layers = new Map(results.layers.map((l) => [l.name, new Set(l.neurons.map((n) => n.unit))]));
     const unknownLayers = new Map<string, number>();
@@ -107,12 +116,12 @@ export async function evalCommand(o: EvalCommandOptions, io: CliIo): Promise<Eva
     }
     if (unknownLayers.size > 0) {
       io.stderr.write(
-        `note: --ground-truth names layers the Results do not have, ignored: ${[...unknownLayers].map(([layer, n]) => `${layer} (${n} rows)`).join(', ')}; the Results have ${[...layers.keys()].join(', ')}\n`,
+        `note: --ground-truth${named} names layers the Results do not have, ignored: ${[...unknownLayers].map(([layer, n]) => `${layer} (${n} rows)`).join(', ')}; the Results have ${[...layers.keys()].join(', ')}\n`,
       );
     }
     if (unknownUnits > 0) {
       io.stderr.write(
-        `note: ${unknownUnits} --ground-truth row(s) name units the Results do not hold; they are counted as missing\n`,
+        `note: ${unknownUnits} --ground-truth${named} row(s) name units the Results do not hold; they are counted as missing\n`,
       );
     }
   }
@@ -130,7 +139,9 @@ export async function evalCommand(o: EvalCommandOptions, io: CliIo): Promise<Eva
   const matcher = createLabelMatcher({ synonyms });
   const report = evaluateResults(results, {
     matcher,
-    ...(groundTruth ? { groundTruth } : {}),
+    ...(groundTruths.length === 0
+      ? {}
+      : { groundTruth: groundTruths.length === 1 ? groundTruths[0] : groundTruths }),
     ...(o.thresholds
       ? { thresholds: { high: o.thresholds[0], medium: o.thresholds[1], low: o.thresholds[2] } }
       : {}),
@@ -212,10 +223,18 @@ export async function evalCommand(o: EvalCommandOptions, io: CliIo): Promise<Eva
     for (const l of labeler.layers) {
       if (!l.accuracy) continue;
       const a = l.accuracy;
+      const sample = checked.annotation?.intervals.find(
+        (i) => i.labeler === labeler.id && i.layer === l.layer && i.sample !== null,
+      );
       io.stdout.write(
-        `  ${labeler.id} ${l.layer}: top-1 ${a.top1}, top-3 ${a.top3}, top-5 ${a.top5} of ${a.interpretable} interpretable (${a.total} judged, ${a.missing} missing)\n`,
+        `  ${labeler.id} ${l.layer}: top-1 ${a.top1}, top-3 ${a.top3}, top-5 ${a.top5} of ${a.interpretable} interpretable (${a.total} judged, ${a.missing} missing)${sample?.sample ? `; a sample of ${sample.sample.judged} of ${sample.sample.of}: top-1 ${formatProportion(sample.top1)}, top-5 ${formatProportion(sample.top5)} (95% Wilson)` : ''}\n`,
       );
     }
+  }
+  for (const g of checked.annotation?.agreement ?? []) {
+    io.stdout.write(
+      `  agreement ${g.layer} (${g.annotators.join(' / ')}): kappa ${formatNumber(g.kappa)}, same label ${formatNumber(g.labelAgreement)} over ${g.neurons} neurons both labelled\n`,
+    );
   }
   for (const f of checked.finalLayer ?? []) {
     io.stdout.write(
@@ -242,7 +261,8 @@ export function registerEvalCommand(program: Command, io: CliIo): void {
     .requiredOption('--results <file>', 'the Results document (.json)')
     .option(
       '--ground-truth <file>',
-      'ground truth: CSV layer,unit,label (empty label = non-interpretable) or JSON',
+      'ground truth: CSV layer,unit,label (empty label = non-interpretable) or JSON; repeat it for several annotators (agreement, and the tables per annotator and for the neurons they agree on)',
+      collect,
     )
     .option('--synonyms <file>', 'synonym groups, one per line, members separated by commas')
     .option(
