@@ -1,4 +1,5 @@
-import { formatCsvField } from '@neurodissect/core';
+import { ErrorCode, formatCsvField, NeurodissectError, parseCsv } from '@neurodissect/core';
+import type { GroundTruth, GroundTruthEntry, GroundTruthOptions } from './ground-truth';
 
 /**
  * The sample a ground truth was drawn from: `perLayer` neurons of each layer, drawn at random with
@@ -169,4 +170,92 @@ function readAnnotation(json: string, line: number): GroundTruthAnnotation {
     out.sample = { seed: s.seed as number, perLayer: s.perLayer as number, layers };
   }
   return out;
+}
+
+const DEFAULT_MARKERS = ['non-interpretable'];
+
+/**
+ * A ground truth from its rows: labels trimmed, an empty one or a non-interpretable marker made
+ * null; a neuron listed twice is an `ND_INVALID_FORMAT` error.
+ */
+export function groundTruthFromRows(
+  rows: readonly GroundTruthEntry[],
+  source: string,
+  options: Pick<GroundTruthOptions, 'nonInterpretableMarkers'> = {},
+  annotation?: GroundTruthAnnotation,
+): GroundTruth {
+  const markers = new Set(
+    (options.nonInterpretableMarkers ?? DEFAULT_MARKERS).map((m) => m.trim().toLowerCase()),
+  );
+  const toLabel = (raw: string | null) => {
+    const label = raw?.trim() ?? '';
+    return label === '' || markers.has(label.toLowerCase()) ? null : label;
+  };
+  const seen = new Set<string>();
+  for (const entry of rows) {
+    const key = `${entry.layer}\u0000${entry.unit}`;
+    if (seen.has(key)) {
+      throw new NeurodissectError(
+        ErrorCode.InvalidFormat,
+        `${source}: ${entry.layer} unit ${entry.unit} is listed twice; give each neuron one ground-truth label.`,
+        { details: { source } },
+      );
+    }
+    seen.add(key);
+  }
+  return {
+    source,
+    entries: rows.map((e) => ({ layer: e.layer, unit: e.unit, label: toLabel(e.label) })),
+    ...(annotation ? { annotation } : {}),
+  };
+}
+
+/**
+ * Parses a ground-truth CSV (see `parseGroundTruth`, which also reads JSON): comment lines before
+ * the header, the header `layer,unit,label`, one row per neuron. Needs no schema library, so the
+ * site's label mode reads its files with it.
+ */
+export function parseGroundTruthCsv(text: string, options: GroundTruthOptions = {}): GroundTruth {
+  const source = options.source ?? 'ground-truth';
+  let split: ReturnType<typeof splitGroundTruthComments>;
+  try {
+    split = splitGroundTruthComments(text);
+  } catch (error) {
+    throw new NeurodissectError(ErrorCode.InvalidFormat, `${source}: ${(error as Error).message}.`, {
+      cause: error,
+      details: { source },
+    });
+  }
+  return groundTruthFromRows(readCsv(split.text, source, options), source, options, split.annotation);
+}
+
+function readCsv(text: string, source: string, options: GroundTruthOptions): GroundTruthEntry[] {
+  const records = parseCsv(text, source);
+  const header = records[0]?.fields.map((f) => f.trim().toLowerCase());
+  if (header?.[0] !== 'layer' || header[1] !== 'unit' || header[2] !== 'label') {
+    const line = records[0]?.line ?? 1;
+    throw new NeurodissectError(
+      ErrorCode.InvalidFormat,
+      `${source}:${line}: expected the header "layer,unit,label", found "${records[0]?.fields.join(',') ?? ''}".`,
+      { details: { source, line } },
+    );
+  }
+  const entries: GroundTruthEntry[] = [];
+  for (const { line, fields } of records.slice(1)) {
+    const unit = Number(fields[1]);
+    let problem: string | undefined;
+    if (fields.length !== 3) problem = `expected 3 fields (layer,unit,label), found ${fields.length}.`;
+    else if (fields[0].trim() === '') problem = 'the layer is empty.';
+    else if (fields[1].trim() === '' || !Number.isInteger(unit) || unit < 0)
+      problem = `unit "${fields[1]}" is not a non-negative integer.`;
+    if (problem) {
+      const message = `${source}:${line}: ${problem}`;
+      if (!options.lenient)
+        throw new NeurodissectError(ErrorCode.InvalidFormat, message, { details: { source, line } });
+      options.onSkip?.(message);
+      continue;
+    }
+    entries.push({ layer: fields[0].trim(), unit, label: fields[2] });
+  }
+  return entries;
 }

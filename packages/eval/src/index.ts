@@ -47,6 +47,8 @@ export {
   type GroundTruthAnnotation,
   type GroundTruthRow,
   type GroundTruthSample,
+  groundTruthFromRows,
+  parseGroundTruthCsv,
   splitGroundTruthComments,
 } from './ground-truth-csv';
 export { escapeHtml, formatHtmlReport, type HtmlReportOptions } from './html-report';
