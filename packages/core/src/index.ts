@@ -101,7 +101,11 @@ export {
   ImageEntrySchema,
   type LabelerRun,
   LabelerRunSchema,
+  type LabelTrust,
+  LabelTrustSchema,
   LayerSchema,
+  type LayerTrust,
+  LayerTrustSchema,
   NeuronSchema,
   RESULTS_FORMAT,
   RESULTS_VERSION,
@@ -111,6 +115,7 @@ export {
   type ResultsNeuron,
   ResultsSchema,
   ResultsV1Schema,
+  ResultsV2Schema,
   type RunInfo,
   RunSchema,
   type ScoredLabel,
@@ -169,3 +174,29 @@ export {
 } from './tensor';
 export { closestNames, describeChoices } from './text/closest-names';
 export { boundedEditDistance } from './text/edit-distance';
+// How far a label can be believed: permutation null, stability, held-out quality.
+export {
+  type LabelsWithTrust,
+  type LayerTrustFigures,
+  labelWithTrust,
+  TRUST_DEFAULTS,
+  type TrustOptions,
+} from './trust/assess';
+export {
+  benjaminiHochberg,
+  createPermutationNull,
+  nullTopK,
+  type PermutationNull,
+  type PermutationNullOptions,
+  permutationPValues,
+  pseudoActivations,
+  quantile,
+} from './trust/permutation-null';
+export {
+  bootstrapRows,
+  derangement,
+  foldAssignment,
+  foldRows,
+  pearson,
+  restrictContext,
+} from './trust/resample';

@@ -3,6 +3,7 @@ import type { OperationOptions } from './progress';
 import type { ScoredLabel } from './results/schema';
 import type { PmiProcessorFactory } from './similarity/pmi-engine';
 import type { Matrix, Tensor } from './tensor';
+import type { PermutationNull } from './trust/permutation-null';
 
 /** A decoded image: 8-bit RGB, interleaved, row-major. */
 export interface RgbImage {
@@ -208,6 +209,28 @@ export interface Labeler {
   labelPart?(context: LabelerContext): Promise<LabelPart>;
   /** Step 2: the parts of all the layer's ranges, in unit order → the whole layer's labels. */
   mergeParts?(parts: readonly LabelPart[], concepts: readonly string[]): LayerLabels;
+  /**
+   * What a neuron's scores are computed from, which lets the pipeline measure how far its labels
+   * can be believed (docs/trust.md) by labelling again on pseudo-neurons, bootstrap resamples and
+   * folds of the probe images:
+   * - `'neuron'`: from the neuron's own column of summaries (with the context's embeddings and
+   *   annotations) only; pseudo-neurons of the permutation null are labelled with `label`.
+   * - `'layer'`: also from the layer's other neurons (soft-WPMI's prior); significance needs
+   *   {@link labelLayersWithNull}.
+   * Absent: the labeler needs more than summaries (activation maps: NetDissect), and its labels get
+   * no trust figures.
+   */
+  readonly scoresFrom?: 'neuron' | 'layer';
+  /**
+   * {@link labelLayers} that also scores a permutation null's pseudo-neurons in the same work,
+   * each under every layer's own prior: returns the labels and, per context, each pseudo-neuron's
+   * best score.
+   */
+  labelLayersWithNull?(
+    contexts: readonly LabelerContext[],
+    pseudo: PermutationNull,
+    options?: OperationOptions,
+  ): Promise<{ labels: LayerLabels[]; nullBest: Float64Array[] }>;
 }
 
 /** What {@link Labeler.labelPart} gives for one range of a layer's units. */

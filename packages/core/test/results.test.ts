@@ -117,6 +117,56 @@ describe('the Results document', () => {
     ]);
   });
 
+  it('reads version 1 through its migration and checks it as version 1', () => {
+    const v1 = { ...sample(), version: 1 };
+    const read = validateResults(v1);
+    expect(read).toMatchObject({ ok: true, version: 2, migratedFrom: 1 });
+    expect(read.ok && read.results).toEqual({ ...v1, version: 2 });
+    // Trust figures belong to version 2: a version-1 file that claims them is refused, by path.
+    const claims = structuredClone(v1) as Results;
+    claims.layers[0].neurons[0].trust = { 'clip-dissect': { significance: { p: 0.01, q: 0.02 } } };
+    expect(validateResults(claims)).toEqual({
+      ok: false,
+      version: 1,
+      issues: [{ path: 'version', message: 'a version-1 document has no "trust" figures; write version 2' }],
+    });
+    const broken = { ...v1, layers: [{ ...v1.layers[0], units: -1 }] };
+    const refused = validateResults(broken);
+    expect(refused).toMatchObject({ ok: false, version: 1 });
+    expect(!refused.ok && refused.issues[0]).toEqual({
+      path: 'layers[0].units',
+      message: 'Too small: expected number to be >=0',
+    });
+  });
+
+  it('carries trust per neuron and layer in version 2, for listed labelers only', () => {
+    const doc = sample();
+    doc.layers[0].neurons[0].trust = {
+      'clip-dissect': {
+        significance: { p: 0.001, q: 0.002 },
+        stability: { top1: 0.9, top5: 1, resamples: 10 },
+      },
+    };
+    doc.layers[0].trust = {
+      'clip-dissect': {
+        significant: 1,
+        tested: 2,
+        heldOut: { correlation: 0.3, baseline: 0.1, folds: 2, neurons: 2 },
+      },
+    };
+    expect(parseResults(doc)).toEqual(doc);
+    doc.layers[0].neurons[1].trust = { 'clip-avg': { heldOut: { correlation: 0.2 } } };
+    expect(validateResults(doc)).toMatchObject({
+      ok: false,
+      issues: [
+        {
+          path: 'layers[0].neurons[1].trust.clip-avg',
+          message: 'labeler "clip-avg" is not listed in labelers',
+        },
+      ],
+    });
+  });
+
   it('gives coded errors for other formats, bad JSON and newer versions', () => {
     expect(validateResults({ format: 'other' })).toEqual({
       ok: false,
@@ -139,9 +189,9 @@ describe('the Results document', () => {
     expect((schema.required as string[]).sort()).toEqual(
       ['concepts', 'failures', 'format', 'labelers', 'layers', 'model', 'probe', 'run', 'version'].sort(),
     );
-    expect(schema.$id).toBe('urn:neurodissect:schema:results-v1');
+    expect(schema.$id).toBe('urn:neurodissect:schema:results-v2');
     // The published file is this schema (regenerate it with `pnpm --filter @neurodissect/core schema`).
-    const published = JSON.parse(readFileSync(new URL('../schema/results-v1.json', import.meta.url), 'utf8'));
+    const published = JSON.parse(readFileSync(new URL('../schema/results-v2.json', import.meta.url), 'utf8'));
     expect(published).toEqual(resultsJsonSchema());
   });
 });

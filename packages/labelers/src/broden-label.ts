@@ -28,6 +28,8 @@ export function brodenLabel(options: BrodenLabelOptions = {}): Labeler {
     id: 'broden-label',
     version: '1',
     requires: ['activations', 'annotations'],
+    // A neuron's labels come from its own top images: pseudo-neurons are labelled like real ones.
+    scoresFrom: 'neuron',
     options: { topImages, topLabels },
     async label(context: LabelerContext): Promise<LayerLabels> {
       const annotations = requireAnnotations(context, 'broden-label');

@@ -45,6 +45,8 @@ export function clipAvg(options: ClipAvgOptions = {}): Labeler {
     id: 'clip-avg',
     version: '1',
     requires: ['activations', 'clip'],
+    // A neuron's labels come from its own top images: pseudo-neurons are labelled like real ones.
+    scoresFrom: 'neuron',
     options: { topImages, perImage, topLabels },
     async label(context: LabelerContext): Promise<LayerLabels> {
       throwIfAborted(context.signal);

@@ -7,7 +7,9 @@ import {
   type LayerLabels,
   type MatmulKernel,
   NeurodissectError,
+  nullTopK,
   type OperationOptions,
+  type PermutationNull,
   type PmiProcessorFactory,
   rankLabels,
   type SimilarityName,
@@ -16,7 +18,13 @@ import {
   scoreNeurons,
   similarityFromEmbeddings,
 } from '@neurodissect/core';
-import { mergePriorPartials, pmiPartScores, scorePmiLayers, scorePmiPart } from '@neurodissect/core/internal';
+import {
+  mergePriorPartials,
+  pmiPartScores,
+  resolvePmiParameters,
+  scorePmiLayers,
+  scorePmiPart,
+} from '@neurodissect/core/internal';
 
 /** Options of {@link clipDissect}. */
 export interface ClipDissectOptions<F extends SimilarityName = 'soft_wpmi'> {
@@ -69,7 +77,16 @@ export function clipDissect<F extends SimilarityName = 'soft_wpmi'>(
     contexts: readonly LabelerContext[],
     run: OperationOptions = {},
   ): Promise<LayerLabels[]> {
-    if (contexts.length === 0) return [];
+    return (await labelPmiLayers(contexts, run)).labels;
+  }
+
+  /** Labels the layers; soft-WPMI and WPMI also score the null's pseudo-neurons in the same pass. */
+  async function labelPmiLayers(
+    contexts: readonly LabelerContext[],
+    run: OperationOptions = {},
+    pseudo?: PermutationNull,
+  ): Promise<{ labels: LayerLabels[]; nullBest: Float64Array[] }> {
+    if (contexts.length === 0) return { labels: [], nullBest: [] };
     const first = contexts[0];
     const shared = contexts.every(
       (c) =>
@@ -87,31 +104,47 @@ export function clipDissect<F extends SimilarityName = 'soft_wpmi'>(
         });
         out.push(rankLabels(scores, context.concepts, topLabels));
       }
-      return out;
+      return { labels: out, nullBest: [] };
     }
     if (!shared) {
       // Layers with different embeddings cannot share a pass.
-      const out: LayerLabels[] = [];
-      for (const context of contexts) out.push(...(await labelLayers([context], run)));
+      const out = { labels: [] as LayerLabels[], nullBest: [] as Float64Array[] };
+      for (const context of contexts) {
+        const one = await labelPmiLayers([context], run, pseudo);
+        out.labels.push(...one.labels);
+        out.nullBest.push(...one.nullBest);
+      }
       return out;
     }
     const names = contexts.map((c, i) => `${i}:${c.layer}`);
     const labels = new Map<string, LayerLabels>();
+    const nulls = new Map<string, Float64Array>();
+    const source = sourceOf(first);
+    const pmiOptions = options.similarityOptions as SimilarityOptionsByName['soft_wpmi'] | undefined;
     await scorePmiLayers(
-      sourceOf(first),
+      source,
       contexts.map((c, i) => ({ name: names[i], activations: c.activations })),
       {
         fn: similarity,
-        options: options.similarityOptions as SimilarityOptionsByName['soft_wpmi'] | undefined,
+        options: pmiOptions,
         processor: options.pmiProcessor ?? first.kernels?.pmiProcessor,
         signal: run.signal ?? first.signal,
         onProgress: run.onProgress ?? first.onProgress,
+        nullTop: pseudo
+          ? nullTopK(pseudo, resolvePmiParameters(similarity, pmiOptions, source.images).topK)
+          : undefined,
         onLayer: (name, scores) => {
           labels.set(name, rankLabels(scores, first.concepts, topLabels));
         },
+        onNull: (name, best) => {
+          nulls.set(name, best);
+        },
       },
     );
-    return names.map((name) => labels.get(name)!);
+    return {
+      labels: names.map((name) => labels.get(name)!),
+      nullBest: pseudo ? names.map((name) => nulls.get(name)!) : [],
+    };
   }
 
   // Soft-WPMI and WPMI divide by a prior over the layer's neurons: ranges of units are scored in
@@ -161,5 +194,16 @@ export function clipDissect<F extends SimilarityName = 'soft_wpmi'>(
     },
     labelLayers,
     ...parts,
+    // Soft-WPMI's and WPMI's prior spans the layer: their null is scored in the labelling pass.
+    ...(isPmiFunction(similarity)
+      ? {
+          scoresFrom: 'layer' as const,
+          labelLayersWithNull: (
+            contexts: readonly LabelerContext[],
+            pseudo: PermutationNull,
+            run?: OperationOptions,
+          ) => labelPmiLayers(contexts, run, pseudo),
+        }
+      : { scoresFrom: 'neuron' as const }),
   };
 }

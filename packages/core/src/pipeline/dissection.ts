@@ -23,6 +23,7 @@ import { createResults } from '../results/create';
 import { parseResults } from '../results/parse';
 import type { Results, ResultsFailure, ResultsLayer, ResultsNeuron } from '../results/schema';
 import { createMatrix, type Matrix, type Tensor } from '../tensor';
+import { type LayerTrustFigures, labelWithTrust, TRUST_DEFAULTS, type TrustOptions } from '../trust/assess';
 import { heatmapDataUri } from './heatmap';
 import { type ActivationSummary, summarizeActivations } from './summarize';
 
@@ -100,6 +101,13 @@ export interface DissectionOptions extends OperationOptions {
    * the top images, for spatial layers). @defaultValue false
    */
   heatmaps?: boolean;
+  /**
+   * How far each label can be believed (docs/trust.md): the permutation null's pseudo-neurons per
+   * layer, bootstrap resamples for stability, held-out folds, and their seed; recorded in the
+   * Results' `trust` fields for labelers that score from summaries. `false` measures nothing.
+   * @defaultValue {@link TRUST_DEFAULTS} (a null of 1,000, no stability, 2 folds, seed 0)
+   */
+  trust?: TrustOptions | false;
   /**
    * Labels computed elsewhere (the label shards of a distributed run, see
    * {@link Dissection.labelShard}), used instead of running the labelers: for a layer, each
@@ -304,6 +312,7 @@ async function openRun(o: DissectionOptions, only?: readonly string[]): Promise<
         topImages,
         summary: o.target.summary ?? 'auto',
         preprocessing: parsePreprocessing(o.target.preprocessing),
+        trust: o.trust === false ? false : { ...TRUST_DEFAULTS, ...o.trust },
         ...(o.clip
           ? {
               clip: {
@@ -420,6 +429,7 @@ function checkResumable(resume: Results, current: Results): void {
     differs.push('the preprocessing');
   if (!same(parameter(resume, 'clip'), parameter(current, 'clip')))
     differs.push('the CLIP model or its preprocessing');
+  if (!same(parameter(resume, 'trust'), parameter(current, 'trust'))) differs.push('the trust options');
   if (differs.length > 0) {
     throw new NeurodissectError(
       ErrorCode.InvalidOption,
@@ -680,15 +690,17 @@ async function labelStage(ctx: RunContext, features: Features): Promise<void> {
     signal: o.signal,
     onProgress: (event) => o.onProgress?.({ ...event, stage: `${labeler.id}:${stage}` }),
   });
-  const shared = new Map<Labeler, Map<string, LayerLabels | Error>>();
+  const shared = new Map<Labeler, Map<string, Labelled | Error>>();
+  const trustOptions = (extra: OperationOptions) =>
+    o.trust === false ? { permutations: 0, stability: 0, folds: 0, ...extra } : { ...o.trust, ...extra };
   if (o.labels) {
     for (const name of fresh) {
       const supplied = await o.labels(name);
       for (const labeler of o.labelers) {
         const labels = supplied?.get(labeler.id);
         if (labels === undefined) continue;
-        const byLayer = shared.get(labeler) ?? new Map<string, LayerLabels | Error>();
-        byLayer.set(name, labels);
+        const byLayer = shared.get(labeler) ?? new Map<string, Labelled | Error>();
+        byLayer.set(name, labels instanceof Error ? labels : { labels });
         shared.set(labeler, byLayer);
       }
     }
@@ -698,17 +710,18 @@ async function labelStage(ctx: RunContext, features: Features): Promise<void> {
     throwIfAborted(o.signal);
     const t = now();
     const stage = fresh.join('+');
-    const byLayer = new Map<string, LayerLabels | Error>();
+    const byLayer = new Map<string, Labelled | Error>();
     try {
-      const labels = await labeler.labelLayers(
+      const labelled = await labelWithTrust(
+        labeler,
         fresh.map((name) => contextOf(name, labeler, stage)),
-        {
+        trustOptions({
           signal: o.signal,
           onProgress: (event) => o.onProgress?.({ ...event, stage: `${labeler.id}:${stage}` }),
-        },
+        }),
       );
       fresh.forEach((name, i) => {
-        byLayer.set(name, labels[i]);
+        byLayer.set(name, { labels: labelled.labels[i], trust: labelled.trust?.[i] });
       });
     } catch (error) {
       if (isNeurodissectError(error, ErrorCode.Aborted)) throw error;
@@ -731,7 +744,11 @@ async function labelStage(ctx: RunContext, features: Features): Promise<void> {
       await labelLayer(o, name, activations.get(name)!, topImages, results.failures, (labeler) => {
         const done = shared.get(labeler)?.get(name);
         if (done instanceof Error) return Promise.reject(done);
-        return done ? Promise.resolve(done) : labeler.label(contextOf(name, labeler, name));
+        if (done) return Promise.resolve(done);
+        return labelWithTrust(labeler, [contextOf(name, labeler, name)], trustOptions({})).then((one) => ({
+          labels: one.labels[0],
+          trust: one.trust?.[0],
+        }));
       }),
     );
     mapSources.delete(name); // its maps, if held, go with it
@@ -854,6 +871,12 @@ async function attachHeatmaps(
   });
 }
 
+/** A labeler's labels of one layer, with their trust figures when it has them. */
+interface Labelled {
+  labels: LayerLabels;
+  trust?: LayerTrustFigures;
+}
+
 /** A probe image that could not be read (left out of the run and reported in `failures`). */
 interface SkippedImage {
   index: number;
@@ -879,9 +902,10 @@ async function labelLayer(
   activations: Matrix,
   topImages: number,
   failures: ResultsFailure[],
-  labelWith: (labeler: Labeler) => Promise<LayerLabels>,
+  labelWith: (labeler: Labeler) => Promise<Labelled>,
 ): Promise<ResultsLayer> {
   const bad = nonFiniteNeurons(activations);
+  const layerTrust: NonNullable<ResultsLayer['trust']> = {};
   const top = topKPerColumn(activations, topImages);
   const neurons: ResultsNeuron[] = Array.from({ length: activations.cols }, (_, unit) => ({
     unit,
@@ -895,8 +919,9 @@ async function labelLayer(
   for (const labeler of o.labelers) {
     throwIfAborted(o.signal);
     let labels: LayerLabels;
+    let trust: LayerTrustFigures | undefined;
     try {
-      labels = await labelWith(labeler);
+      ({ labels, trust } = await labelWith(labeler));
     } catch (error) {
       if (isNeurodissectError(error, ErrorCode.Aborted)) throw error;
       failures.push({
@@ -916,10 +941,21 @@ async function labelLayer(
       continue;
     }
     labels.forEach((ranked, unit) => {
-      if (!bad.has(unit)) neurons[unit].labels[labeler.id] = ranked;
+      if (bad.has(unit)) return;
+      neurons[unit].labels[labeler.id] = ranked;
+      const figures = trust?.neurons[unit];
+      if (figures && Object.keys(figures).length > 0)
+        neurons[unit].trust = { ...neurons[unit].trust, [labeler.id]: figures };
     });
+    if (trust && Object.keys(trust.layer).length > 0) layerTrust[labeler.id] = trust.layer;
   }
-  return { name, units: activations.cols, summary: summaryName(o.target.summary), neurons };
+  return {
+    name,
+    units: activations.cols,
+    summary: summaryName(o.target.summary),
+    neurons,
+    ...(Object.keys(layerTrust).length > 0 ? { trust: layerTrust } : {}),
+  };
 }
 
 function summaryName(summary: ActivationSummary | undefined): ResultsLayer['summary'] {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ErrorCode, NeurodissectError } from '../errors';
-import { RESULTS_FORMAT, RESULTS_VERSION, type Results, ResultsSchema } from './schema';
+import { RESULTS_FORMAT, RESULTS_VERSION, type Results, ResultsSchema, ResultsV1Schema } from './schema';
 
 /** One problem found in a Results document. */
 export interface ResultsIssue {
@@ -15,11 +15,35 @@ export type ResultsValidation =
   | { ok: false; version?: number; issues: ResultsIssue[] };
 
 /**
- * Migrations from each older version to the next, keyed by the version they read. Version 1 is
- * the first published version, so the chain is empty; a future version 2 adds `1: v1 → v2` here
- * and every reader keeps accepting version-1 files.
+ * Migrations from each older version to the next, keyed by the version they read, so every reader
+ * keeps accepting older files. 1 → 2: version 1 is checked as it was written, then carried over
+ * unchanged but for its version (version 2 only adds the optional `trust` figures; a version-1
+ * document holds none, and one that claims them is not a valid version-1 document).
  */
-const MIGRATIONS: Readonly<Record<number, (doc: Record<string, unknown>) => Record<string, unknown>>> = {};
+const MIGRATIONS: Readonly<Record<number, (doc: Record<string, unknown>) => Record<string, unknown>>> = {
+  1: (doc) => {
+    const checked = ResultsV1Schema.safeParse(doc);
+    if (!checked.success) throw new MigrationError(checked.error.issues);
+    const layers = (doc.layers as unknown[] | undefined) ?? [];
+    const claimsTrust = layers.some((layer) => {
+      const l = layer as { trust?: unknown; neurons?: { trust?: unknown }[] };
+      return l.trust !== undefined || (l.neurons ?? []).some((n) => n.trust !== undefined);
+    });
+    if (claimsTrust) {
+      throw new MigrationError([
+        { path: ['version'], message: 'a version-1 document has no "trust" figures; write version 2' },
+      ]);
+    }
+    return { ...doc, version: 2 };
+  },
+};
+
+/** A migration found the older document invalid. */
+class MigrationError extends Error {
+  constructor(readonly issues: readonly { path: readonly PropertyKey[]; message: string }[]) {
+    super('invalid document');
+  }
+}
 
 function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
@@ -67,7 +91,16 @@ export function validateResults(value: unknown): ResultsValidation {
     const migrate = MIGRATIONS[v];
     if (!migrate)
       return { ok: false, version, issues: [{ path: 'version', message: `no migration from version ${v}` }] };
-    doc = migrate(doc);
+    try {
+      doc = migrate(doc);
+    } catch (error) {
+      if (!(error instanceof MigrationError)) throw error;
+      return {
+        ok: false,
+        version,
+        issues: error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })),
+      };
+    }
   }
   const parsed = ResultsSchema.safeParse(doc);
   if (!parsed.success) {
@@ -116,7 +149,7 @@ export function parseResults(input: string | unknown, source = 'Results document
 
 /**
  * The Results schema as JSON Schema (draft 2020-12), for other languages and editors; its `$id`
- * names the version. The same schema ships as `@neurodissect/core/schema/results-v1.json`.
+ * names the version. The same schema ships as `@neurodissect/core/schema/results-v2.json` (and version 1's as `results-v1.json`).
  */
 export function resultsJsonSchema(): Record<string, unknown> {
   const schema = z.toJSONSchema(ResultsSchema, { target: 'draft-2020-12', unrepresentable: 'any' }) as Record<

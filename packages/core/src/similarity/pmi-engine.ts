@@ -454,6 +454,15 @@ export interface ScorePmiLayersOptions extends PlanPmiOptions, OperationOptions 
   overlap?: boolean;
   /** Receives each layer's K×M scores as soon as they are ready (then they may be dropped). */
   onLayer?: (layer: string, scores: Matrix) => void | Promise<void>;
+  /**
+   * Pseudo-neurons of a permutation null (random top-k image lists, see
+   * {@link @neurodissect/core!createPermutationNull | createPermutationNull}), scored in the same
+   * pass: their sums do not depend on the layer, so one set serves every layer, each with its own
+   * prior over its real neurons.
+   */
+  nullTop?: ColumnTopK;
+  /** Receives, per layer, each pseudo-neuron's best score under that layer's prior. */
+  onNull?: (layer: string, best: Float64Array) => void | Promise<void>;
 }
 
 /** Timings of a {@link scorePmiLayers} run, in milliseconds. */
@@ -478,18 +487,31 @@ export async function scorePmiLayers(
   options: ScorePmiLayersOptions = {},
 ): Promise<PmiTimings> {
   let t = now();
-  const plan = planPmiLayers(source, layers, options);
+  const nullTop = options.nullTop;
+  const plan = planPmiLayers(
+    source,
+    nullTop ? [...layers, { name: NULL_LAYER, top: nullTop }] : layers,
+    options,
+  );
   const topK = now() - t;
   const processor = await (options.processor ?? createWasmPmiProcessor)(plan);
   try {
     const streamed = await streamPmi(source, plan, processor, options);
     t = now();
     const sums = await processor.sums();
-    for (const layer of plan.layers) {
+    const pseudo = nullTop ? plan.layers[plan.layers.length - 1] : undefined;
+    for (const layer of pseudo ? plan.layers.slice(0, -1) : plan.layers) {
+      const prior = pmiPriorPartial(sums, layer.first, layer.count, plan.concepts);
       await options.onLayer?.(
         layer.name,
-        pmiScoresFromStrided(sums, layer.first, layer.count, plan.concepts, plan.lambda),
+        pmiScoresWithPrior(sums, layer.first, layer.count, plan.concepts, plan.lambda, prior),
       );
+      if (pseudo) {
+        await options.onNull?.(
+          layer.name,
+          pmiBestWithPrior(sums, pseudo.first, pseudo.count, plan.concepts, plan.lambda, prior),
+        );
+      }
     }
     return { ...streamed, topK, finish: now() - t, neededImages: plan.slots.images.length };
   } finally {
@@ -605,6 +627,62 @@ export function pmiScoresWithPrior(
       out.data[k * concepts + m] = Math.fround(sums.data[base + m]) - shift[m];
   }
   return out;
+}
+
+/** The name the null's pseudo-neurons go by inside a plan (never a layer's: it holds a NUL). */
+const NULL_LAYER = '\u0000null';
+
+/**
+ * Each of neurons `first .. first+count`'s best score under another set of neurons' prior, as if
+ * it were one of them: a permutation null's pseudo-neurons scored against a real layer. Pseudo-
+ * neuron r joins the layer's prior, `log p_r(t_m) = logsumexp(L_layer[:,m], L_r[m]) − log(K+1)`,
+ * exactly as each real neuron is part of the prior its own score divides by; without its own
+ * share the null would sit above the real neurons and the p-values would be conservative. Never
+ * holds their K×M scores.
+ */
+export function pmiBestWithPrior(
+  sums: PmiSums,
+  first: number,
+  count: number,
+  concepts: number,
+  lambda: number,
+  prior: PriorPartial,
+): Float64Array {
+  const logK1 = Math.log(prior.count + 1);
+  const logSum = new Float64Array(concepts);
+  for (let m = 0; m < concepts; m++) logSum[m] = Math.log(prior.sumExp[m]);
+  // Score of concept m with the neuron's own share in the prior.
+  const joined = (l: number, m: number) => {
+    const top = Math.max(prior.max[m], l);
+    const logPrior =
+      top + Math.log(prior.sumExp[m] * Math.exp(prior.max[m] - top) + Math.exp(l - top)) - logK1;
+    return l - lambda * logPrior;
+  };
+  const best = new Float64Array(count);
+  const upper = new Float64Array(concepts);
+  for (let k = 0; k < count; k++) {
+    const base = (first + k) * sums.stride;
+    if (lambda < 0) {
+      let top = Number.NEGATIVE_INFINITY;
+      for (let m = 0; m < concepts; m++) top = Math.max(top, joined(Math.fround(sums.data[base + m]), m));
+      best[k] = Math.fround(top);
+      continue;
+    }
+    // With λ ≥ 0 the own share only lowers a score, and the score without it (at log(K+1)) bounds
+    // it from above: only concepts whose bound beats the best joined score so far are computed.
+    let argmax = 0;
+    for (let m = 0; m < concepts; m++) {
+      const l = Math.fround(sums.data[base + m]);
+      upper[m] = l - lambda * (prior.max[m] + logSum[m] - logK1);
+      if (upper[m] > upper[argmax]) argmax = m;
+    }
+    let top = joined(Math.fround(sums.data[base + argmax]), argmax);
+    for (let m = 0; m < concepts; m++) {
+      if (upper[m] > top && m !== argmax) top = Math.max(top, joined(Math.fround(sums.data[base + m]), m));
+    }
+    best[k] = Math.fround(top);
+  }
+  return best;
 }
 
 /**

@@ -1,0 +1,338 @@
+import type { Labeler, LabelerContext, LayerLabels } from '../interfaces';
+import { matmulTransposed } from '../math/matmul';
+import { type OperationOptions, throwIfAborted } from '../progress';
+import type { LabelTrust, LayerTrust } from '../results/schema';
+import { createMatrix, type Matrix } from '../tensor';
+import {
+  benjaminiHochberg,
+  createPermutationNull,
+  type PermutationNull,
+  permutationPValues,
+  pseudoActivations,
+  quantile,
+} from './permutation-null';
+import {
+  bootstrapRows,
+  derangement,
+  foldAssignment,
+  foldRows,
+  gatherRows,
+  pearson,
+  restrictContext,
+} from './resample';
+
+/** What {@link labelWithTrust} measures; docs/trust.md says what each figure means and costs. */
+export interface TrustOptions {
+  /** Pseudo-neurons R of each layer's permutation null; 0 turns significance off. @defaultValue 1000 */
+  permutations?: number;
+  /** Bootstrap resamples B for stability; 0 turns it off. @defaultValue 0 */
+  stability?: number;
+  /** Folds for held-out quality; 0 turns it off. @defaultValue 2 */
+  folds?: number;
+  /** Seeds the null, the resamples and the folds. @defaultValue 0 */
+  seed?: number;
+}
+
+/** The trust defaults: a null of 1,000 pseudo-neurons, no stability, 2 held-out folds, seed 0. */
+export const TRUST_DEFAULTS: Required<TrustOptions> = Object.freeze({
+  permutations: 1000,
+  stability: 0,
+  folds: 2,
+  seed: 0,
+});
+
+/** One layer's trust figures for one labeler. */
+export interface LayerTrustFigures {
+  /** Per unit (index = unit); undefined for a neuron with no label. */
+  readonly neurons: readonly (LabelTrust | undefined)[];
+  readonly layer: LayerTrust;
+}
+
+/** What {@link labelWithTrust} returns: the labels, and the trust figures where the labeler allows them. */
+export interface LabelsWithTrust {
+  readonly labels: LayerLabels[];
+  /** Per context; absent when the labeler does not score from summaries (see {@link Labeler.scoresFrom}). */
+  readonly trust?: LayerTrustFigures[];
+}
+
+/** Bytes of pseudo-neuron summaries labelled at once by the generic null. */
+const PSEUDO_CHUNK_BYTES = 32 * 2 ** 20;
+
+/** Labels every context, sharing work between them when the labeler can. */
+async function labelAll(
+  labeler: Labeler,
+  contexts: readonly LabelerContext[],
+  run: OperationOptions,
+): Promise<LayerLabels[]> {
+  if (labeler.labelLayers && contexts.length > 1) return labeler.labelLayers(contexts, run);
+  const out: LayerLabels[] = [];
+  for (const context of contexts) out.push(await labeler.label(context));
+  return out;
+}
+
+/** Best score of each pseudo-neuron, labelled with `label` in chunks (labelers whose scores are per neuron). */
+async function nullByRelabelling(
+  labeler: Labeler,
+  context: LabelerContext,
+  pseudo: PermutationNull,
+): Promise<Float64Array> {
+  const N = context.activations.rows;
+  const chunk = Math.max(1, Math.min(pseudo.permutations, Math.floor(PSEUDO_CHUNK_BYTES / (4 * N))));
+  const best = new Float64Array(pseudo.permutations);
+  for (let from = 0; from < pseudo.permutations; from += chunk) {
+    throwIfAborted(context.signal);
+    const to = Math.min(pseudo.permutations, from + chunk);
+    const labels = await labeler.label({
+      ...context,
+      activations: pseudoActivations(pseudo, context.activations, from, to),
+    });
+    for (let c = 0; c < to - from; c++) best[from + c] = labels[c]?.[0]?.score ?? Number.NaN;
+  }
+  return best;
+}
+
+function bestScores(labels: LayerLabels): Float64Array {
+  return Float64Array.from(labels, (ranked) => ranked[0]?.score ?? Number.NaN);
+}
+
+function mean(values: readonly number[]): number {
+  const finite = values.filter(Number.isFinite);
+  return finite.length === 0 ? Number.NaN : finite.reduce((a, b) => a + b, 0) / finite.length;
+}
+
+/** Unit-length copies of the rows of `m`. */
+function unitRows(m: Matrix): Matrix {
+  const out = createMatrix(m.rows, m.cols);
+  for (let r = 0; r < m.rows; r++) {
+    let norm = 0;
+    for (let c = 0; c < m.cols; c++) norm += m.data[r * m.cols + c] ** 2;
+    const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+    for (let c = 0; c < m.cols; c++) out.data[r * m.cols + c] = m.data[r * m.cols + c] * scale;
+  }
+  return out;
+}
+
+/** Concepts whose CLIP presence is computed at once (held-out rows × this many floats). */
+const PRESENCE_CHUNK = 512;
+
+/**
+ * The held-out correlation of each neuron of `context` in one fold: labels `trained` chosen on
+ * the other folds, measured on `test` images; and the same for the label of another neuron
+ * (`swap[k]`), the baseline.
+ */
+async function foldCorrelations(
+  context: LabelerContext,
+  trained: LayerLabels,
+  test: Int32Array,
+  swap: Int32Array,
+  images: Matrix,
+  texts: Matrix,
+): Promise<{ own: Float64Array; baseline: Float64Array }> {
+  const K = context.activations.cols;
+  const index = new Map<string, number>();
+  context.concepts.forEach((concept, m) => {
+    if (!index.has(concept)) index.set(concept, m);
+  });
+  const conceptOf = (k: number) => {
+    const top = trained[k]?.[0];
+    if (!top) return -1;
+    if (top.concept !== undefined && context.concepts[top.concept] === top.label) return top.concept;
+    return index.get(top.label) ?? -1;
+  };
+  const wanted = [...new Set(Array.from({ length: K }, (_, k) => conceptOf(k)).filter((m) => m >= 0))];
+  const column = new Map(wanted.map((m, c) => [m, c]));
+  const testImages = gatherRows(images, test);
+  const presence = new Map<number, Float32Array>();
+  const matmul = context.kernels?.matmul ?? matmulTransposed;
+  for (let from = 0; from < wanted.length; from += PRESENCE_CHUNK) {
+    throwIfAborted(context.signal);
+    const ids = Int32Array.from(wanted.slice(from, from + PRESENCE_CHUNK));
+    const product = await matmul(testImages, gatherRows(texts, ids));
+    ids.forEach((m, c) => {
+      const series = new Float32Array(test.length);
+      for (let i = 0; i < test.length; i++) series[i] = product.data[i * ids.length + c];
+      presence.set(m, series);
+    });
+  }
+  const summaries = new Float32Array(test.length);
+  const correlationOf = (k: number, labelFrom: number) => {
+    const m = conceptOf(labelFrom);
+    if (m < 0 || !column.has(m)) return Number.NaN;
+    for (let i = 0; i < test.length; i++) summaries[i] = context.activations.data[test[i] * K + k];
+    return pearson(summaries, presence.get(m)!);
+  };
+  const own = new Float64Array(K);
+  const baseline = new Float64Array(K);
+  for (let k = 0; k < K; k++) {
+    own[k] = correlationOf(k, k);
+    baseline[k] = K > 1 ? correlationOf(k, swap[k]) : Number.NaN;
+  }
+  return { own, baseline };
+}
+
+/**
+ * Labels `contexts` (the layers of one run) with `labeler` and measures how far each neuron's best
+ * label can be believed: its significance against a per-layer permutation null (p, and the
+ * Benjamini–Hochberg q within the layer), its stability under bootstrap resamples of the probe
+ * images, and the held-out correlation of labels chosen on other folds. Labelers that do not
+ * declare {@link Labeler.scoresFrom} get their labels only.
+ */
+export async function labelWithTrust(
+  labeler: Labeler,
+  contexts: readonly LabelerContext[],
+  options: TrustOptions & OperationOptions = {},
+): Promise<LabelsWithTrust> {
+  const o = { ...TRUST_DEFAULTS, ...options };
+  for (const [name, value, min] of [
+    ['permutations', o.permutations, 0],
+    ['stability', o.stability, 0],
+    ['folds', o.folds, 0],
+  ] as const) {
+    if (!Number.isInteger(value) || value < min)
+      throw new RangeError(`Trust option ${name} must be an integer ≥ ${min}, got ${String(value)}.`);
+  }
+  if (o.folds === 1) throw new RangeError('Held-out quality needs at least 2 folds (or 0 to turn it off).');
+  const run: OperationOptions = { signal: options.signal, onProgress: options.onProgress };
+  const from = labeler.scoresFrom;
+  if (contexts.length === 0) return { labels: [] };
+  const N = contexts[0].activations.rows;
+  const progress = (stage: string, done: number, total: number) =>
+    options.onProgress?.({ stage: `trust:${stage}`, done, total });
+
+  // The labels, with the null's pseudo-neurons where the labeler scores them in the same work.
+  let labels: LayerLabels[];
+  let nullBest: Float64Array[] | undefined;
+  const pseudo =
+    from && o.permutations > 0
+      ? createPermutationNull(N, { permutations: o.permutations, seed: o.seed })
+      : undefined;
+  if (pseudo && from === 'layer' && labeler.labelLayersWithNull) {
+    ({ labels, nullBest } = await labeler.labelLayersWithNull(contexts, pseudo, run));
+  } else {
+    labels = await labelAll(labeler, contexts, run);
+    if (pseudo && from === 'neuron') {
+      nullBest = [];
+      for (const [i, context] of contexts.entries()) {
+        progress('null', i, contexts.length);
+        nullBest.push(await nullByRelabelling(labeler, context, pseudo));
+      }
+      progress('null', contexts.length, contexts.length);
+    }
+  }
+  if (!from) return { labels };
+
+  const figures = contexts.map((_, c) => ({
+    neurons: labels[c].map((ranked): LabelTrust | undefined => (ranked.length > 0 ? {} : undefined)),
+    layer: {} as LayerTrust,
+  }));
+
+  if (pseudo && nullBest) {
+    contexts.forEach((_, c) => {
+      const best = bestScores(labels[c]);
+      const tested = Array.from(best.keys()).filter((k) => labels[c][k].length > 0);
+      const p = permutationPValues(
+        tested.map((k) => best[k]),
+        nullBest![c],
+      );
+      const q = benjaminiHochberg(p);
+      tested.forEach((k, i) => {
+        figures[c].neurons[k]!.significance = { p: p[i], q: q[i] };
+      });
+      const nulls = nullBest![c].filter(Number.isFinite);
+      figures[c].layer.null = {
+        permutations: pseudo.permutations,
+        seed: pseudo.seed,
+        quantiles: { q50: quantile(nulls, 0.5), q95: quantile(nulls, 0.95), q99: quantile(nulls, 0.99) },
+      };
+      figures[c].layer.significant = Array.from(q).filter((v) => v < 0.05).length;
+      figures[c].layer.tested = tested.length;
+    });
+  }
+
+  if (o.stability > 0) {
+    const same = contexts.map((context) => new Float64Array(context.activations.cols));
+    const within = contexts.map((context) => new Float64Array(context.activations.cols));
+    for (let b = 0; b < o.stability; b++) {
+      throwIfAborted(options.signal);
+      progress('stability', b, o.stability);
+      const rows = bootstrapRows(N, o.seed, b);
+      const again = await labelAll(
+        labeler,
+        contexts.map((context) => restrictContext(context, rows)),
+        run,
+      );
+      contexts.forEach((_, c) => {
+        labels[c].forEach((ranked, k) => {
+          const best = ranked[0]?.label;
+          if (best === undefined) return;
+          const resampled = again[c][k] ?? [];
+          if (resampled[0]?.label === best) same[c][k]++;
+          if (resampled.slice(0, 5).some((l) => l.label === best)) within[c][k]++;
+        });
+      });
+    }
+    progress('stability', o.stability, o.stability);
+    contexts.forEach((_, c) => {
+      figures[c].neurons.forEach((trust, k) => {
+        if (trust)
+          trust.stability = {
+            top1: same[c][k] / o.stability,
+            top5: within[c][k] / o.stability,
+            resamples: o.stability,
+          };
+      });
+    });
+  }
+
+  const embedded = contexts.every((c) => c.imageEmbeddings && c.textEmbeddings);
+  if (o.folds > 0 && embedded && N >= o.folds) {
+    const assignment = foldAssignment(N, o.folds, o.seed);
+    const perFold = () =>
+      contexts.map((context) => Array.from({ length: context.activations.cols }, () => [] as number[]));
+    const own = perFold();
+    const base = perFold();
+    const images = unitRows(contexts[0].imageEmbeddings!);
+    const texts = unitRows(contexts[0].textEmbeddings!);
+    for (let f = 0; f < o.folds; f++) {
+      throwIfAborted(options.signal);
+      progress('held-out', f, o.folds);
+      const train = foldRows(assignment, f, false);
+      const test = foldRows(assignment, f, true);
+      const trained = await labelAll(
+        labeler,
+        contexts.map((context) => restrictContext(context, train)),
+        run,
+      );
+      for (const [c, context] of contexts.entries()) {
+        const K = context.activations.cols;
+        const swap = K > 1 ? derangement(K, o.seed + 7919 * (f + 1)) : new Int32Array(K);
+        const figures = await foldCorrelations(context, trained[c], test, swap, images, texts);
+        for (let k = 0; k < K; k++) {
+          own[c][k].push(figures.own[k]);
+          base[c][k].push(figures.baseline[k]);
+        }
+      }
+    }
+    progress('held-out', o.folds, o.folds);
+    contexts.forEach((_, c) => {
+      const perNeuron: number[] = [];
+      const perBaseline: number[] = [];
+      figures[c].neurons.forEach((trust, k) => {
+        const rho = mean(own[c][k]);
+        if (!trust || !Number.isFinite(rho)) return;
+        trust.heldOut = { correlation: Math.max(-1, Math.min(1, rho)) };
+        perNeuron.push(rho);
+        perBaseline.push(mean(base[c][k]));
+      });
+      if (perNeuron.length > 0) {
+        figures[c].layer.heldOut = {
+          correlation: mean(perNeuron),
+          baseline: mean(perBaseline),
+          folds: o.folds,
+          neurons: perNeuron.length,
+        };
+      }
+    });
+  }
+  return { labels, trust: figures };
+}
