@@ -23,6 +23,7 @@ import {
   maxScore,
   mean,
 } from './tables';
+import { layerTrust } from './trust-report';
 
 /** Options of {@link evaluateResults}. */
 export interface EvaluateOptions {
@@ -136,6 +137,7 @@ export function evaluateResults(results: Results, options: EvaluateOptions = {})
           .slice(0, topLabelCount),
       };
       const truth = truthByLayer.get(layer.name);
+      Object.assign(report, layerTrust(layer, run.id, truth, matcher));
       if (truth) {
         const { judged, missing } = judgeLayer(layer, truth, run.id);
         const tables = correctnessTables(judged, matcher, missing);

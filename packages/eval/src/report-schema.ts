@@ -93,6 +93,37 @@ export const LabelerLayerReportSchema = z.object({
   scoreByCorrectness: ScoreByCorrectnessSchema.optional(),
   /** ROC-AUC of "max score predicts top-1 correctness"; null when only one class occurs. */
   rocAuc: nullableNumber.optional(),
+  /**
+   * Neurons whose best label is significant against the layer's permutation null (q < 0.05); null
+   * when the Results have no significance figures for this labeler.
+   */
+  significant: count.nullable().optional(),
+  /** Neurons tested against the null. */
+  tested: count.nullable().optional(),
+  /**
+   * Mean held-out correlation of the labels with their neurons' activations, and the same for
+   * labels of random other neurons of the layer (`baseline`); null when not measured.
+   */
+  heldOut: z.object({ correlation: z.number(), baseline: z.number(), folds: count }).nullable().optional(),
+  /**
+   * Mean share of bootstrap resamples that give the same best label; with a ground truth, that
+   * share for top-1-correct labels and for the others. Null when not measured.
+   */
+  stability: z
+    .object({
+      top1: z.number(),
+      resamples: count,
+      byCorrectness: z
+        .object({
+          top1Correct: nullableNumber,
+          incorrectOrNonInterpretable: nullableNumber,
+          correct: count,
+          other: count,
+        })
+        .nullable(),
+    })
+    .nullable()
+    .optional(),
 });
 
 /** One labeler's evaluation. */

@@ -91,6 +91,8 @@ export function reportSections(report: EvalReport): ReportSection[] {
     if (labeler.scored && labeler.id !== report.primaryLabeler) {
       tables.push(table3(labeler.scale, labeler.layers));
     }
+    const trusted = labeler.layers.filter((l) => l.significant != null || l.heldOut || l.stability);
+    if (trusted.length > 0) tables.push(trustTable(trusted));
     sections.push({
       title: `Labeler ${labeler.id}${labeler.scored ? '' : ' (no scores)'}`,
       tables,
@@ -138,6 +140,35 @@ export function reportSections(report: EvalReport): ReportSection[] {
     });
   }
   return sections;
+}
+
+/**
+ * How far the labels can be believed, per layer (docs/trust.md): neurons significant against the
+ * permutation null, held-out correlation beside random labels', stability (with a ground truth:
+ * for top-1-correct labels and the others).
+ */
+function trustTable(layers: EvalReport['labelers'][number]['layers']): ReportTable {
+  return {
+    title: 'How far to trust the labels (significance, held-out quality, stability)',
+    columns: [
+      'layer',
+      'significant (q < 0.05)',
+      'held-out r',
+      'random labels r',
+      'stability',
+      'stability, top-1 correct',
+      'stability, others',
+    ],
+    rows: layers.map((l) => [
+      l.layer,
+      l.significant == null ? '–' : `${l.significant} of ${l.tested ?? l.neurons}`,
+      formatNumber(l.heldOut?.correlation),
+      formatNumber(l.heldOut?.baseline),
+      formatNumber(l.stability?.top1, 2),
+      formatNumber(l.stability?.byCorrectness?.top1Correct, 2),
+      formatNumber(l.stability?.byCorrectness?.incorrectOrNonInterpretable, 2),
+    ]),
+  };
 }
 
 /** What Table 3 reads of a layer. */

@@ -40,6 +40,14 @@ export interface DemoCommandOptions {
   serve?: boolean;
   port: number;
   host: string;
+  /** Pseudo-neurons of each layer's permutation null. */
+  null: number;
+  /** Bootstrap resamples for stability. */
+  stability: number;
+  /** Held-out folds. */
+  heldOut: number;
+  /** Seeds the trust measures (the world's seed is `seed`). */
+  trustSeed: number;
 }
 
 /**
@@ -111,6 +119,10 @@ export async function demoCommand(o: DemoCommandOptions, io: CliIo, stop?: Abort
       ep: 'cpu',
       cache: join(o.out, '.neurodissect-cache'),
       heatmaps: true,
+      null: o.null,
+      stability: o.stability,
+      heldOut: o.heldOut,
+      seed: o.trustSeed,
       out: results,
     },
     io,
@@ -148,7 +160,18 @@ export async function demoCommand(o: DemoCommandOptions, io: CliIo, stop?: Abort
         : 'no ground truth';
       const mean = layer.meanMaxScore;
       const score = mean === null ? '' : `, mean top-label score ${mean.toFixed(2)}`;
-      io.stdout.write(`  ${layer.layer}: ${layer.neurons + layer.unlabelled} neurons, ${shown}${score}\n`);
+      const significant = layer.significant == null ? '' : `, ${layer.significant} significant (q < 0.05)`;
+      const heldOut = layer.heldOut
+        ? `, held-out r ${layer.heldOut.correlation.toFixed(2)} vs ${layer.heldOut.baseline.toFixed(2)} for random labels`
+        : '';
+      const stable = layer.stability?.byCorrectness;
+      const stability =
+        stable && stable.top1Correct !== null && stable.incorrectOrNonInterpretable !== null
+          ? `, stability ${stable.top1Correct.toFixed(2)} (correct) vs ${stable.incorrectOrNonInterpretable.toFixed(2)}`
+          : '';
+      io.stdout.write(
+        `  ${layer.layer}: ${layer.neurons + layer.unlabelled} neurons, ${shown}${score}${significant}${heldOut}${stability}\n`,
+      );
     }
   }
   io.stdout.write(
@@ -188,6 +211,15 @@ export function registerDemoCommand(program: Command, io: CliIo): void {
       "the concept set: full (the world's words, their near-words and 10,679 common English words) or world (its 55 words)",
       'full',
     )
+    .option(
+      '--null <r>',
+      "pseudo-neurons of each layer's permutation null (0: no significance)",
+      integer,
+      1000,
+    )
+    .option('--stability <b>', 'bootstrap resamples for stability (0: off)', integer, 10)
+    .option('--held-out <folds>', 'folds for held-out quality (0: off)', integer, 2)
+    .option('--trust-seed <n>', 'seeds the null, the resamples and the folds', integer, 0)
     .option('--serve', 'serve the site when done')
     .option('--port <n>', 'port for --serve', integer, 8080)
     .option('--host <host>', 'address for --serve', '127.0.0.1')

@@ -70,6 +70,14 @@ export interface DissectCommandOptions {
   queue?: string;
   /** Image shards and label shards per layer of a distributed run. */
   shards?: number;
+  /** Pseudo-neurons of each layer's permutation null (0: no significance). */
+  null: number;
+  /** Bootstrap resamples for stability (0: off). */
+  stability: number;
+  /** Held-out folds (0: off). */
+  heldOut: number;
+  /** Seeds the null, the resamples and the folds. */
+  seed: number;
   out: string;
 }
 
@@ -173,7 +181,23 @@ async function specOf(o: DissectCommandOptions, layers: readonly string[]): Prom
     batchSize: o.batchSize,
     topImages: o.topImages,
     heatmaps: o.heatmaps ?? false,
+    trust: trustOf(o),
   }).catch(failInField);
+}
+
+/** `--null`, `--stability`, `--held-out` and `--seed`, checked. */
+export function trustOf(o: Pick<DissectCommandOptions, 'null' | 'stability' | 'heldOut' | 'seed'>) {
+  for (const [option, value] of [
+    ['--null', o.null],
+    ['--stability', o.stability],
+    ['--held-out', o.heldOut],
+    ['--seed', o.seed],
+  ] as const) {
+    if (!(Number.isInteger(value) && value >= 0))
+      throw new CliError(`${option}: ${value} is not an integer ≥ 0`);
+  }
+  if (o.heldOut === 1) throw new CliError('--held-out: give 2 folds or more, or 0 to turn it off');
+  return { permutations: o.null, stability: o.stability, folds: o.heldOut, seed: o.seed };
 }
 
 /** `neurodissect dissect`: labels every neuron of the chosen layers; writes a Results document. */
@@ -377,7 +401,13 @@ function writeSummary(results: Results, out: string, io: CliIo): void {
         .slice(0, 3)
         .map(([label, n]) => `${label} ×${n}`);
       const what = detector === undefined ? 'labelled' : `detectors (${scale.name} ≥ ${detector})`;
-      return `${labeler.id}: ${labelled}/${layer.units} ${what}${common.length ? ` (${common.join(', ')})` : ''}`;
+      const trust = layer.trust?.[labeler.id];
+      const significant =
+        trust?.significant !== undefined ? `, ${trust.significant} significant (q < 0.05)` : '';
+      const heldOut = trust?.heldOut
+        ? `, held-out r ${trust.heldOut.correlation.toFixed(2)} (random labels ${trust.heldOut.baseline.toFixed(2)})`
+        : '';
+      return `${labeler.id}: ${labelled}/${layer.units} ${what}${significant}${heldOut}${common.length ? ` (${common.join(', ')})` : ''}`;
     });
     io.stdout.write(`  ${layer.name} (${layer.units} units): ${parts.join('; ')}\n`);
   }
@@ -389,9 +419,33 @@ function writeSummary(results: Results, out: string, io: CliIo): void {
   io.stdout.write(`wrote ${out}\n`);
 }
 
+/** The trust options `dissect` and `demo` share (docs/trust.md). */
+export function addTrustOptions(command: Command): Command {
+  return command
+    .option(
+      '--null <r>',
+      "pseudo-neurons of each layer's permutation null (random image orderings): every best label gets a p-value and a Benjamini–Hochberg q-value; 0 turns it off",
+      integer,
+      1000,
+    )
+    .option(
+      '--stability <b>',
+      'bootstrap resamples of the probe images: how often each best label comes back (0: off)',
+      integer,
+      0,
+    )
+    .option(
+      '--held-out <folds>',
+      "folds for held-out quality: labels chosen on the other folds, their correlation with the neuron's activation measured on each (0: off)",
+      integer,
+      2,
+    )
+    .option('--seed <n>', 'seeds the null, the resamples and the folds', integer, 0);
+}
+
 /** Adds `dissect` to the program. */
 export function registerDissectCommand(program: Command, io: CliIo): void {
-  program
+  const command = program
     .command('dissect')
     .description(
       'Label every neuron of the chosen layers of an ONNX model with words; writes a Results document.',
@@ -454,4 +508,5 @@ export function registerDissectCommand(program: Command, io: CliIo): void {
     .action(async (options: DissectCommandOptions) => {
       await dissectCommand(options, io);
     });
+  addTrustOptions(command);
 }

@@ -3,13 +3,20 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import {
   assertFinite,
+  benjaminiHochberg,
+  createPermutationNull,
   describeConceptSetChanges,
   formatDescriptionsCsv,
   isNeurodissectError,
   isPmiFunction,
   type Matrix,
   matrixToTensor,
+  type NeuronDescription,
+  nullTopK,
+  type PermutationNull,
   parseConceptSetBytes,
+  permutationPValues,
+  pseudoActivations,
   rankLabels,
   SIMILARITY_NAMES,
   type SimilarityName,
@@ -64,6 +71,8 @@ export interface ScoreCommandOptions {
   concepts?: string;
   labels?: string;
   layer: string;
+  /** Pseudo-neurons of the permutation null per layer (0: none). */
+  null: number;
 }
 
 function checkFinite(matrix: Matrix, path: string, option: string): void {
@@ -221,11 +230,18 @@ export async function scoreCommand(o: ScoreCommandOptions, io: CliIo): Promise<v
       return activations;
     };
     const outFile = (name: string) => (several ? join(o.out, `${name}.npy`) : o.out);
-    const rows: { layer: string; unit: number; description: string; similarity: number }[] = [];
+    const rows: NeuronDescription[] = [];
     const written: string[] = [];
+    const significance: string[] = [];
+    const best = new Map<string, Float64Array>();
+    const pseudo =
+      o.null > 0
+        ? createPermutationNull(source.images, { permutations: o.null, seed: o.seed ?? 0 })
+        : undefined;
     const finishLayer = async (name: string, scores: Matrix) => {
       await writeOutput(outFile(name), serializeNpy(matrixToTensor(scores)));
       written.push(`${outFile(name)}: ${scores.rows}×${scores.cols}`);
+      best.set(name, rowMaxima(scores));
       if (concepts) {
         rankLabels(scores, concepts, 1).forEach((labels, unit) => {
           rows.push({
@@ -236,6 +252,22 @@ export async function scoreCommand(o: ScoreCommandOptions, io: CliIo): Promise<v
           });
         });
       }
+    };
+    // Each layer's best scores against its null: p and BH q per neuron, into the descriptions.
+    const finishNull = (name: string, nullBest: Float64Array) => {
+      const p = permutationPValues(best.get(name)!, nullBest);
+      const q = benjaminiHochberg(p);
+      let unit = 0;
+      for (const row of rows) {
+        if (row.layer !== name) continue;
+        row.pValue = p[unit];
+        row.qValue = q[unit];
+        unit++;
+      }
+      const significant = q.filter((v) => v < 0.05).length;
+      significance.push(
+        `${name}: ${significant} of ${q.length} neurons significant (q < 0.05) against ${nullBest.length} random image orderings`,
+      );
     };
 
     const progress = createProgressRenderer(io);
@@ -267,14 +299,19 @@ export async function scoreCommand(o: ScoreCommandOptions, io: CliIo): Promise<v
           overlap: availableParallelism() > 2,
           onProgress: progress.onProgress,
           onLayer: finishLayer,
+          // The null's pseudo-neurons share the pass: one set for every layer, each under its prior.
+          nullTop: pseudo ? nullTopK(pseudo, topK) : undefined,
+          onNull: finishNull,
         });
       } else {
         for (const input of inputs) {
-          const scores = await scoreNeurons(fn, source, await readLayer(input), {
+          const activations = await readLayer(input);
+          const scores = await scoreNeurons(fn, source, activations, {
             options,
             onProgress: progress.onProgress,
           });
           await finishLayer(input.name, scores);
+          if (pseudo) finishNull(input.name, await nullBestScores(fn, source, activations, pseudo, options));
         }
       }
     } catch (error) {
@@ -286,6 +323,7 @@ export async function scoreCommand(o: ScoreCommandOptions, io: CliIo): Promise<v
     for (const line of written) {
       io.stdout.write(`wrote ${line} ${fn} scores (${source.images} images, ${source.concepts} concepts)\n`);
     }
+    for (const line of significance) io.stdout.write(`${line}\n`);
     if (o.labels !== undefined && concepts !== undefined) {
       await writeOutput(o.labels, formatDescriptionsCsv(rows));
       io.stdout.write(`wrote ${o.labels}: the top label of each of ${rows.length} neurons\n`);
@@ -293,6 +331,47 @@ export async function scoreCommand(o: ScoreCommandOptions, io: CliIo): Promise<v
   } finally {
     await kernel.dispose();
   }
+}
+
+/** Each row's largest value (a neuron's best score). */
+function rowMaxima(scores: Matrix): Float64Array {
+  const out = new Float64Array(scores.rows).fill(Number.NEGATIVE_INFINITY);
+  for (let k = 0; k < scores.rows; k++) {
+    for (let m = 0; m < scores.cols; m++) {
+      const v = scores.data[k * scores.cols + m];
+      if (v > out[k]) out[k] = v;
+    }
+  }
+  return out;
+}
+
+/**
+ * Bytes of pseudo-neuron summaries scored at once by functions that score each neuron alone: each
+ * chunk is one more pass over every image's similarities, so chunks are large.
+ */
+const PSEUDO_CHUNK_BYTES = 256 * 2 ** 20;
+
+/**
+ * The null's best scores for functions whose score of a neuron depends on that neuron alone (cos,
+ * cos_cubed, rank_reorder): pseudo-neurons are the layer's summaries permuted, scored in chunks.
+ */
+async function nullBestScores(
+  fn: SimilarityName,
+  source: SimilaritySource,
+  activations: Matrix,
+  pseudo: PermutationNull,
+  options: Record<string, number>,
+): Promise<Float64Array> {
+  const chunk = Math.max(1, Math.floor(PSEUDO_CHUNK_BYTES / (4 * activations.rows)));
+  const out = new Float64Array(pseudo.permutations);
+  for (let from = 0; from < pseudo.permutations; from += chunk) {
+    const to = Math.min(pseudo.permutations, from + chunk);
+    const scores = await scoreNeurons(fn, source, pseudoActivations(pseudo, activations, from, to), {
+      options,
+    });
+    out.set(rowMaxima(scores), from);
+  }
+  return out;
 }
 
 async function readConcepts(path: string, columns: number, io: CliIo): Promise<readonly string[]> {
@@ -348,11 +427,17 @@ export function registerScoreCommand(program: Command, io: CliIo): void {
     .option('--top-fraction <x>', 'rank_reorder fraction of top images (0.05)', number)
     .option('--scale-p <x>', 'rank_reorder mean-similarity exponent (0.5)', number)
     .option('--min-norm <x>', 'cos_cubed norm clip (1e-3)', number)
-    .option('--seed <n>', 'rank_reorder baseline seed (0)', integer)
+    .option('--seed <n>', "seeds the permutation null and rank_reorder's baseline (0)", integer)
+    .option(
+      '--null <r>',
+      "pseudo-neurons of each layer's permutation null (random image orderings); each neuron's best score gets a p-value against them and a Benjamini–Hochberg q-value within its layer (the p_value and q_value columns of --labels); 0 turns it off",
+      integer,
+      1000,
+    )
     .option('--concepts <file>', 'concept list, one per line, in column order')
     .option(
       '--labels <file>',
-      "write each neuron's top label as CLIP-Dissect's descriptions.csv (all layers)",
+      "write each neuron's top label as CLIP-Dissect's descriptions.csv (all layers), with p_value and q_value columns unless --null 0",
     )
     .option('--layer <name>', 'the layer name of a single --activations FILE', 'layer')
     .action(async (options: ScoreCommandOptions) => {

@@ -6,6 +6,7 @@ import { sha256 } from '../platform';
 import type { OperationOptions } from '../progress';
 import { ContentHashSchema } from '../results/schema';
 import type { Tensor } from '../tensor';
+import { TRUST_DEFAULTS, type TrustOptions } from '../trust/assess';
 import {
   conceptSetHash,
   createDissection,
@@ -71,6 +72,18 @@ export const DissectionSpecSchema = z.object({
   batchSize: z.number().int().positive(),
   topImages: z.number().int().positive(),
   heatmaps: z.boolean(),
+  /**
+   * How far each label can be believed (docs/trust.md): pseudo-neurons of the permutation null,
+   * bootstrap resamples, held-out folds (0 turns each off) and their seed. Absent: the defaults.
+   */
+  trust: z
+    .object({
+      permutations: z.number().int().nonnegative(),
+      stability: z.number().int().nonnegative(),
+      folds: z.number().int().nonnegative().refine((f) => f !== 1, 'use 0 (off) or at least 2 folds'),
+      seed: z.number().int().nonnegative(),
+    })
+    .optional(),
 });
 
 /** A parsed dissection spec. */
@@ -113,6 +126,8 @@ export interface DissectionSpecInput {
   topImages?: number;
   /** @defaultValue false */
   heatmaps?: boolean;
+  /** Trust measures; unset fields take {@link TRUST_DEFAULTS}. */
+  trust?: TrustOptions;
 }
 
 /** A spec with the defaults every front end shares. @throws `ND_INVALID_OPTION` naming the field. */
@@ -144,6 +159,7 @@ export function createDissectionSpec(input: DissectionSpecInput): DissectionSpec
     batchSize: input.batchSize ?? 16,
     topImages: input.topImages ?? 20,
     heatmaps: input.heatmaps ?? false,
+    trust: { ...TRUST_DEFAULTS, ...input.trust },
   });
 }
 
@@ -335,6 +351,7 @@ export async function openDissection(
       resume: options.resume,
       onResumeMismatch: options.onResumeMismatch,
       heatmaps: spec.heatmaps,
+      trust: spec.trust,
       mapMemory: options.mapMemory,
       labels: options.labels,
       signal: options.signal,
