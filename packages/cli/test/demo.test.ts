@@ -33,7 +33,9 @@ describe('neurodissect demo', () => {
     // The full vocabulary: the world's words, their near-words and common English words.
     expect(readFileSync(join(out, 'concepts.txt'), 'utf8').trim().split('\n')).toEqual(toyWorldVocabulary());
     // soft-WPMI, with the reference's defaults, and each layer's mean best score on its scale.
-    expect(result.stdout).toMatch(/ {2}layer4: 128 neurons, .*, mean top-label score 0\.\d\d\n/);
+    expect(result.stdout).toMatch(
+      / {2}layer4: 128 neurons, .*, mean top-label score 0\.\d\d, \d+ significant \(q < 0\.05\)/,
+    );
 
     const results = parseResults(readFileSync(join(out, 'results.json'), 'utf8'));
     expect(results.layers.map((l) => l.name)).toEqual(['layer1', 'layer2', 'layer3', 'layer4']);
@@ -43,7 +45,7 @@ describe('neurodissect demo', () => {
     }
     // The published JSON Schema accepts the demo's Results, read by a validator that is not zod.
     const schema = JSON.parse(
-      readFileSync(require.resolve('@neurodissect/core/schema/results-v1.json'), 'utf8'),
+      readFileSync(require.resolve('@neurodissect/core/schema/results-v2.json'), 'utf8'),
     );
     const ajv = new Ajv2020({ strict: false, allErrors: true });
     addFormats(ajv);

@@ -1,6 +1,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createMatrix, matrixFromRows, parseNpy, tensorToMatrix } from '@neurodissect/core';
+import {
+  createMatrix,
+  createRandom,
+  matrixFromRows,
+  parseDescriptionsCsv,
+  parseNpy,
+  tensorToMatrix,
+} from '@neurodissect/core';
 import { compareScores, pmiOracle } from '@neurodissect/core/testing';
 import { describe, expect, it } from 'vitest';
 import { fixturePath } from '../../../scripts/test-setup/fixtures';
@@ -90,6 +97,9 @@ describe('neurodissect score', () => {
       labels,
       '--layer',
       'fc',
+      // Three images: the columns CLIP-Dissect's format has, without the null's.
+      '--null',
+      '0',
     );
     expect(result.code).toBe(0);
     expect(result.stderr).toBe(`note: ${concepts}: dropped 1 blank line(s)\n`);
@@ -249,5 +259,93 @@ describe('neurodissect score with several layers in one pass', () => {
       code: 2,
       stderr: expect.stringMatching(/--out: .* is a file; with several layers/),
     });
+  });
+});
+
+// Pure noise (random embeddings and activations): the permutation null's p-values must be uniform,
+// so about 5% fall below 0.05, and Benjamini–Hochberg keeps almost every q at or above 0.05.
+describe('neurodissect score: significance on pure noise', () => {
+  const N = 5000;
+  const M = 2000;
+  const K = 512;
+  const D = 32;
+  const dir = tempDir();
+  const gaussian = (rows: number, cols: number, seed: number) => {
+    const random = createRandom(seed);
+    const m = createMatrix(rows, cols);
+    for (let i = 0; i < m.data.length; i++) {
+      m.data[i] = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+    }
+    return m;
+  };
+  const activations = writeMatrix(dir, 'noise-A.npy', gaussian(N, K, 21));
+  const images = writeMatrix(dir, 'noise-I.npy', gaussian(N, D, 22));
+  const texts = writeMatrix(dir, 'noise-T.npy', gaussian(M, D, 23));
+  const concepts = join(dir, 'noise-concepts.txt');
+  writeFileSync(concepts, `${Array.from({ length: M }, (_, m) => `word${m}`).join('\n')}\n`);
+
+  it.each(['soft_wpmi', 'wpmi', 'cos'])(
+    '%s: p < 0.05 for 2-8% of neurons, q < 0.05 for at most 1%',
+    async (fn) => {
+      const labels = join(dir, `${fn}-descriptions.csv`);
+      const result = await cli(
+        'score',
+        '--fn',
+        fn,
+        '--activations',
+        activations,
+        '--image-emb',
+        images,
+        '--text-emb',
+        texts,
+        '--concepts',
+        concepts,
+        '--labels',
+        labels,
+        '--out',
+        join(dir, `${fn}.npy`),
+      );
+      expect(result).toMatchObject({ code: 0, stderr: '' });
+      const rows = parseDescriptionsCsv(readFileSync(labels, 'utf8'));
+      expect(readFileSync(labels, 'utf8').split('\n')[0]).toBe(
+        'layer,unit,description,similarity,p_value,q_value',
+      );
+      expect(rows).toHaveLength(K);
+      const p = rows.filter((r) => r.pValue! < 0.05).length / K;
+      const q = rows.filter((r) => r.qValue! < 0.05).length / K;
+      expect(p).toBeGreaterThanOrEqual(0.02);
+      expect(p).toBeLessThanOrEqual(0.08);
+      expect(q).toBeLessThanOrEqual(0.01);
+      const significant = rows.filter((r) => r.qValue! < 0.05).length;
+      expect(result.stdout).toContain(
+        `layer: ${significant} of ${K} neurons significant (q < 0.05) against 1000 random image orderings`,
+      );
+    },
+    120_000,
+  );
+
+  it('--null 0 leaves the columns out', async () => {
+    const labels = join(dir, 'no-null.csv');
+    const result = await cli(
+      'score',
+      '--fn',
+      'cos',
+      '--null',
+      '0',
+      '--activations',
+      activations,
+      '--image-emb',
+      images,
+      '--text-emb',
+      texts,
+      '--concepts',
+      concepts,
+      '--labels',
+      labels,
+      '--out',
+      join(dir, 'no-null.npy'),
+    );
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(readFileSync(labels, 'utf8').split('\n')[0]).toBe('layer,unit,description,similarity');
   });
 });
