@@ -3,6 +3,7 @@ export {
   type DissectRoute,
   defaultOrder,
   formatRoute,
+  type LabelRoute,
   type LayerRoute,
   type LayerSort,
   layerRoute,

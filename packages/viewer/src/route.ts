@@ -54,6 +54,18 @@ export interface DissectRoute {
   kind: 'dissect';
 }
 
+/**
+ * Label mode: ground truth by hand. Without a layer, the annotator, the sample and every layer's
+ * progress; with one, its neurons one at a time.
+ */
+export interface LabelRoute {
+  kind: 'label';
+  /** The layer being labelled; absent on the overview of label mode. */
+  layer?: string;
+  /** Blind mode: no labeler's labels or scores are shown. */
+  blind: boolean;
+}
+
 /** A URL the site does not know. */
 export interface NotFoundRoute {
   kind: 'not-found';
@@ -62,7 +74,14 @@ export interface NotFoundRoute {
 }
 
 /** Every page of the site, as a value: parsed from and formatted to the URL's hash. */
-export type Route = OverviewRoute | LayerRoute | NeuronRoute | SearchRoute | DissectRoute | NotFoundRoute;
+export type Route =
+  | OverviewRoute
+  | LayerRoute
+  | NeuronRoute
+  | SearchRoute
+  | DissectRoute
+  | LabelRoute
+  | NotFoundRoute;
 
 const LAYER_SORTS: readonly LayerSort[] = ['unit', 'score', 'label'];
 
@@ -118,8 +137,8 @@ function decode(part: string): string | undefined {
  * Never throws: anything it does not understand is a `not-found` route.
  *
  * Formats: `#/` (overview), `#/layer/NAME?sort=score&order=desc&filter=dog&page=2&labeler=ID`,
- * `#/neuron/NAME/UNIT`, `#/search?q=TEXT&match=stem&layer=NAME&labeler=ID&all=1`; NAME and TEXT are
- * URI-component encoded.
+ * `#/neuron/NAME/UNIT`, `#/search?q=TEXT&match=stem&layer=NAME&labeler=ID&all=1`,
+ * `#/label`, `#/label/NAME?blind=1`; NAME and TEXT are URI-component encoded.
  */
 export function parseRoute(hash: string): Route {
   const raw = hash.startsWith('#') ? hash.slice(1) : hash;
@@ -163,6 +182,10 @@ export function parseRoute(hash: string): Route {
     });
   }
   if (head === 'dissect' && rest.length === 0) return { kind: 'dissect' };
+  if (head === 'label' && rest.length <= 1 && rest[0] !== '') {
+    const blind = params.get('blind') === '1';
+    return rest.length === 1 ? { kind: 'label', layer: rest[0], blind } : { kind: 'label', blind };
+  }
   return notFound;
 }
 
@@ -198,6 +221,8 @@ export function formatRoute(route: Route): string {
       ])}`;
     case 'dissect':
       return '#/dissect';
+    case 'label':
+      return `#/label${route.layer === undefined ? '' : `/${encodeURIComponent(route.layer)}`}${route.blind ? '?blind=1' : ''}`;
     case 'not-found':
       return route.hash.startsWith('#') ? route.hash : `#${route.hash}`;
   }

@@ -3,6 +3,7 @@ import { createSearchIndex, type LayerSummary } from '@neurodissect/search';
 import {
   SITE_FORMAT,
   SITE_VERSION,
+  type SiteConceptList,
   type SiteImage,
   type SiteLayerData,
   type SiteManifest,
@@ -13,8 +14,13 @@ export interface SiteContent {
   manifest: SiteManifest;
   /** One entry per layer, in manifest order (`manifest.layers[i].key` is `layer-i`). */
   layers: SiteLayerData[];
+  /** The concept set's words (`data/concepts.js`), when the Results list them. */
+  concepts?: SiteConceptList;
   heatmaps: { kept: number; dropped: number };
 }
+
+/** The data key of {@link SiteContent.concepts}. */
+const CONCEPTS_KEY = 'concepts';
 
 /** Options of {@link siteContentFromResults}. */
 export interface SiteContentOptions {
@@ -77,6 +83,7 @@ export async function siteContentFromResults(
       shown: shown.length,
       thumbnails: [...siteImages.values()].filter((i) => i.thumb !== undefined).length,
     },
+    ...(results.concepts.items ? { conceptList: CONCEPTS_KEY } : {}),
     ...options.extra,
   };
   const layers: SiteLayerData[] = [];
@@ -125,5 +132,11 @@ export async function siteContentFromResults(
       summaries,
     });
   }
-  return { manifest, layers, heatmaps: { kept, dropped } };
+  const items = results.concepts.items;
+  return {
+    manifest,
+    layers,
+    ...(items ? { concepts: { format: SITE_FORMAT, version: SITE_VERSION, concepts: [...items] } } : {}),
+    heatmaps: { kept, dropped },
+  };
 }

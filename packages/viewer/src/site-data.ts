@@ -73,6 +73,18 @@ export interface SiteManifest {
   images: { shown: number; thumbnails: number };
   /** The "Dissect in your browser" page, when the site was built with it. */
   inBrowser?: SiteInBrowser;
+  /**
+   * The key of the data file (`data/<key>.js`) holding the concept set's words (a
+   * {@link SiteConceptList}), when the Results list them: label mode suggests them.
+   */
+  conceptList?: string;
+}
+
+/** `data/<key>.js` named by {@link SiteManifest.conceptList}: the concept set's words. */
+export interface SiteConceptList {
+  format: typeof SITE_FORMAT;
+  version: typeof SITE_VERSION;
+  concepts: string[];
 }
 
 /** What the "Dissect in your browser" page of a site loads, relative to the site folder. */

@@ -8,6 +8,9 @@ describe('parseRoute', () => {
     expect(parseRoute('#/neuron/layer4/1802')).toEqual({ kind: 'neuron', layer: 'layer4', unit: 1802 });
     expect(parseRoute('#/dissect')).toEqual({ kind: 'dissect' });
     expect(parseRoute('#/dissect/more')).toEqual({ kind: 'not-found', hash: '#/dissect/more' });
+    expect(parseRoute('#/label')).toEqual({ kind: 'label', blind: false });
+    expect(parseRoute('#/label/layer2?blind=1')).toEqual({ kind: 'label', layer: 'layer2', blind: true });
+    expect(parseRoute('#/label/layer2/3')).toEqual({ kind: 'not-found', hash: '#/label/layer2/3' });
     expect(parseRoute('#/layer/layer4?sort=score&filter=dog&page=2')).toEqual({
       kind: 'layer',
       layer: 'layer4',
@@ -80,6 +83,8 @@ describe('formatRoute', () => {
       searchRoute('<img src=x onerror=alert(1)>', { match: 'fuzzy', layer: 'layer 1', all: true }),
       searchRoute('café / naïve #2', { match: 'stem' }),
       searchRoute('triangle', { labeler: 'clip-avg' }),
+      { kind: 'label', blind: true },
+      { kind: 'label', layer: 'features.4/conv ?a', blind: false },
     ];
     for (const route of routes) expect(parseRoute(formatRoute(route))).toEqual(route);
   });

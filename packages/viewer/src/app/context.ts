@@ -9,6 +9,7 @@ import {
   type SiteManifest,
 } from '../site-data';
 import type { DataLoader } from './data-loader';
+import type { LabelStore } from './label-store';
 
 /** What every page renderer gets: the manifest, data access and navigation. */
 export interface AppContext {
@@ -24,7 +25,11 @@ export interface AppContext {
   /** The site's "Dissect in your browser" page, when it has one. */
   inBrowser?: SiteInBrowser;
   /** Shows other content (results dissected in this page) instead of the site's own, from the overview. */
-  open(content: Pick<SiteContent, 'manifest' | 'layers'>): void;
+  open(content: Pick<SiteContent, 'manifest' | 'layers' | 'concepts'>): void;
+  /** The concept set's words; when the site does not carry them, every label of its layers. Loaded once. */
+  conceptWords(): Promise<string[]>;
+  /** Where label mode keeps its decisions. */
+  labelStore?: LabelStore;
 }
 
 /** Builds the {@link AppContext} over a loaded manifest. */
@@ -35,9 +40,11 @@ export function createAppContext(
   open: AppContext['open'] = () => {
     throw new Error('This site cannot open other results.');
   },
+  labelStore?: LabelStore,
 ): AppContext {
   const byName = new Map(manifest.layers.map((l) => [l.name, l]));
   const indexes = new Map<string, Promise<SearchIndex>>();
+  let words: Promise<string[]> | undefined;
 
   function layerData(name: string): Promise<SiteLayerData> {
     const entry = byName.get(name);
@@ -65,5 +72,23 @@ export function createAppContext(
     navigate,
     ...(manifest.inBrowser === undefined ? {} : { inBrowser: manifest.inBrowser }),
     open,
+    conceptWords() {
+      words ??= (
+        manifest.conceptList === undefined
+          ? Promise.reject(new Error('no concept list'))
+          : loader.concepts(manifest.conceptList).then((c) => c.concepts)
+      ).catch(async () => {
+        const all = new Set<string>();
+        for (const layer of await Promise.all(manifest.layers.map((l) => layerData(l.name))))
+          for (const neuron of layer.neurons)
+            for (const labels of Object.values(neuron.labels)) for (const l of labels) all.add(l.label);
+        return [...all].sort();
+      });
+      words.catch(() => {
+        words = undefined;
+      });
+      return words;
+    },
+    ...(labelStore === undefined ? {} : { labelStore }),
   };
 }

@@ -2,6 +2,7 @@ import {
   SITE_DATA_CALLBACK,
   SITE_FORMAT,
   SITE_VERSION,
+  type SiteConceptList,
   type SiteLayerData,
   type SiteManifest,
 } from '../site-data';
@@ -12,6 +13,8 @@ type Pending = { resolve: (data: unknown) => void; reject: (error: Error) => voi
 export interface DataLoader {
   manifest(): Promise<SiteManifest>;
   layer(key: string): Promise<SiteLayerData>;
+  /** The concept set's words, from the file the manifest's `conceptList` names. */
+  concepts(key: string): Promise<SiteConceptList>;
 }
 
 /** A loader that injects `<script src="data/KEY.js">` tags: works over http and from `file://`. */
@@ -58,6 +61,7 @@ export function createDataLoader(base = 'data/'): DataLoader {
   return {
     manifest: () => load('site') as Promise<SiteManifest>,
     layer: (key) => load(key) as Promise<SiteLayerData>,
+    concepts: (key) => load(key) as Promise<SiteConceptList>,
   };
 }
 
@@ -65,6 +69,7 @@ export function createDataLoader(base = 'data/'): DataLoader {
 export function createMemoryLoader(content: {
   manifest: SiteManifest;
   layers: readonly SiteLayerData[];
+  concepts?: SiteConceptList;
 }): DataLoader {
   const byKey = new Map(content.manifest.layers.map((entry, i) => [entry.key, content.layers[i]]));
   return {
@@ -73,6 +78,10 @@ export function createMemoryLoader(content: {
       const data = byKey.get(key);
       if (data === undefined) throw new Error(`These results have no layer data "${key}".`);
       return data;
+    },
+    async concepts() {
+      if (content.concepts === undefined) throw new Error('These results do not list their concepts.');
+      return content.concepts;
     },
   };
 }

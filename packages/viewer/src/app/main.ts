@@ -2,15 +2,22 @@ import { formatRoute, parseRoute, type Route, searchRoute } from '../route';
 import { type AppContext, createAppContext } from './context';
 import { createDataLoader, createMemoryLoader } from './data-loader';
 import { h } from './dom';
+import { createIndexedDbLabelStore } from './label-store';
 import { renderDissect } from './pages/dissect';
 import { createDissectController, type DissectController } from './pages/dissect-controller';
+import { renderLabel } from './pages/label';
 import { renderLayer } from './pages/layer';
 import { neighbours, renderNeuron } from './pages/neuron';
 import { renderNotFound } from './pages/not-found';
 import { renderOverview } from './pages/overview';
 import { renderSearch } from './pages/search';
 
-type Page = { title: string; content: Node };
+type Page = {
+  title: string;
+  content: Node;
+  /** The page's own keys (outside text fields); true when the page took the key. */
+  onKeyDown?: (event: KeyboardEvent) => boolean;
+};
 
 function render(ctx: AppContext, route: Route, dissect: DissectController | undefined): Page | Promise<Page> {
   switch (route.kind) {
@@ -24,6 +31,8 @@ function render(ctx: AppContext, route: Route, dissect: DissectController | unde
       return renderSearch(ctx, route);
     case 'dissect':
       return renderDissect(ctx, dissect);
+    case 'label':
+      return renderLabel(ctx, route);
     case 'not-found':
       return renderNotFound(`There is no page at "${route.hash}".`);
   }
@@ -33,22 +42,27 @@ function render(ctx: AppContext, route: Route, dissect: DissectController | unde
 function samePage(a: Route | undefined, b: Route): boolean {
   if (a === undefined || a.kind !== b.kind) return false;
   if (a.kind === 'layer' && b.kind === 'layer') return a.layer === b.layer;
+  if (a.kind === 'label' && b.kind === 'label') return a.layer === b.layer;
   return a.kind === 'search' || a.kind === 'overview' || a.kind === 'neuron' || a.kind === 'dissect';
 }
 
+/** Inputs that take no typed text: the site's keys work while one has the focus. */
+const KEYLESS_INPUTS = ['checkbox', 'radio', 'button', 'submit', 'reset', 'file'];
+
 function isTyping(target: EventTarget | null): boolean {
   const element = target as HTMLElement | null;
-  return (
-    element !== null &&
-    (element.isContentEditable || ['INPUT', 'SELECT', 'TEXTAREA'].includes(element.tagName))
-  );
+  if (element === null) return false;
+  if (element.tagName === 'INPUT') return !KEYLESS_INPUTS.includes((element as HTMLInputElement).type);
+  return element.isContentEditable || ['SELECT', 'TEXTAREA'].includes(element.tagName);
 }
 
 async function start(): Promise<void> {
   const main = document.getElementById('main')!;
   const loader = createDataLoader();
   let current: Route | undefined;
+  let currentPage: Page | undefined;
   let generation = 0;
+  const labelStore = createIndexedDbLabelStore();
 
   const navigate: AppContext['navigate'] = (route, options = {}) => {
     const hash = formatRoute(route);
@@ -67,14 +81,20 @@ async function start(): Promise<void> {
   const open: AppContext['open'] = (content) => {
     const inBrowser = ctx.inBrowser;
     const manifest = { ...content.manifest, ...(inBrowser === undefined ? {} : { inBrowser }) };
-    ctx = createAppContext(manifest, createMemoryLoader({ ...content, manifest }), navigate, open);
+    ctx = createAppContext(
+      manifest,
+      createMemoryLoader({ ...content, manifest }),
+      navigate,
+      open,
+      labelStore,
+    );
     current = undefined;
     navigate({ kind: 'overview' });
   };
   // The in-browser page's runs outlive its view: one controller for the whole visit.
   let dissect: DissectController | undefined;
   try {
-    ctx = createAppContext(await loader.manifest(), loader, navigate, open);
+    ctx = createAppContext(await loader.manifest(), loader, navigate, open, labelStore);
     const inBrowser = ctx.inBrowser;
     if (inBrowser !== undefined)
       dissect = createDissectController({
@@ -93,6 +113,8 @@ async function start(): Promise<void> {
     const mine = ++generation;
     const focusKey = (document.activeElement as HTMLElement | null)?.dataset?.focusKey;
     const keepFocus = samePage(current, route);
+    // Keys pressed while the next page loads must not act on the one it replaces.
+    currentPage = undefined;
     main.setAttribute('aria-busy', 'true');
     let page: Page;
     try {
@@ -111,6 +133,7 @@ async function start(): Promise<void> {
     if (mine !== generation) return;
     const first = current === undefined;
     current = route;
+    currentPage = page;
     main.replaceChildren(page.content);
     main.removeAttribute('aria-busy');
     document.title = page.title;
@@ -118,7 +141,9 @@ async function start(): Promise<void> {
       focusKey === undefined
         ? null
         : main.querySelector<HTMLElement>(`[data-focus-key="${CSS.escape(focusKey)}"]`);
+    const wanted = main.querySelector<HTMLElement>('[autofocus]');
     if (keepFocus && again) again.focus();
+    else if (wanted) wanted.focus();
     else if (!first) main.querySelector<HTMLElement>('h1')?.focus();
     if (!keepFocus) window.scrollTo(0, 0);
   }
@@ -133,6 +158,10 @@ async function start(): Promise<void> {
   });
   document.addEventListener('keydown', (event) => {
     if (event.altKey || event.ctrlKey || event.metaKey || isTyping(event.target)) return;
+    if (currentPage?.onKeyDown?.(event)) {
+      event.preventDefault();
+      return;
+    }
     if (event.key === '/') {
       event.preventDefault();
       const input = document.getElementById('concept-query');

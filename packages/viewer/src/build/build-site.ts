@@ -357,6 +357,11 @@ export async function buildSite(options: BuildSiteOptions): Promise<SiteBuildRep
     onProgress?.({ stage: 'site-data', done: li + 1, total: results.layers.length });
   }
   const manifest = content.manifest;
+  if (content.concepts && manifest.conceptList)
+    await write(
+      join('data', `${manifest.conceptList}.js`),
+      siteDataScript(manifest.conceptList, content.concepts),
+    );
   await write(SITE_MARKER, siteDataScript('site', manifest));
 
   return {

@@ -24,7 +24,7 @@ export function indexHtml(title: string, options: { inBrowser?: boolean } = {}):
 <a class="skip-link" href="#main" data-skip-link>Skip to content</a>
 <header class="site-header">
 <a class="site-title" href="#/">${escapeHtml(title)}</a>
-<nav aria-label="Site"><ul><li><a href="#/">Overview</a></li><li><a href="#/search">Concept search</a></li>${dissect}</ul></nav>
+<nav aria-label="Site"><ul><li><a href="#/">Overview</a></li><li><a href="#/search">Concept search</a></li><li><a href="#/label">Label neurons</a></li>${dissect}</ul></nav>
 </header>
 <main id="main" tabindex="-1"><p>Loading…</p></main>
 <noscript><p>This site needs JavaScript to show the neurons.</p></noscript>

@@ -1,7 +1,7 @@
 import { formatRoute, layerRoute, type NeuronRoute, searchRoute } from '../../route';
 import type { AppContext } from '../context';
 import { formatNumber, h } from '../dom';
-import { imageTile } from '../images';
+import { topImagesView } from '../top-images';
 import { renderNotFound } from './not-found';
 
 /** The units before and after `unit` in the layer, for previous/next. */
@@ -80,33 +80,7 @@ export async function renderNeuron(
       );
     });
 
-  const hasHeatmaps = neuron.topImages.some((t) => t.heatmap !== undefined);
-  const grid = h(
-    'div',
-    { class: 'tiles' },
-    neuron.topImages.map((top, i) =>
-      imageTile({
-        image: data.images[top.image] ?? { uri: `probe image ${top.image}` },
-        title: `#${i + 1}`,
-        ...(top.activation === undefined ? {} : { activation: top.activation }),
-        ...(top.heatmap === undefined ? {} : { heatmap: top.heatmap }),
-      }),
-    ),
-  );
-  const heatmapToggle = hasHeatmaps
-    ? h(
-        'label',
-        { class: 'toggle' },
-        h('input', {
-          type: 'checkbox',
-          checked: true,
-          'data-focus-key': 'heatmaps',
-          onchange: (event: Event) =>
-            grid.classList.toggle('hide-heatmaps', !(event.target as HTMLInputElement).checked),
-        }),
-        ' Show activation heatmaps',
-      )
-    : null;
+  const { grid, heatmapToggle } = topImagesView(neuron, data);
 
   const similar = h(
     'div',
