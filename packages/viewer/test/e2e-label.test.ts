@@ -9,6 +9,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureAppBundle } from '../../../scripts/test-setup/app-bundle';
 import { launchBrowser, type TestBrowser } from '../../../scripts/test-setup/browser';
+import { startStaticServer } from '../../cli/src/commands/serve';
 import { runCli } from '../../cli/src/program';
 import { ARTIFACTS } from './browser';
 
@@ -392,6 +393,24 @@ describe('blind mode', () => {
     // A blind decision is recorded as blind.
     await page.keyboard.press('n');
     await expect.poll(progress).toBe(`layer3: 1 of ${layer3.neurons.length} labelled`);
+  });
+
+  it('keeps decisions on the site served over http, as neurodissect serve serves it', async () => {
+    const server = await startStaticServer({ root: join(work, 'site'), port: 0 });
+    try {
+      await page.goto(`${server.url}#/label/layer2`);
+      await expect.poll(() => page.locator('h1').textContent()).toBe('Label neurons');
+      await page.keyboard.type('erin');
+      await page.keyboard.press('Enter');
+      const layer2 = results.layers.find((l) => l.name === 'layer2')!;
+      await expect.poll(progress).toBe(`layer2: 0 of ${layer2.neurons.length} labelled`);
+      await page.keyboard.press('n');
+      await expect.poll(progress).toBe(`layer2: 1 of ${layer2.neurons.length} labelled`);
+      await page.reload();
+      await expect.poll(progress).toBe(`layer2: 1 of ${layer2.neurons.length} labelled`);
+    } finally {
+      await server.close();
+    }
   });
 
   it('printed nothing to the browser console', () => {
