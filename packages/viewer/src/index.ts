@@ -31,6 +31,7 @@ export {
   SITE_DATA_CALLBACK,
   SITE_FORMAT,
   SITE_VERSION,
+  type SiteConceptList,
   type SiteImage,
   type SiteInBrowser,
   type SiteLayerData,
