@@ -39,6 +39,20 @@ const runs = [
     ],
   },
   {
+    title: `the permutation null's cost: neurodissect score --null 0 beside --null 1000 at Broden scale (ResNet-50 layers 1-4, N=63,305, M=20,000), and its calibration on noise`,
+    command: [
+      'node',
+      'packages/cli/bench/score-command.mjs',
+      '--images',
+      quick ? '6000' : '63305',
+      '--concepts',
+      quick ? '4000' : '20000',
+      '--layers',
+      '256,512,1024,2048',
+      '--null-overhead',
+    ],
+  },
+  {
     title: `neurodissect dissect on the toy world (${quick ? 200 : 1000} images, layers 1-4, every labeler)`,
     command: ['node', 'packages/cli/bench/dissect-command.mjs', '--count', quick ? '200' : '1000'],
   },

@@ -3,6 +3,11 @@
 //
 //   node packages/cli/bench/score-command.mjs --images 20000 --concepts 20000 --layers 512
 //   node packages/cli/bench/score-command.mjs --images 63305 --concepts 20000 --layers 256,512,1024,2048
+//   node packages/cli/bench/score-command.mjs --images 63305 --concepts 20000 --layers 256,512,1024,2048 --null-overhead
+//
+// --null-overhead times `score --null 0` beside `score --null 1000` (the permutation null's cost)
+// and reads the p- and q-values of every neuron (inputs are noise: about 5% of p below 0.05, and
+// almost no q below 0.05, is what calibration means), for soft_wpmi and wpmi (--fns).
 //
 // The reference is CLIP-Dissect's own similarity.py run by Debian's torch (/usr/bin/python3) when
 // --reference DIR (or NEURODISSECT_REFERENCE_DIR) names a checkout of its repository; otherwise
@@ -11,7 +16,14 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createMatrix, createRandom, matrixToTensor, parseNpy, serializeNpy } from '@neurodissect/core';
+import {
+  createMatrix,
+  createRandom,
+  matrixToTensor,
+  parseDescriptionsCsv,
+  parseNpy,
+  serializeNpy,
+} from '@neurodissect/core';
 import { measured as measure } from './measure.mjs';
 
 const { values: args } = parseArgs({
@@ -25,6 +37,8 @@ const { values: args } = parseArgs({
     json: { type: 'string' },
     keep: { type: 'string' },
     'ours-only': { type: 'boolean', default: false },
+    'null-overhead': { type: 'boolean', default: false },
+    fns: { type: 'string', default: 'soft_wpmi,wpmi' },
   },
 });
 const N = Number(args.images);
@@ -86,6 +100,53 @@ try {
     file: writeActivations(`A${l + 1}.npy`, N, K, 100 + l),
   }));
   const activationArgs = layers.flatMap((layer) => ['--activations', `${layer.name}=${layer.file}`]);
+  if (args['null-overhead']) {
+    const concepts = join(work, 'concepts.txt');
+    writeFileSync(concepts, `${Array.from({ length: M }, (_, m) => `concept${m}`).join('\n')}\n`);
+    const report = { images: N, concepts: M, dim: D, layers: sizes, functions: [] };
+    for (const fn of args.fns.split(',')) {
+      const run = (label, extra) => {
+        const out = join(work, label);
+        mkdirSync(out, { recursive: true });
+        return measured(label, [
+          'node',
+          'packages/cli/bin/neurodissect.mjs',
+          'score',
+          '--fn',
+          fn,
+          '--image-emb',
+          imageEmb,
+          '--text-emb',
+          textEmb,
+          ...activationArgs,
+          '--out',
+          out,
+          ...extra,
+        ]);
+      };
+      const without = run(`${fn}-null0`, ['--null', '0']);
+      const labels = join(work, `${fn}-descriptions.csv`);
+      const withNull = run(`${fn}-null1000`, ['--null', '1000', '--concepts', concepts, '--labels', labels]);
+      const rows = parseDescriptionsCsv(readFileSync(labels, 'utf8'));
+      const share = (pick) => rows.filter((r) => pick(r) < 0.05).length / rows.length;
+      const entry = {
+        fn,
+        neurons: rows.length,
+        withoutNull: without,
+        withNull,
+        overhead: Number((withNull.wallSeconds / without.wallSeconds - 1).toFixed(3)),
+        pBelow005: Number(share((r) => r.pValue).toFixed(4)),
+        qBelow005: Number(share((r) => r.qValue).toFixed(4)),
+      };
+      report.functions.push(entry);
+      console.log(
+        `${fn}: score --null 0 ${without.wallSeconds} s, ${without.peakRssMiB} MiB | --null 1000 ${withNull.wallSeconds} s, ${withNull.peakRssMiB} MiB → the null adds ${(100 * entry.overhead).toFixed(1)}%; on noise p < 0.05 for ${(100 * entry.pBelow005).toFixed(2)}% and q < 0.05 for ${(100 * entry.qBelow005).toFixed(2)}% of ${rows.length} neurons`,
+      );
+    }
+    if (args.json) writeFileSync(args.json, JSON.stringify(report, null, 2));
+    if (!args.keep) rmSync(work, { recursive: true, force: true });
+    process.exit(0);
+  }
   const oursOut = join(work, 'ours');
   const refOut = join(work, 'reference');
   mkdirSync(refOut, { recursive: true });

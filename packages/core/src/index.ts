@@ -197,6 +197,9 @@ export {
   derangement,
   foldAssignment,
   foldRows,
+  originalRow,
   pearson,
   restrictContext,
+  rowCounts,
+  weightedTopKPerColumn,
 } from './trust/resample';

@@ -160,6 +160,13 @@ export interface LabelerContext extends OperationOptions {
   readonly annotations?: ProbeAnnotations;
   /** The runtime's scoring capabilities, when the pipeline was given them (labelers that score use them). */
   readonly kernels?: ScoringKernels;
+  /**
+   * Set when this context is a restriction of another to some of its images (a bootstrap resample
+   * or a fold, made by `restrictContext`): row i here is row `rows[i]` of `context`. Labelers
+   * whose work per image does not depend on the neurons (CLIP-avg's zero-shot votes, Broden-label's
+   * annotation weights) can keep it for `context`'s rows and reuse it across restrictions.
+   */
+  readonly restrictedFrom?: { readonly context: LabelerContext; readonly rows: Int32Array };
 }
 
 /** One batch of a layer's activation maps: images `start .. start+n` (of the readable probe images). */

@@ -2,6 +2,8 @@ import {
   type Labeler,
   type LabelerContext,
   type LayerLabels,
+  originalRow,
+  type ProbeAnnotations,
   throwIfAborted,
   topKPerColumn,
 } from '@neurodissect/core';
@@ -24,6 +26,8 @@ export interface BrodenLabelOptions {
 export function brodenLabel(options: BrodenLabelOptions = {}): Labeler {
   const topImages = options.topImages ?? 10;
   const topLabels = options.topLabels ?? 10;
+  // Each image's label weights, per annotations object.
+  const weightsByAnnotations = new WeakMap<ProbeAnnotations, Map<number, Map<number, number>>>();
   return {
     id: 'broden-label',
     version: '1',
@@ -35,20 +39,31 @@ export function brodenLabel(options: BrodenLabelOptions = {}): Labeler {
       const annotations = requireAnnotations(context, 'broden-label');
       const n = Math.min(topImages, context.activations.rows);
       const top = topKPerColumn(context.activations, n);
-      const perImage = new Map<number, Map<number, number>>();
-      for (const image of new Set(top.indices)) {
+      // An image's label weights do not depend on the neurons: they are kept per image of the
+      // unrestricted context, so resamples, folds and the null's pseudo-neurons decode each once.
+      const base = originalRow(context, 0).context;
+      const baseAnnotations = base.annotations ?? annotations;
+      let known = weightsByAnnotations.get(baseAnnotations);
+      if (!known) {
+        known = new Map();
+        weightsByAnnotations.set(baseAnnotations, known);
+      }
+      const rowOf = (image: number) => originalRow(context, image).row;
+      for (const row of new Set(Array.from(top.indices, rowOf))) {
+        if (known.has(row)) continue;
         throwIfAborted(context.signal);
         const weights = new Map<number, number>();
-        for (const labels of Object.values(annotations.imageLabels(image))) {
+        for (const labels of Object.values(baseAnnotations.imageLabels(row))) {
           for (const label of labels) weights.set(label, (weights.get(label) ?? 0) + 1);
         }
-        for (const mask of await annotations.masks(image, { signal: context.signal })) {
+        for (const mask of await baseAnnotations.masks(row, { signal: context.signal })) {
           const total = mask.width * mask.height;
           for (const [label, area] of labelAreas(mask))
             weights.set(label, (weights.get(label) ?? 0) + area / total);
         }
-        perImage.set(image, weights);
+        known.set(row, weights);
       }
+      const perImage = { get: (image: number) => known!.get(rowOf(image)) };
       return Array.from({ length: context.activations.cols }, (_, k) => {
         const sums = new Map<number, { weight: number; votes: number }>();
         let total = 0;

@@ -5,9 +5,11 @@ import {
   type LabelerContext,
   type LayerLabels,
   type MatmulKernel,
+  type Matrix,
   matmulTransposed,
   NeurodissectError,
   normalizeRows,
+  originalRow,
   type ScoredLabel,
   throwIfAborted,
   topKIndices,
@@ -41,6 +43,11 @@ export function clipAvg(options: ClipAvgOptions = {}): Labeler {
     if (!Number.isInteger(value) || value < 1)
       throw new RangeError(`${name} must be a positive integer, got ${value}.`);
   }
+  // Each image's zero-shot votes, per image-embedding matrix (and the text embeddings they used).
+  const votesByImages = new WeakMap<
+    Matrix,
+    { texts: Matrix; votes: Map<number, { concepts: Int32Array; scores: Float32Array }> }
+  >();
   return {
     id: 'clip-avg',
     version: '1',
@@ -59,24 +66,39 @@ export function clipAvg(options: ClipAvgOptions = {}): Labeler {
       }
       const n = Math.min(topImages, activations.rows);
       const top = topKPerColumn(activations, n);
-      // Zero-shot classify only the images that are in some neuron's top-n.
-      const needed = [...new Set(top.indices)].sort((a, b) => a - b);
-      const dim = imageEmbeddings.cols;
-      const block = createMatrix(needed.length, dim);
-      needed.forEach((image, r) => {
-        block.data.set(imageEmbeddings.data.subarray(image * dim, (image + 1) * dim), r * dim);
-      });
-      const texts = normalizeRows(createMatrix(textEmbeddings.rows, dim, textEmbeddings.data.slice()));
-      const cosines = await (options.matmul ?? context.kernels?.matmul ?? matmulTransposed)(
-        normalizeRows(block),
-        texts,
-      );
-      const votesOf = new Map<number, { concepts: Int32Array; scores: Float32Array }>();
-      needed.forEach((image, r) => {
-        const row = cosines.data.subarray(r * texts.rows, (r + 1) * texts.rows);
-        const best = topKIndices(row, perImage);
-        votesOf.set(image, { concepts: best, scores: Float32Array.from(best, (m) => row[m]) });
-      });
+      // An image's votes do not depend on the neurons: they are kept per image of the unrestricted
+      // context, so resamples, folds and the null's pseudo-neurons classify each image once.
+      const base = originalRow(context, 0).context;
+      let cache = votesByImages.get(base.imageEmbeddings!);
+      if (!cache || cache.texts !== textEmbeddings) {
+        cache = { texts: textEmbeddings, votes: new Map() };
+        votesByImages.set(base.imageEmbeddings!, cache);
+      }
+      const known = cache.votes;
+      const rowOf = (image: number) => originalRow(context, image).row;
+      // Zero-shot classify only the images in some neuron's top-n not classified before.
+      const needed = [...new Set(Array.from(top.indices, rowOf))]
+        .filter((r) => !known.has(r))
+        .sort((a, b) => a - b);
+      if (needed.length > 0) {
+        const source = base.imageEmbeddings!;
+        const dim = source.cols;
+        const block = createMatrix(needed.length, dim);
+        needed.forEach((image, r) => {
+          block.data.set(source.data.subarray(image * dim, (image + 1) * dim), r * dim);
+        });
+        const texts = normalizeRows(createMatrix(textEmbeddings.rows, dim, textEmbeddings.data.slice()));
+        const cosines = await (options.matmul ?? context.kernels?.matmul ?? matmulTransposed)(
+          normalizeRows(block),
+          texts,
+        );
+        needed.forEach((image, r) => {
+          const row = cosines.data.subarray(r * texts.rows, (r + 1) * texts.rows);
+          const best = topKIndices(row, perImage);
+          known.set(image, { concepts: best, scores: Float32Array.from(best, (m) => row[m]) });
+        });
+      }
+      const votesOf = { get: (image: number) => known.get(rowOf(image)) };
       const out: LayerLabels = [];
       for (let k = 0; k < activations.cols; k++) {
         const sums = new Map<number, { score: number; votes: number }>();

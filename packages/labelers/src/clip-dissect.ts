@@ -12,14 +12,17 @@ import {
   type PermutationNull,
   type PmiProcessorFactory,
   rankLabels,
+  rowCounts,
   type SimilarityName,
   type SimilarityOptionsByName,
   type SimilaritySource,
   scoreNeurons,
   similarityFromEmbeddings,
+  weightedTopKPerColumn,
 } from '@neurodissect/core';
 import {
   mergePriorPartials,
+  type PmiLayerInput,
   pmiPartScores,
   resolvePmiParameters,
   scorePmiLayers,
@@ -73,6 +76,11 @@ export function clipDissect<F extends SimilarityName = 'soft_wpmi'>(
     });
   };
 
+  const sameEmbeddings = (a: LabelerContext, b: LabelerContext) =>
+    a.imageEmbeddings === b.imageEmbeddings &&
+    a.textEmbeddings === b.textEmbeddings &&
+    a.concepts === b.concepts;
+
   async function labelLayers(
     contexts: readonly LabelerContext[],
     run: OperationOptions = {},
@@ -88,11 +96,11 @@ export function clipDissect<F extends SimilarityName = 'soft_wpmi'>(
   ): Promise<{ labels: LayerLabels[]; nullBest: Float64Array[] }> {
     if (contexts.length === 0) return { labels: [], nullBest: [] };
     const first = contexts[0];
-    const shared = contexts.every(
-      (c) =>
-        c.imageEmbeddings === first.imageEmbeddings &&
-        c.textEmbeddings === first.textEmbeddings &&
-        c.concepts === first.concepts,
+    const shared = contexts.every((c) =>
+      c.restrictedFrom && first.restrictedFrom
+        ? c.restrictedFrom.rows === first.restrictedFrom.rows &&
+          sameEmbeddings(c.restrictedFrom.context, first.restrictedFrom.context)
+        : sameEmbeddings(c, first),
     );
     if (!isPmiFunction(similarity)) {
       const out: LayerLabels[] = [];
@@ -119,11 +127,35 @@ export function clipDissect<F extends SimilarityName = 'soft_wpmi'>(
     const names = contexts.map((c, i) => `${i}:${c.layer}`);
     const labels = new Map<string, LayerLabels>();
     const nulls = new Map<string, Float64Array>();
-    const source = sourceOf(first);
-    const pmiOptions = options.similarityOptions as SimilarityOptionsByName['soft_wpmi'] | undefined;
+    let source: SimilaritySource | undefined;
+    let pmiOptions = options.similarityOptions as SimilarityOptionsByName['soft_wpmi'] | undefined;
+    let layers: PmiLayerInput[] | undefined;
+    // A resample or fold of the probe images (restrictContext): its rows are weights on the
+    // original rows, so each neuron's top-k is taken over the multiset and the original
+    // embeddings are streamed; nothing of the restriction is copied.
+    const from = first.restrictedFrom;
+    if (
+      from &&
+      !pseudo &&
+      contexts.every(
+        (c) => c.restrictedFrom?.rows === from.rows && sameEmbeddings(c.restrictedFrom.context, from.context),
+      )
+    ) {
+      const { topK } = resolvePmiParameters(similarity, pmiOptions, from.rows.length);
+      const counts = rowCounts(from.rows, from.context.activations.rows);
+      const tops = contexts.map((c) =>
+        weightedTopKPerColumn(c.restrictedFrom!.context.activations, counts, topK),
+      );
+      if (tops.every((top) => top !== undefined)) {
+        source = sourceOf(from.context);
+        pmiOptions = { ...pmiOptions, topK };
+        layers = tops.map((top, i) => ({ name: names[i], top }));
+      }
+    }
+    source ??= sourceOf(first);
     await scorePmiLayers(
       source,
-      contexts.map((c, i) => ({ name: names[i], activations: c.activations })),
+      layers ?? contexts.map((c, i) => ({ name: names[i], activations: c.activations })),
       {
         fn: similarity,
         options: pmiOptions,

@@ -80,7 +80,11 @@ export const DissectionSpecSchema = z.object({
     .object({
       permutations: z.number().int().nonnegative(),
       stability: z.number().int().nonnegative(),
-      folds: z.number().int().nonnegative().refine((f) => f !== 1, 'use 0 (off) or at least 2 folds'),
+      folds: z
+        .number()
+        .int()
+        .nonnegative()
+        .refine((f) => f !== 1, 'use 0 (off) or at least 2 folds'),
       seed: z.number().int().nonnegative(),
     })
     .optional(),

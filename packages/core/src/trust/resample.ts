@@ -1,5 +1,6 @@
 import type { LabelerContext, ProbeAnnotations } from '../interfaces';
 import { createRandom, randomPermutation } from '../math/random';
+import { type ColumnTopK, createColumnTopK } from '../math/top-k';
 import { createMatrix, type Matrix } from '../tensor';
 
 /** Rows `rows` of `matrix`, in that order (a row may repeat). */
@@ -22,23 +23,93 @@ export function gatherAnnotations(annotations: ProbeAnnotations, rows: Int32Arra
 }
 
 /**
+ * Where row `i` of `context` comes from: the unrestricted context and its row (itself and `i` for a
+ * context that is no restriction).
+ */
+export function originalRow(context: LabelerContext, i: number): { context: LabelerContext; row: number } {
+  const from = context.restrictedFrom;
+  return from ? { context: from.context, row: from.rows[i] } : { context, row: i };
+}
+
+/**
  * The context a labeler would see if the probe set held only images `rows` (in that order, with
  * repeats for a bootstrap resample): the summaries and image embeddings of those rows, their
  * annotations. One copy of those rows at a time; activation maps are not carried (labelers that
  * need them get no trust figures).
  */
 export function restrictContext(context: LabelerContext, rows: Int32Array): LabelerContext {
-  return {
+  // A restriction of a restriction is a restriction of the original.
+  const from = context.restrictedFrom;
+  const original = from ? from.context : context;
+  const originalRows = from ? Int32Array.from(rows, (r) => from.rows[r]) : rows;
+  // The rows are gathered when a labeler first reads them: one that works from `restrictedFrom`
+  // (CLIP-Dissect's soft-WPMI weights the original rows) never copies them.
+  let activations: Matrix | undefined;
+  let imageEmbeddings: Matrix | undefined;
+  const restricted: LabelerContext = {
+    restrictedFrom: { context: original, rows: originalRows },
     layer: context.layer,
     concepts: context.concepts,
-    activations: gatherRows(context.activations, rows),
-    imageEmbeddings: context.imageEmbeddings && gatherRows(context.imageEmbeddings, rows),
+    get activations() {
+      activations ??= gatherRows(context.activations, rows);
+      return activations;
+    },
+    get imageEmbeddings() {
+      if (!context.imageEmbeddings) return undefined;
+      imageEmbeddings ??= gatherRows(context.imageEmbeddings, rows);
+      return imageEmbeddings;
+    },
     textEmbeddings: context.textEmbeddings,
     annotations: context.annotations && gatherAnnotations(context.annotations, rows),
     kernels: context.kernels,
     signal: context.signal,
     onProgress: context.onProgress,
   };
+  return restricted;
+}
+
+/** How many times each row of a context of `size` rows appears in `rows`. */
+export function rowCounts(rows: Int32Array, size: number): Int32Array {
+  const counts = new Int32Array(size);
+  for (const r of rows) counts[r]++;
+  return counts;
+}
+
+/**
+ * The top-k of each column of `matrix` over the multiset of its rows given by `counts` (a row
+ * appearing c times fills up to c consecutive places), read in blocks so that no copy of the
+ * matrix is made: what `topKPerColumn` gives on the gathered rows, without gathering them.
+ * Undefined when fewer than `k` rows are present.
+ */
+export function weightedTopKPerColumn(matrix: Matrix, counts: Int32Array, k: number): ColumnTopK | undefined {
+  let present = 0;
+  for (const c of counts) if (c > 0) present++;
+  if (present < k) return undefined;
+  const acc = createColumnTopK(matrix.cols, k);
+  const block = 256;
+  const masked = createMatrix(block, matrix.cols);
+  for (let start = 0; start < matrix.rows; start += block) {
+    const rows = Math.min(block, matrix.rows - start);
+    const view = rows === block ? masked : createMatrix(rows, matrix.cols);
+    view.data.set(matrix.data.subarray(start * matrix.cols, (start + rows) * matrix.cols));
+    for (let r = 0; r < rows; r++)
+      if (counts[start + r] === 0) view.data.fill(Number.NaN, r * matrix.cols, (r + 1) * matrix.cols);
+    acc.add(view, start);
+  }
+  const distinct = acc.finish();
+  const indices = new Int32Array(matrix.cols * k);
+  const values = new Float32Array(matrix.cols * k);
+  for (let c = 0; c < matrix.cols; c++) {
+    let filled = 0;
+    for (let j = 0; j < k && filled < k; j++) {
+      const row = distinct.indices[c * k + j];
+      for (let t = 0; t < counts[row] && filled < k; t++, filled++) {
+        indices[c * k + filled] = row;
+        values[c * k + filled] = distinct.values[c * k + j];
+      }
+    }
+  }
+  return { k, columns: matrix.cols, indices, values };
 }
 
 /** Resample `b` of a bootstrap of `images` images (seeded): N draws with replacement, ascending. */
