@@ -15,6 +15,7 @@ import {
   softWpmi,
 } from '../src/index';
 import { scorePmiLayers } from '../src/internal';
+import { annotationPresence, averagePrecision } from '../src/trust/held-out';
 
 function uniform(rows: number, cols: number, seed: number): Matrix {
   const random = createRandom(seed);
@@ -114,5 +115,29 @@ describe('resamples, folds and baselines', () => {
     // By hand: x = 1..4, y = 2, 4, 5, 9: Σdxdy = 11, Σdx² = 5, Σdy² = 26 → 11 / sqrt(130) = 0.9648…
     expect(pearson([1, 2, 3, 4], [2, 4, 5, 9])).toBeCloseTo(0.964763821238, 11);
     expect(pearson([1, 1, 1], [1, 2, 3])).toBeNaN();
+  });
+});
+
+describe('held-out quality from annotations', () => {
+  it('average precision equals a hand computation', () => {
+    // Ranked by score: +, −, +, − → precisions at the hits 1/1 and 2/3 → AP = (1 + 2/3) / 2.
+    expect(averagePrecision([0.9, 0.8, 0.7, 0.1], [true, false, true, false])).toBeCloseTo(5 / 6, 12);
+    expect(averagePrecision([1, 2], [true, true])).toBeNaN();
+  });
+
+  it('reads the share of each image a label covers, image-level labels as 1', async () => {
+    const presence = annotationPresence({
+      labels: new Map([
+        [1, { name: 'red', category: 'color' }],
+        [2, { name: 'dots', category: 'texture' }],
+      ]),
+      imageLabels: (index) => (index === 0 ? { texture: [2] } : {}),
+      masks: async () => [{ category: 'color', width: 2, height: 2, labels: Uint16Array.from([1, 0, 1, 1]) }],
+    });
+    expect(presence.has('red')).toBe(true);
+    expect(presence.has('blue')).toBe(false);
+    expect(await presence.of(0, 'red')).toBe(0.75);
+    expect(await presence.of(0, 'dots')).toBe(1);
+    expect(await presence.of(1, 'dots')).toBe(0);
   });
 });

@@ -104,7 +104,16 @@ export const LabelerLayerReportSchema = z.object({
    * Mean held-out correlation of the labels with their neurons' activations, and the same for
    * labels of random other neurons of the layer (`baseline`); null when not measured.
    */
-  heldOut: z.object({ correlation: z.number(), baseline: z.number(), folds: count }).nullable().optional(),
+  heldOut: z
+    .object({
+      correlation: z.number(),
+      baseline: z.number(),
+      folds: count,
+      /** From the annotation masks, over neurons whose label is an annotation label: correlation and AUPRC. */
+      annotations: z.object({ correlation: z.number(), auprc: z.number(), neurons: count }).optional(),
+    })
+    .nullable()
+    .optional(),
   /**
    * Mean share of bootstrap resamples that give the same best label; with a ground truth, that
    * share for top-1-correct labels and for the others. Null when not measured.

@@ -49,6 +49,7 @@ export function layerTrust(
           correlation: figures.heldOut.correlation,
           baseline: figures.heldOut.baseline,
           folds: figures.heldOut.folds,
+          ...(figures.heldOut.annotations ? { annotations: figures.heldOut.annotations } : {}),
         }
       : null,
     stability:

@@ -56,7 +56,18 @@ export const LabelTrustSchema = z.object({
    * the neuron's activation summary and the held-out label's CLIP presence (image–text cosine),
    * averaged over folds.
    */
-  heldOut: z.object({ correlation: z.number().min(-1).max(1) }).optional(),
+  heldOut: z
+    .object({
+      correlation: z.number().min(-1).max(1),
+      /**
+       * Where the label is one of the probe set's annotation labels: the correlation with its
+       * annotated share of each held-out image, and the average precision of ranking the held-out
+       * images by activation to find those that show it.
+       */
+      maskCorrelation: z.number().min(-1).max(1).optional(),
+      auprc: z.number().min(0).max(1).optional(),
+    })
+    .optional(),
 });
 
 /** A layer's trust figures for one labeler: the null it was tested against and layer-wide means. */
@@ -80,6 +91,10 @@ export const LayerTrustSchema = z.object({
       baseline: z.number(),
       folds: z.number().int().min(2),
       neurons: z.number().int().nonnegative(),
+      /** The same from the annotation masks, over the neurons whose label is an annotation label. */
+      annotations: z
+        .object({ correlation: z.number(), auprc: z.number(), neurons: z.number().int().nonnegative() })
+        .optional(),
     })
     .optional(),
 });

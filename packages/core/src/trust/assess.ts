@@ -1,8 +1,8 @@
 import type { Labeler, LabelerContext, LayerLabels } from '../interfaces';
-import { matmulTransposed } from '../math/matmul';
 import { type OperationOptions, throwIfAborted } from '../progress';
 import type { LabelTrust, LayerTrust } from '../results/schema';
 import { createMatrix, type Matrix } from '../tensor';
+import { annotationPresence, foldFigures } from './held-out';
 import {
   benjaminiHochberg,
   createPermutationNull,
@@ -11,15 +11,7 @@ import {
   pseudoActivations,
   quantile,
 } from './permutation-null';
-import {
-  bootstrapRows,
-  derangement,
-  foldAssignment,
-  foldRows,
-  gatherRows,
-  pearson,
-  restrictContext,
-} from './resample';
+import { bootstrapRows, derangement, foldAssignment, foldRows, restrictContext } from './resample';
 
 /** What {@link labelWithTrust} measures; docs/trust.md says what each figure means and costs. */
 export interface TrustOptions {
@@ -110,64 +102,6 @@ function unitRows(m: Matrix): Matrix {
     for (let c = 0; c < m.cols; c++) out.data[r * m.cols + c] = m.data[r * m.cols + c] * scale;
   }
   return out;
-}
-
-/** Concepts whose CLIP presence is computed at once (held-out rows × this many floats). */
-const PRESENCE_CHUNK = 512;
-
-/**
- * The held-out correlation of each neuron of `context` in one fold: labels `trained` chosen on
- * the other folds, measured on `test` images; and the same for the label of another neuron
- * (`swap[k]`), the baseline.
- */
-async function foldCorrelations(
-  context: LabelerContext,
-  trained: LayerLabels,
-  test: Int32Array,
-  swap: Int32Array,
-  images: Matrix,
-  texts: Matrix,
-): Promise<{ own: Float64Array; baseline: Float64Array }> {
-  const K = context.activations.cols;
-  const index = new Map<string, number>();
-  context.concepts.forEach((concept, m) => {
-    if (!index.has(concept)) index.set(concept, m);
-  });
-  const conceptOf = (k: number) => {
-    const top = trained[k]?.[0];
-    if (!top) return -1;
-    if (top.concept !== undefined && context.concepts[top.concept] === top.label) return top.concept;
-    return index.get(top.label) ?? -1;
-  };
-  const wanted = [...new Set(Array.from({ length: K }, (_, k) => conceptOf(k)).filter((m) => m >= 0))];
-  const column = new Map(wanted.map((m, c) => [m, c]));
-  const testImages = gatherRows(images, test);
-  const presence = new Map<number, Float32Array>();
-  const matmul = context.kernels?.matmul ?? matmulTransposed;
-  for (let from = 0; from < wanted.length; from += PRESENCE_CHUNK) {
-    throwIfAborted(context.signal);
-    const ids = Int32Array.from(wanted.slice(from, from + PRESENCE_CHUNK));
-    const product = await matmul(testImages, gatherRows(texts, ids));
-    ids.forEach((m, c) => {
-      const series = new Float32Array(test.length);
-      for (let i = 0; i < test.length; i++) series[i] = product.data[i * ids.length + c];
-      presence.set(m, series);
-    });
-  }
-  const summaries = new Float32Array(test.length);
-  const correlationOf = (k: number, labelFrom: number) => {
-    const m = conceptOf(labelFrom);
-    if (m < 0 || !column.has(m)) return Number.NaN;
-    for (let i = 0; i < test.length; i++) summaries[i] = context.activations.data[test[i] * K + k];
-    return pearson(summaries, presence.get(m)!);
-  };
-  const own = new Float64Array(K);
-  const baseline = new Float64Array(K);
-  for (let k = 0; k < K; k++) {
-    own[k] = correlationOf(k, k);
-    baseline[k] = K > 1 ? correlationOf(k, swap[k]) : Number.NaN;
-  }
-  return { own, baseline };
 }
 
 /**
@@ -291,8 +225,12 @@ export async function labelWithTrust(
       contexts.map((context) => Array.from({ length: context.activations.cols }, () => [] as number[]));
     const own = perFold();
     const base = perFold();
+    const mask = perFold();
+    const auprc = perFold();
     const images = unitRows(contexts[0].imageEmbeddings!);
     const texts = unitRows(contexts[0].textEmbeddings!);
+    const annotations = contexts[0].annotations;
+    const presence = annotations ? annotationPresence(annotations) : undefined;
     for (let f = 0; f < o.folds; f++) {
       throwIfAborted(options.signal);
       progress('held-out', f, o.folds);
@@ -306,10 +244,12 @@ export async function labelWithTrust(
       for (const [c, context] of contexts.entries()) {
         const K = context.activations.cols;
         const swap = K > 1 ? derangement(K, o.seed + 7919 * (f + 1)) : new Int32Array(K);
-        const figures = await foldCorrelations(context, trained[c], test, swap, images, texts);
+        const fold = await foldFigures(context, trained[c], test, swap, images, texts, presence);
         for (let k = 0; k < K; k++) {
-          own[c][k].push(figures.own[k]);
-          base[c][k].push(figures.baseline[k]);
+          own[c][k].push(fold.own[k]);
+          base[c][k].push(fold.baseline[k]);
+          mask[c][k].push(fold.mask[k]);
+          auprc[c][k].push(fold.auprc[k]);
         }
       }
     }
@@ -317,12 +257,23 @@ export async function labelWithTrust(
     contexts.forEach((_, c) => {
       const perNeuron: number[] = [];
       const perBaseline: number[] = [];
+      const perMask: number[] = [];
+      const perAuprc: number[] = [];
+      const clamp = (r: number) => Math.max(-1, Math.min(1, r));
       figures[c].neurons.forEach((trust, k) => {
         const rho = mean(own[c][k]);
         if (!trust || !Number.isFinite(rho)) return;
-        trust.heldOut = { correlation: Math.max(-1, Math.min(1, rho)) };
+        const maskRho = mean(mask[c][k]);
+        const ap = mean(auprc[c][k]);
+        trust.heldOut = {
+          correlation: clamp(rho),
+          ...(Number.isFinite(maskRho) ? { maskCorrelation: clamp(maskRho) } : {}),
+          ...(Number.isFinite(ap) ? { auprc: ap } : {}),
+        };
         perNeuron.push(rho);
         perBaseline.push(mean(base[c][k]));
+        if (Number.isFinite(maskRho)) perMask.push(maskRho);
+        if (Number.isFinite(ap)) perAuprc.push(ap);
       });
       if (perNeuron.length > 0) {
         figures[c].layer.heldOut = {
@@ -330,6 +281,9 @@ export async function labelWithTrust(
           baseline: mean(perBaseline),
           folds: o.folds,
           neurons: perNeuron.length,
+          ...(perMask.length > 0
+            ? { annotations: { correlation: mean(perMask), auprc: mean(perAuprc), neurons: perMask.length } }
+            : {}),
         };
       }
     });
