@@ -23,5 +23,6 @@ export {
   type SearchOptions,
   type SearchResult,
 } from './search-index';
+export { isSignificant, SIGNIFICANCE_LEVEL } from './significance';
 export type { SimilarNeuron, SimilarNeuronsOptions } from './similar-neurons';
 export { stemLabel } from './stem-label';

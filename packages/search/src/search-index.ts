@@ -21,6 +21,7 @@ import {
 import { defaultMaxDistance } from './edit-distance';
 import { buildLabelPostings, type LabelEntry, type LabelPostings, type Posting } from './label-postings';
 import { type LayerSummary, type LayerSummaryOptions, summarizeLayer } from './layer-summary';
+import { isSignificant } from './significance';
 import { findSimilarNeurons, type SimilarNeuron, type SimilarNeuronsOptions } from './similar-neurons';
 import { stemLabel } from './stem-label';
 
@@ -56,6 +57,14 @@ export interface SearchOptions {
   labelers?: readonly string[];
   /** At most this many hits per layer (counts still cover every match). @defaultValue no limit */
   top?: number;
+  /**
+   * Keep only the neurons whose best label from the labeler is significant (q below
+   * {@link SIGNIFICANCE_LEVEL} against the layer's permutation null; see {@link isSignificant}).
+   * Neurons without significance figures for that labeler are left out. Counts, `total` and
+   * `byLabeler` cover the kept neurons only.
+   * @defaultValue false
+   */
+  significant?: boolean;
   /** `fuzzy`: typos allowed. @defaultValue 0 below 4 characters, 1 up to 7, 2 from 8 */
   maxDistance?: number;
   /** `semantic`: how many nearest concepts count as matches. @defaultValue 10 */
@@ -84,6 +93,12 @@ export interface SearchHit {
   distance?: number;
   /** `semantic`: the cosine similarity between the query's and the label's embeddings. */
   similarity?: number;
+  /**
+   * The significance of the neuron's best label from this labeler (rank 1, which is the matching
+   * label only when `rank` is 1), when the Results carry it: `p` against the layer's permutation
+   * null and the Benjamini–Hochberg `q`.
+   */
+  significance?: { p: number; q: number };
 }
 
 /** The hits of one layer, best first. */
@@ -330,9 +345,12 @@ export function createSearchIndex(results: Results, options: SearchIndexOptions 
     const perLabeler = postings.labelerIds.map(() => new Set<number>());
     // Per layer, neuron → its best matching posting (best rank, then highest score).
     const best = new Map<number, Map<number, { posting: Posting; match: Match }>>();
+    const neuronOf = (posting: Posting) => results.layers[posting.layer].neurons[posting.neuron];
     for (const m of matches) {
       for (const posting of m.entry.postings) {
         if (!layerWanted[posting.layer]) continue;
+        if (options.significant && !isSignificant(neuronOf(posting), postings.labelerIds[posting.labeler]))
+          continue;
         perLabeler[posting.labeler].add(posting.layer * 1_000_000_000 + posting.neuron);
         if (!labelerWanted[posting.labeler]) continue;
         let neurons = best.get(posting.layer);
@@ -378,6 +396,8 @@ export function createSearchIndex(results: Results, options: SearchIndexOptions 
           };
           if (m.distance !== undefined) hit.distance = m.distance;
           if (m.similarity !== undefined) hit.similarity = m.similarity;
+          const significance = neurons[posting.neuron].trust?.[hit.labeler]?.significance;
+          if (significance !== undefined) hit.significance = { p: significance.p, q: significance.q };
           return hit;
         }),
       };

@@ -15,6 +15,7 @@ import {
   type MatchMode,
   type SearchIndex,
   type SearchResult,
+  SIGNIFICANCE_LEVEL,
 } from '@neurodissect/search';
 import { type Command, Option } from 'commander';
 import { CliError } from '../cli-error';
@@ -31,6 +32,7 @@ export interface SearchCommandOptions {
   match: MatchMode;
   top?: number;
   maxDistance?: number;
+  significant?: boolean;
   textEmb?: string;
   concepts?: string;
   json?: boolean;
@@ -104,12 +106,21 @@ function formatScore(score: number): string {
   return score.toFixed(4);
 }
 
-/** The text report: a header, then per layer its count and one line per matching neuron. */
-export function formatSearchText(result: SearchResult): string {
+/** A p- or q-value to two significant digits ("0.002", "0.01", "0.35"). */
+function formatProbability(value: number): string {
+  return String(Number(value.toPrecision(2)));
+}
+
+/**
+ * The text report: a header, then per layer its count and one line per matching neuron (with the
+ * q-value of the neuron's best label when the Results carry it).
+ */
+export function formatSearchText(result: SearchResult, options: { significant?: boolean } = {}): string {
   const lines: string[] = [];
   const layersWithHits = result.layers.filter((l) => l.count > 0).length;
+  const kept = options.significant ? `, significant only (q < ${SIGNIFICANCE_LEVEL})` : '';
   lines.push(
-    `"${result.query}" (${result.match} match, ${result.labelers.join(', ')}): ${result.total} neuron(s) in ${layersWithHits} of ${result.layers.length} layer(s)`,
+    `"${result.query}" (${result.match} match, ${result.labelers.join(', ')}${kept}): ${result.total} neuron(s) in ${layersWithHits} of ${result.layers.length} layer(s)`,
   );
   const others = result.byLabeler.filter((b) => !result.labelers.includes(b.labeler));
   if (others.length > 0) {
@@ -132,8 +143,9 @@ export function formatSearchText(result: SearchResult): string {
     const width = Math.max(0, ...layer.hits.map((h) => String(h.unit).length));
     for (const hit of layer.hits) {
       const by = several ? `  (${hit.labeler})` : '';
+      const q = hit.significance === undefined ? '' : `  q ${formatProbability(hit.significance.q)}`;
       lines.push(
-        `  unit ${String(hit.unit).padStart(width)}  ${hit.label}  rank ${hit.rank}  score ${formatScore(hit.score)}${by}`,
+        `  unit ${String(hit.unit).padStart(width)}  ${hit.label}  rank ${hit.rank}  score ${formatScore(hit.score)}${q}${by}`,
       );
     }
     if (layer.hits.length < layer.count)
@@ -142,22 +154,48 @@ export function formatSearchText(result: SearchResult): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** The `--json` report: `{ query, match, layers: [{ layer, count, hits: [{ unit, label, rank, score }] }] }`. */
-export function searchJson(result: SearchResult): unknown {
+/**
+ * The `--json` report: `{ query, match, layers: [{ layer, count, hits: [{ unit, label, rank, score }] }] }`;
+ * hits carry `p` and `q` (of the neuron's best label) when the Results have them, and `labeler`
+ * when several labelers were searched; `significant: true` with `--significant`.
+ */
+export function searchJson(result: SearchResult, options: { significant?: boolean } = {}): unknown {
   const several = result.labelers.length > 1;
   return {
     query: result.query,
     match: result.match,
+    ...(options.significant ? { significant: true } : {}),
     layers: result.layers.map((layer) => ({
       layer: layer.layer,
       count: layer.count,
-      hits: layer.hits.map((hit) =>
-        several
-          ? { unit: hit.unit, label: hit.label, rank: hit.rank, score: hit.score, labeler: hit.labeler }
-          : { unit: hit.unit, label: hit.label, rank: hit.rank, score: hit.score },
-      ),
+      hits: layer.hits.map((hit) => ({
+        unit: hit.unit,
+        label: hit.label,
+        rank: hit.rank,
+        score: hit.score,
+        ...(hit.significance === undefined ? {} : { p: hit.significance.p, q: hit.significance.q }),
+        ...(several ? { labeler: hit.labeler } : {}),
+      })),
     })),
   };
+}
+
+/**
+ * `--significant` on Results without significance figures for the searched labeler would keep
+ * nothing, silently; say why instead.
+ */
+function requireSignificance(
+  results: Results,
+  labeler: string | undefined,
+  layers: readonly string[] | undefined,
+): void {
+  const id = labeler ?? results.labelers[0]?.id;
+  if (id === undefined) return;
+  const searched = results.layers.filter((l) => layers === undefined || layers.includes(l.name));
+  if (searched.some((l) => l.neurons.some((n) => n.trust?.[id]?.significance !== undefined))) return;
+  throw new CliError(
+    `--significant: the Results have no significance figures for ${id}'s labels${layers === undefined ? '' : ` in ${layers.join(', ')}`} (a version 1 document, a run with --null 0, or a labeler that is not tested, such as netdissect); run dissect again with --null, or leave out --significant`,
+  );
 }
 
 /** `neurodissect search`: finds the neurons whose labels match a concept, per layer, best first. */
@@ -188,20 +226,27 @@ export async function searchCommand(o: SearchCommandOptions, io: CliIo): Promise
     }
   }
   const index: SearchIndex = asCliError(() => createSearchIndex(results, { embeddings }));
-  const layers = o.layers
+  const named = o.layers
     ?.split(',')
     .map((l) => l.trim())
     .filter((l) => l !== '');
+  const layers = named === undefined || named.length === 0 ? undefined : named;
+  // Unknown layers and labelers are named first, by the search itself.
   const result = asCliError(() =>
     index.search(o.concept, {
       match: o.match,
-      layers: layers === undefined || layers.length === 0 ? undefined : layers,
+      layers,
       labelers: o.labeler === undefined ? undefined : [o.labeler],
       top: o.top,
       maxDistance: o.maxDistance,
+      significant: o.significant === true,
     }),
   );
-  io.stdout.write(o.json ? `${JSON.stringify(searchJson(result), null, 2)}\n` : formatSearchText(result));
+  if (o.significant) requireSignificance(results, o.labeler, layers);
+  const shape = { significant: o.significant === true };
+  io.stdout.write(
+    o.json ? `${JSON.stringify(searchJson(result, shape), null, 2)}\n` : formatSearchText(result, shape),
+  );
 }
 
 /** Adds `search` to the program. */
@@ -232,11 +277,15 @@ export function registerSearchCommand(program: Command, io: CliIo): void {
       'fuzzy: typos allowed (default: 0 below 4 letters, 1 up to 7, 2 from 8)',
       integer,
     )
+    .option(
+      '--significant',
+      `keep only neurons whose best label is significant (q < ${SIGNIFICANCE_LEVEL} against the layer's permutation null; see docs/trust.md)`,
+    )
     .option('--text-emb <file>', 'semantic: M×D concept text embeddings (.npy)')
     .option('--concepts <file>', 'semantic: the M concepts of --text-emb, one per line, in row order')
     .option(
       '--json',
-      'print JSON: { query, match, layers: [{ layer, count, hits: [{ unit, label, rank, score }] }] }',
+      'print JSON: { query, match, layers: [{ layer, count, hits: [{ unit, label, rank, score, p?, q? }] }] }',
     )
     .action(async (options: SearchCommandOptions) => {
       await searchCommand(options, io);
