@@ -433,9 +433,10 @@ describe('neurodissect dissect', () => {
     const mismatch = await run(others, '--resume');
     expect(mismatch.code, mismatch.stderr).toBe(0);
     expect(mismatch.stderr).toMatch(
-      /resuming: .*partial\.json was made with other inputs \(the concept set differ\); every layer is computed again \(the earlier file is kept as .*partial\.json\.previous\)/,
+      /resuming: .*partial\.json was made with other inputs \(the concept set differ\); every layer is computed again \(the earlier file is kept as .*partial\.json\.previous-[0-9T-]+Z(-\d+)?\)/,
     );
-    expect(readFileSync(`${out}.previous`, 'utf8')).toBe(saved);
+    const keptAs = /kept as (\S+)\)/.exec(mismatch.stderr)![1];
+    expect(readFileSync(keptAs, 'utf8')).toBe(saved);
     const recomputed = parseResults(readFileSync(out, 'utf8'));
     expect(recomputed.concepts.items).toEqual(['dog', 'cat']);
     expect(recomputed.layers.map((l) => l.name)).toEqual(['layer1', 'layer4']);

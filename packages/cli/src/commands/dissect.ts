@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { copyFile, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
   type ActivationSummary,
@@ -9,7 +8,6 @@ import {
   ErrorCode,
   isNeurodissectError,
   openDissection,
-  parseResults,
   type Results,
   scoreScaleOf,
 } from '@neurodissect/core';
@@ -28,7 +26,6 @@ import {
   type NodeClipModel,
   PREPROCESS_PRESETS,
   preprocessConfigFor,
-  writeFileAtomic,
 } from '@neurodissect/runtime-node';
 import { type Command, Option } from 'commander';
 import { CliError } from '../cli-error';
@@ -36,6 +33,7 @@ import { lockOutput, pathForDocument, requireInputFile, requireOutputFile } from
 import type { CliIo } from '../io';
 import { clipPreprocessOption, integer } from '../option-parsers';
 import { createProgressRenderer } from '../progress-bar';
+import { openResultsFile, type ResultsFile } from '../results-file';
 import { version } from '../version';
 import { noteFixedTextLength } from './embed';
 
@@ -270,24 +268,17 @@ export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promi
   process.once('SIGINT', onSignal);
   const progress = createProgressRenderer(io);
   try {
-    let resume: Results | undefined;
-    if (o.resume && existsSync(o.out)) {
-      try {
-        resume = parseResults(await readFile(o.out, 'utf8'), o.out);
-      } catch (error) {
-        if (!isNeurodissectError(error)) throw error;
-        throw new CliError(
-          `--resume: ${o.out} cannot be resumed (${error.message.split('\n')[0]}); move it away or run without --resume`,
-        );
-      }
-      io.stderr.write(`resuming: ${resume.layers.length} finished layer(s) in ${o.out}\n`);
-    }
-    // A file made from other inputs is kept beside, and every layer is computed afresh.
+    const file = await openResultsFile(o.out, {
+      resume: o.resume === true,
+      note: (line) => io.stderr.write(`${line}\n`),
+    });
+    const resume = file.resume;
+    // A file made from other inputs is kept aside (under a name that never collides), and every
+    // layer is computed afresh.
     const onResumeMismatch = async (differs: readonly string[]) => {
-      const previous = `${o.out}.previous`;
-      await copyFile(o.out, previous);
+      const previous = await file.keepResumedAside();
       io.stderr.write(
-        `resuming: ${o.out} was made with other inputs (${differs.join(', ')} differ); every layer is computed again (the earlier file is kept as ${previous})\n`,
+        `resuming: ${file.resumedFrom} was made with other inputs (${differs.join(', ')} differ); every layer is computed again (the earlier file is kept as ${previous})\n`,
       );
       return 'recompute' as const;
     };
@@ -300,7 +291,7 @@ export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promi
       recordedModelUri: pathForDocument(o.model, o.out),
       signal: controller.signal,
       onLayer: async (partial: Results) => {
-        await saveResults(o.out, JSON.stringify(partial));
+        await saveResults(file, () => file.save(partial));
       },
     };
     let results: Results;
@@ -335,17 +326,12 @@ export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promi
         }
       }
     } catch (error) {
-      if (controller.signal.aborted) {
-        throw new CliError(
-          `interrupted; the finished layers are in ${o.out}: run again with --resume to continue`,
-          130,
-        );
-      }
+      if (controller.signal.aborted) throw new CliError(file.describeInterruption(), 130);
       // (A --resume made from other inputs is recomputed by onResumeMismatch, never refused here.)
       return failInField(error);
     }
     progress.stop();
-    await saveResults(o.out, JSON.stringify(results));
+    await saveResults(file, () => file.finish(results));
     writeSummary(results, o.out, io);
     return { results, out: o.out };
   } finally {
@@ -358,21 +344,26 @@ export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promi
 
 /**
  * Writes the Results (atomically: a failed write leaves the previous save intact); a full disk or
- * an unwritable place is a one-line error that says how to continue.
+ * an unwritable place is a one-line error that names the file and says how to continue.
  */
-async function saveResults(out: string, json: string): Promise<void> {
+async function saveResults(file: ResultsFile, write: () => Promise<unknown>): Promise<void> {
   try {
-    await writeFileAtomic(out, json);
+    await write();
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const kept = existsSync(out) ? `the layers saved so far are in ${out}; ` : '';
+    // The file meant, not its temporary name.
+    const path = ((error as NodeJS.ErrnoException).path ?? file.out).replace(/\.[0-9a-f-]{36}\.tmp$/, '');
+    const kept = file.saved
+      ? `the layers saved so far are in ${file.saved}; `
+      : existsSync(file.out)
+        ? `${file.out} is left as it was; `
+        : '';
+    const again = file.saved ? 'run again with --resume' : 'run again';
     if (code === 'ENOSPC') {
-      throw new CliError(
-        `--out: no space left to write ${out}; ${kept}free some space and run again with --resume`,
-      );
+      throw new CliError(`--out: no space left to write ${path}; ${kept}free some space and ${again}`);
     }
     if (code === 'EACCES' || code === 'EROFS' || code === 'EPERM') {
-      throw new CliError(`--out: cannot write ${out} (${code}); ${kept}choose a writable --out`);
+      throw new CliError(`--out: cannot write ${path} (${code}); ${kept}choose a writable --out`);
     }
     throw error;
   }
