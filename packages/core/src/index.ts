@@ -65,7 +65,13 @@ export {
   type ShardTraffic,
 } from './pipeline/dissection';
 export { heatmapDataUri } from './pipeline/heatmap';
-export { activationMapSourceFromTensor, activationMapSourceOf } from './pipeline/map-source';
+export {
+  activationMapSourceFromTensor,
+  activationMapSourceOf,
+  type MapLayout,
+  mapLayoutOf,
+  toActivationMaps,
+} from './pipeline/map-source';
 export {
   clipModelHash,
   createDissectionSpec,
@@ -82,7 +88,7 @@ export {
   parseDissectionSpec,
   type SpecPreprocessing,
 } from './pipeline/spec';
-export { type ActivationSummary, summarizeActivations } from './pipeline/summarize';
+export { type ActivationSummary, resolveSummary, summarizeActivations } from './pipeline/summarize';
 export { sha256, type WasmMemory } from './platform';
 export { type OperationOptions, type ProgressCallback, type ProgressEvent, throwIfAborted } from './progress';
 // The Results document: one zod-validated, versioned format.

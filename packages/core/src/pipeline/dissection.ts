@@ -22,10 +22,12 @@ import { type OperationOptions, throwIfAborted } from '../progress';
 import { createResults } from '../results/create';
 import { parseResults } from '../results/parse';
 import type { Results, ResultsFailure, ResultsLayer, ResultsNeuron } from '../results/schema';
+import { ContentHashSchema } from '../results/schema';
 import { createMatrix, type Matrix, type Tensor } from '../tensor';
 import { type LayerTrustFigures, labelWithTrust, TRUST_DEFAULTS, type TrustOptions } from '../trust/assess';
 import { heatmapDataUri } from './heatmap';
-import { type ActivationSummary, summarizeActivations } from './summarize';
+import { mapLayoutOf, toActivationMaps } from './map-source';
+import { type ActivationSummary, resolveSummary, summarizeActivations } from './summarize';
 
 /** The network being dissected, with how probe images become its input. */
 export interface DissectionTarget {
@@ -37,8 +39,18 @@ export interface DissectionTarget {
   /** Content hash of the model file (keys the feature cache). */
   hash: string;
   uri?: string;
-  /** @defaultValue 'auto' (mean over H×W, CLS for tokens, identity for vectors) */
+  /**
+   * How each layer's output becomes one value per unit and image; `auto` is `mean` over H×W for
+   * `[N,C,H,W]`, the class token (`cls`) for `[N,L,D]`, `identity` for `[N,D]`. The summary used
+   * is recorded per layer in the Results.
+   * @defaultValue 'auto'
+   */
   summary?: ActivationSummary;
+  /**
+   * Class and register tokens before the patch grid of a token layer `[N,L,D]`, for its heatmaps
+   * and mask-based labelers. @defaultValue detected: the fewest (0 to 9) that leave a square grid
+   */
+  prefixTokens?: number;
   /** Identifies the preprocessing (part of the cache key). */
   preprocessing: string;
 }
@@ -191,6 +203,7 @@ export interface Dissection {
  * activations are reported in their `issues` and never labelled.
  */
 export function createDissection(options: DissectionOptions): Dissection {
+  checkDissectionOptions(options);
   return {
     run: () => runDissection(options),
     plan: async () => {
@@ -203,6 +216,85 @@ export function createDissection(options: DissectionOptions): Dissection {
     labelShard: (layer, range) => labelShard(options, layer, range),
     mergeLabelShards: (layer, ranges) => mergeLabelShards(options, layer, ranges),
   };
+}
+
+/** An `ND_INVALID_OPTION` naming the option (`details.field`). */
+function invalid(field: string, message: string): NeurodissectError {
+  return new NeurodissectError(ErrorCode.InvalidOption, `${field}: ${message}`, { details: { field } });
+}
+
+const isText = (value: unknown): value is string => typeof value === 'string' && value.trim().length > 0;
+
+function checkHash(field: string, hash: unknown): void {
+  if (typeof hash === 'string' && ContentHashSchema.safeParse(hash).success) return;
+  const bare = typeof hash === 'string' && /^[0-9a-f]{16,}$/.test(hash);
+  throw invalid(
+    field,
+    `${JSON.stringify(hash)} is not a content hash "<algorithm>:<hex digest>"${bare ? `; a bare SHA-256 (runtime-node's hashFile) is written "sha256:${(hash as string).slice(0, 8)}…" (contentHashOfFile gives it so)` : ', e.g. "sha256:ab12…"'}.`,
+  );
+}
+
+/**
+ * Every option {@link createDissection} takes, checked before any work (the Results the run
+ * builds would refuse them only at its end).
+ * @throws `ND_INVALID_OPTION` (`details.field`) or `ND_EMPTY_CONCEPT_SET`.
+ */
+function checkDissectionOptions(o: DissectionOptions): void {
+  const target = o.target as Partial<DissectionTarget> | undefined;
+  if (!target || typeof target.model?.run !== 'function')
+    throw invalid('target.model', 'give the target model (a TargetModel, e.g. runtime.loadTargetModel(…)).');
+  if (typeof target.prepare !== 'function')
+    throw invalid('target.prepare', 'give the function that turns decoded images into the model input.');
+  if (!isText(target.name)) throw invalid('target.name', 'give the name the Results record for the model.');
+  checkHash('target.hash', target.hash);
+  if (!isText(target.preprocessing))
+    throw invalid(
+      'target.preprocessing',
+      'say which preprocessing `prepare` applies (it keys the feature cache), e.g. JSON.stringify(preprocessConfigFor(…)).',
+    );
+  if (
+    target.prefixTokens !== undefined &&
+    !(Number.isInteger(target.prefixTokens) && target.prefixTokens >= 0)
+  )
+    throw invalid('target.prefixTokens', `${target.prefixTokens} is not an integer ≥ 0.`);
+  if (!Array.isArray(o.layers) || o.layers.length === 0)
+    throw invalid('layers', 'select at least one layer to dissect.');
+  const badLayer = o.layers.find((layer) => !isText(layer));
+  if (badLayer !== undefined) throw invalid('layers', `${JSON.stringify(badLayer)} is not a layer name.`);
+  if (!o.probe || !Number.isInteger(o.probe.size) || typeof o.probe.read !== 'function')
+    throw invalid('probe', 'give the probe set (a ProbeDataset with size, item and read).');
+  const concepts = o.concepts as Partial<DissectionOptions['concepts']> | undefined;
+  if (!concepts || !Array.isArray(concepts.concepts))
+    throw invalid(
+      'concepts',
+      'give the concept set (e.g. parseConceptSet(text) or readConceptSetFile(path)).',
+    );
+  if (!isText(concepts.name))
+    throw invalid(
+      'concepts.name',
+      'the concept set has no name, which the Results record; pass { ...concepts, name: "my concepts" } (readConceptSetFile names it after its file).',
+    );
+  if (concepts.concepts.length === 0)
+    throw new NeurodissectError(ErrorCode.EmptyConceptSet, 'The concept set is empty.');
+  if (!Array.isArray(o.labelers) || o.labelers.length === 0)
+    throw invalid('labelers', 'give at least one labeler (e.g. createLabelersByName(["clip-dissect"])).');
+  const ids = new Set<string>();
+  for (const labeler of o.labelers) {
+    const id = (labeler as Partial<Labeler> | undefined)?.id;
+    if (!isText(id) || typeof labeler.label !== 'function' || !Array.isArray(labeler.requires))
+      throw invalid(
+        'labelers',
+        `${isText(id) ? id : 'a labeler'} is not a Labeler (id, version, requires, label).`,
+      );
+    if (ids.has(id)) throw invalid('labelers', `two labelers have the id ${id}; give each its own.`);
+    ids.add(id);
+  }
+  if (o.clip) {
+    if (typeof o.clip.model?.embedImages !== 'function') throw invalid('clip.model', 'give the CLIP model.');
+    if (!isText(o.clip.name))
+      throw invalid('clip.name', 'give the name the Results record for the CLIP model.');
+    checkHash('clip.hash', o.clip.hash);
+  }
 }
 
 /**
@@ -227,6 +319,8 @@ interface RunContext {
 /** The features of the fresh layers over the readable probe images. */
 interface Features {
   activations: Map<string, Matrix>;
+  /** The summary each layer's activations were made with (`auto` resolved), where known. */
+  summaries: Map<string, Exclude<ActivationSummary, 'auto'>>;
   imageEmbeddings?: Matrix;
   textEmbeddings?: Matrix;
   /** Indices (in the probe set) of the readable images, in order: every row indexes these. */
@@ -235,6 +329,7 @@ interface Features {
 
 async function runDissection(o: DissectionOptions): Promise<Results> {
   const ctx = await openRun(o);
+  checkKnownMapLayouts(o, o.heatmaps ? o.layers : ctx.fresh);
   let t = now();
   // Stage 1: activations and CLIP image embeddings, in one pass over the probe set.
   const features = await collectFeatures(ctx);
@@ -440,6 +535,40 @@ function checkResumable(resume: Results, current: Results): void {
 }
 
 /**
+ * Heatmaps and mask-based labelers need each layer's output as maps: a token layer `[N,L,D]`
+ * without a square patch grid is refused before any work, with the reason (from the shape the
+ * graph records, else from the first batch of the feature pass). Vector layers have no maps:
+ * heatmaps leave them out and mask-based labelers fail on them alone.
+ */
+function checkMapLayout(
+  o: DissectionOptions,
+  layer: string,
+  dims: readonly (number | string)[] | undefined,
+): void {
+  if (dims?.length !== 3) return;
+  const users = o.labelers.filter((l) => l.requires.includes('activation-maps')).map((l) => l.id);
+  if (o.heatmaps) users.unshift('heatmaps');
+  if (users.length === 0) return;
+  const layout = mapLayoutOf(dims, o.target.prefixTokens);
+  if (layout.kind !== 'none') return;
+  throw new NeurodissectError(
+    ErrorCode.ShapeMismatch,
+    `${users.join(' and ')} need${users.length === 1 && users[0] !== 'heatmaps' ? 's' : ''} activation maps, but the token layer ${layer} has none: ${layout.reason}. Give the number of class/register tokens before a square patch grid (prefixTokens), or choose another layer.`,
+    { details: { dims: dims.map((d) => (typeof d === 'number' ? d : -1)) } },
+  );
+}
+
+/** {@link checkMapLayout} on the layers whose shape the model's graph records. */
+function checkKnownMapLayouts(o: DissectionOptions, layers: readonly string[]): void {
+  for (const layer of layers)
+    checkMapLayout(
+      o,
+      layer,
+      o.target.model.layers.find((l) => l.name === layer || l.tensor === layer)?.shape,
+    );
+}
+
+/**
  * Stage 1: the fresh layers' summarised activations and the probe set's CLIP image embeddings,
  * each from the feature store when cached, else in one pass over the probe set: each image is
  * decoded once and the same batch feeds the target model and CLIP. Unreadable images are left out
@@ -448,13 +577,13 @@ function checkResumable(resume: Results, current: Results): void {
 async function collectFeatures(ctx: RunContext): Promise<Features> {
   const { o, items, results } = ctx;
   if (ctx.fresh.length === 0) {
-    if (!o.resume) return { activations: new Map(), valid: items.map((_, i) => i) };
+    if (!o.resume) return { activations: new Map(), summaries: new Map(), valid: items.map((_, i) => i) };
     results.probe = o.resume.probe;
     results.failures.push(...o.resume.failures.filter((f) => f.stage === 'read-image'));
     // The kept layers index the images the earlier run could read.
     const position = new Map(items.map((item, i) => [item.id, i]));
     const valid = o.resume.probe.images.map((image) => position.get(image.id) ?? -1).filter((i) => i >= 0);
-    return { activations: new Map(), valid };
+    return { activations: new Map(), summaries: new Map(), valid };
   }
   const parts = featureParts(ctx);
   const layerKeys = new Map<string, string>();
@@ -463,12 +592,15 @@ async function collectFeatures(ctx: RunContext): Promise<Features> {
 
   // Cached features, each with the unreadable images it left out.
   const activations = new Map<string, Matrix>();
+  const summaries = new Map<string, Exclude<ActivationSummary, 'auto'>>();
   let skipped: SkippedImage[] | undefined;
   const fits = (hit: StoredFeature | undefined): hit is StoredFeature => fitsRange(hit, 0, items.length);
   for (const [layer, key] of layerKeys) {
     const hit = await o.store?.get(key);
     if (!fits(hit)) continue;
     activations.set(layer, { rows: hit.tensor.dims[0], cols: hit.tensor.dims[1], data: hit.tensor.data });
+    const recorded = storedSummary(hit) ?? knownSummary(o, layer);
+    if (recorded) summaries.set(layer, recorded);
     skipped ??= hit.meta.skipped as SkippedImage[];
   }
   let imageEmbeddings: Matrix | undefined;
@@ -486,10 +618,12 @@ async function collectFeatures(ctx: RunContext): Promise<Features> {
     skipped = pass.skipped;
     for (const [layer, matrix] of pass.activations) {
       activations.set(layer, matrix);
+      const summary = pass.summaries.get(layer);
+      if (summary) summaries.set(layer, summary);
       await o.store?.put(
         layerKeys.get(layer)!,
         { dtype: 'float32', dims: [matrix.rows, matrix.cols], data: matrix.data },
-        { layer, skipped },
+        { layer, skipped, ...(summary ? { summary } : {}) },
       );
     }
     if (pass.imageEmbeddings) {
@@ -518,7 +652,21 @@ async function collectFeatures(ctx: RunContext): Promise<Features> {
     );
   }
   results.probe.images = valid.map((i) => ({ id: items[i].id, uri: items[i].uri }));
-  return { activations, imageEmbeddings, valid };
+  return { activations, summaries, imageEmbeddings, valid };
+}
+
+/** The summary a stored feature records it was made with. */
+function storedSummary(hit: StoredFeature): Exclude<ActivationSummary, 'auto'> | undefined {
+  const summary = hit.meta.summary;
+  return summary === 'mean' || summary === 'max' || summary === 'cls' || summary === 'identity'
+    ? summary
+    : undefined;
+}
+
+/** The summary of a layer whose rank the model's graph records (for features cached without it). */
+function knownSummary(o: DissectionOptions, layer: string): Exclude<ActivationSummary, 'auto'> | undefined {
+  const shape = o.target.model.layers.find((l) => l.name === layer || l.tensor === layer)?.shape;
+  return shape ? resolveSummary(shape.length, o.target.summary) : undefined;
 }
 
 /**
@@ -569,8 +717,14 @@ async function featurePass(
   embed: boolean,
   known: readonly SkippedImage[] | undefined,
   range: IndexRange = { start: 0, end: ctx.items.length },
-): Promise<{ activations: Map<string, Matrix>; imageEmbeddings?: Matrix; skipped: SkippedImage[] }> {
+): Promise<{
+  activations: Map<string, Matrix>;
+  summaries: Map<string, Exclude<ActivationSummary, 'auto'>>;
+  imageEmbeddings?: Matrix;
+  skipped: SkippedImage[];
+}> {
   const { o, batchSize } = ctx;
+  const summaries = new Map<string, Exclude<ActivationSummary, 'auto'>>();
   const skipped: SkippedImage[] = [...(known ?? [])];
   const knownBad = new Set(skipped.map((entry) => entry.index));
   const parts = new Map<string, Matrix[]>(layers.map((layer) => [layer, []]));
@@ -603,7 +757,9 @@ async function featurePass(
             ErrorCode.InvalidFormat,
             `The model returned no output for layer ${layer}.`,
           );
+        if (start === range.start) checkMapLayout(o, layer, tensor.dims);
         parts.get(layer)!.push(summarizeActivations(tensor, o.target.summary ?? 'auto'));
+        summaries.set(layer, resolveSummary(tensor.dims.length, o.target.summary));
       }
     }
     if (images.length > 0 && embed)
@@ -618,6 +774,7 @@ async function featurePass(
   }
   return {
     activations,
+    summaries,
     ...(embed && embeddings.length > 0 ? { imageEmbeddings: concatRows(embeddings) } : {}),
     skipped,
   };
@@ -741,15 +898,23 @@ async function labelStage(ctx: RunContext, features: Features): Promise<void> {
     throwIfAborted(o.signal);
     const t = now();
     results.layers.push(
-      await labelLayer(o, name, activations.get(name)!, topImages, results.failures, (labeler) => {
-        const done = shared.get(labeler)?.get(name);
-        if (done instanceof Error) return Promise.reject(done);
-        if (done) return Promise.resolve(done);
-        return labelWithTrust(labeler, [contextOf(name, labeler, name)], trustOptions({})).then((one) => ({
-          labels: one.labels[0],
-          trust: one.trust?.[0],
-        }));
-      }),
+      await labelLayer(
+        o,
+        name,
+        activations.get(name)!,
+        features.summaries.get(name),
+        topImages,
+        results.failures,
+        (labeler) => {
+          const done = shared.get(labeler)?.get(name);
+          if (done instanceof Error) return Promise.reject(done);
+          if (done) return Promise.resolve(done);
+          return labelWithTrust(labeler, [contextOf(name, labeler, name)], trustOptions({})).then((one) => ({
+            labels: one.labels[0],
+            trust: one.trust?.[0],
+          }));
+        },
+      ),
     );
     mapSources.delete(name); // its maps, if held, go with it
     timings[`label:${name}`] = now() - t;
@@ -789,13 +954,18 @@ function streamActivationMaps(
         for (const index of valid.slice(start, start + batchSize))
           rgb.push(await o.probe.read(index, { signal }));
         const raw = await o.target.model.run(o.target.prepare(rgb), [layer], { signal });
-        const maps = raw.get(layer);
-        if (!maps) {
+        const output = raw.get(layer);
+        if (!output) {
           throw new NeurodissectError(
             ErrorCode.InvalidFormat,
             `The model returned no output for layer ${layer}.`,
           );
         }
+        // Token layers reach the labelers as their patch grid [n, D, h, w].
+        const maps =
+          output.dims.length === 3
+            ? toActivationMaps(output, { prefixTokens: o.target.prefixTokens, layer })
+            : output;
         const batch = { start, maps };
         bytes += maps.data.byteLength;
         if (bytes <= budget) kept.push(batch);
@@ -841,10 +1011,20 @@ async function attachHeatmaps(
     const rgb: RgbImage[] = [];
     for (const index of chunk) rgb.push(await o.probe.read(valid[index], { signal: o.signal }));
     const raw = await o.target.model.run(o.target.prepare(rgb), names, { signal: o.signal });
+    // Each layer's batch as maps (a token layer's patch grid), converted once.
+    const mapped = new Map<number, Tensor<'float32'>>();
     chunk.forEach((image, i) => {
       for (const slot of wanted.get(image)!) {
-        const tensor = raw.get(names[slot.layer]);
-        if (tensor?.dims.length !== 4) continue;
+        const output = raw.get(names[slot.layer]);
+        if (output === undefined || (output.dims.length !== 4 && output.dims.length !== 3)) continue;
+        let tensor = mapped.get(slot.layer);
+        if (!tensor) {
+          tensor = toActivationMaps(output, {
+            prefixTokens: o.target.prefixTokens,
+            layer: names[slot.layer],
+          });
+          mapped.set(slot.layer, tensor);
+        }
         const [, k, h, w] = tensor.dims;
         const unit = layers[slot.layer].neurons[slot.neuron].unit;
         const base = (i * k + unit) * h * w;
@@ -900,6 +1080,7 @@ async function labelLayer(
   o: DissectionOptions,
   name: string,
   activations: Matrix,
+  summary: Exclude<ActivationSummary, 'auto'> | undefined,
   topImages: number,
   failures: ResultsFailure[],
   labelWith: (labeler: Labeler) => Promise<Labelled>,
@@ -952,7 +1133,7 @@ async function labelLayer(
   return {
     name,
     units: activations.cols,
-    summary: summaryName(o.target.summary),
+    summary: summary ?? summaryName(o.target.summary),
     neurons,
     ...(Object.keys(layerTrust).length > 0 ? { trust: layerTrust } : {}),
   };
@@ -1039,7 +1220,13 @@ async function featureShard(o: DissectionOptions, range: IndexRange): Promise<Sh
   const pass = await featurePass(ctx, missing, embed, undefined, range);
   let written = 0;
   for (const [layer, matrix] of pass.activations) {
-    await store.put(layerKeys.get(layer)!, matrixTensor(matrix), { layer, images, skipped: pass.skipped });
+    const summary = pass.summaries.get(layer);
+    await store.put(layerKeys.get(layer)!, matrixTensor(matrix), {
+      layer,
+      images,
+      skipped: pass.skipped,
+      ...(summary ? { summary } : {}),
+    });
     written += tensorBytes(matrix);
   }
   if (missing.length > 0 && pass.activations.size === 0) {
@@ -1101,6 +1288,7 @@ async function joinFeatureShards(
     if (fitsRange(whole, 0, ctx.items.length)) return whole.tensor.dims[1];
     const blocks: Matrix[] = [];
     const skipped: SkippedImage[] = [];
+    let summary: string | undefined;
     for (const range of ranges) {
       const hit = await store.get(await cacheKey({ ...keyParts, images: [range.start, range.end] }));
       if (!fitsRange(hit, range.start, range.end)) {
@@ -1111,11 +1299,12 @@ async function joinFeatureShards(
         );
       }
       skipped.push(...(hit.meta.skipped as SkippedImage[]));
+      summary ??= storedSummary(hit);
       if (hit.tensor.dims[0] > 0)
         blocks.push({ rows: hit.tensor.dims[0], cols: hit.tensor.dims[1], data: hit.tensor.data });
     }
     const matrix = blocks.length > 0 ? concatRows(blocks) : createMatrix(0, 0);
-    await store.put(key, matrixTensor(matrix), { ...meta, skipped });
+    await store.put(key, matrixTensor(matrix), { ...meta, skipped, ...(summary ? { summary } : {}) });
     return matrix.cols;
   };
   for (const [layer, layerParts] of parts.layers) units[layer] = await join(layerParts, { layer });
@@ -1163,6 +1352,7 @@ async function labelShard(
   const labelers = shardLabelers(o, range);
   const key = await labelShardKey(ctx, layer, range, labelers);
   if ((await store.get(key))?.meta.labels) return { read: 0, written: 0, cached: true };
+  checkKnownMapLayouts(o, [layer]);
   const features = await collectFeatures(ctx);
   features.textEmbeddings = await embedConcepts(ctx);
   const activations = features.activations.get(layer)!;

@@ -10,6 +10,18 @@ import type { Matrix, Tensor } from '../tensor';
  */
 export type ActivationSummary = 'auto' | 'mean' | 'max' | 'cls' | 'identity';
 
+/**
+ * The summary that `summary` stands for on a layer output of rank `rank` (`auto` resolved: `mean`
+ * for rank 4, `cls` for rank 3, `identity` for rank 2); what the Results record per layer.
+ */
+export function resolveSummary(
+  rank: number,
+  summary: ActivationSummary = 'auto',
+): Exclude<ActivationSummary, 'auto'> {
+  if (summary !== 'auto') return rank === 2 && summary !== 'cls' ? 'identity' : summary;
+  return rank === 4 ? 'mean' : rank === 3 ? 'cls' : 'identity';
+}
+
 /** Summarises a layer output into an N×K matrix (K = channels or features). */
 export function summarizeActivations(tensor: Tensor<'float32'>, summary: ActivationSummary = 'auto'): Matrix {
   const { dims, data } = tensor;
