@@ -47,6 +47,8 @@ export interface SearchRoute {
   labeler?: string;
   /** Show every hit of each layer instead of the first page. */
   all: boolean;
+  /** Keep only neurons whose best label from the labeler is significant (q < 0.05). @defaultValue false */
+  significant?: boolean;
 }
 
 /** "Dissect in your browser": run a dissection in the page and open its results. */
@@ -121,6 +123,7 @@ export function searchRoute(
   };
   if (options.layer !== undefined) route.layer = options.layer;
   if (options.labeler !== undefined) route.labeler = options.labeler;
+  if (options.significant) route.significant = true;
   return route;
 }
 
@@ -137,7 +140,7 @@ function decode(part: string): string | undefined {
  * Never throws: anything it does not understand is a `not-found` route.
  *
  * Formats: `#/` (overview), `#/layer/NAME?sort=score&order=desc&filter=dog&page=2&labeler=ID`,
- * `#/neuron/NAME/UNIT`, `#/search?q=TEXT&match=stem&layer=NAME&labeler=ID&all=1`,
+ * `#/neuron/NAME/UNIT`, `#/search?q=TEXT&match=stem&layer=NAME&labeler=ID&all=1&significant=1`,
  * `#/label`, `#/label/NAME?blind=1`; NAME and TEXT are URI-component encoded.
  */
 export function parseRoute(hash: string): Route {
@@ -177,6 +180,7 @@ export function parseRoute(hash: string): Route {
     return searchRoute(params.get('q') ?? '', {
       match: SITE_MATCH_MODES.find((m) => m === matchParam) ?? 'exact',
       all: params.get('all') === '1',
+      significant: params.get('significant') === '1',
       ...(layer === null || layer === '' ? {} : { layer }),
       ...(labeler === null || labeler === '' ? {} : { labeler }),
     });
@@ -218,6 +222,7 @@ export function formatRoute(route: Route): string {
         ['layer', route.layer],
         ['labeler', route.labeler],
         ['all', route.all ? '1' : undefined],
+        ['significant', route.significant ? '1' : undefined],
       ])}`;
     case 'dissect':
       return '#/dissect';

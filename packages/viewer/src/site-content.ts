@@ -130,6 +130,7 @@ export async function siteContentFromResults(
       key: `layer-${li}`,
       unitList: layer.neurons.map((n) => n.unit).sort((a, b) => a - b),
       summaries,
+      ...(layer.trust === undefined ? {} : { trust: layer.trust }),
     });
   }
   const items = results.concepts.items;

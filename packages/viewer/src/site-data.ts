@@ -1,4 +1,4 @@
-import type { LabelerRun, Results, ResultsNeuron, RunInfo } from '@neurodissect/core';
+import type { LabelerRun, LayerTrust, Results, ResultsNeuron, RunInfo } from '@neurodissect/core';
 import type { LayerSummary } from '@neurodissect/search';
 
 /** The format tag of the site's data files. */
@@ -52,6 +52,11 @@ export interface SiteLayerEntry {
   unitList: number[];
   /** Per labeler id: score histogram, top-26 labels and interpretability counts. */
   summaries: Record<string, LayerSummary>;
+  /**
+   * Per labeler id, the layer's trust figures as in the Results (significant neurons, the null,
+   * held-out means; see docs/trust.md); absent when the Results have none (version 1).
+   */
+  trust?: Record<string, LayerTrust>;
 }
 
 /** `data/site.js`: everything the overview needs, and where each layer's data is. */
@@ -143,12 +148,16 @@ export function assembleResults(manifest: SiteManifest, layers: readonly SiteLay
     probe: { name: manifest.probe.name, images },
     concepts: manifest.concepts,
     labelers: manifest.labelers,
-    layers: sorted.map((l) => ({
-      name: l.layer,
-      units: l.units,
-      ...(l.summary === undefined ? {} : { summary: l.summary }),
-      neurons: l.neurons,
-    })),
+    layers: sorted.map((l) => {
+      const trust = manifest.layers[order.get(l.layer) ?? -1]?.trust;
+      return {
+        name: l.layer,
+        units: l.units,
+        ...(l.summary === undefined ? {} : { summary: l.summary }),
+        neurons: l.neurons,
+        ...(trust === undefined ? {} : { trust }),
+      };
+    }),
     failures: manifest.failures,
   };
 }

@@ -66,6 +66,8 @@ describe('formatRoute', () => {
     );
     expect(formatRoute(searchRoute('dog'))).toBe('#/search?q=dog');
     expect(formatRoute(searchRoute(''))).toBe('#/search');
+    expect(formatRoute(searchRoute('dog', { significant: false }))).toBe('#/search?q=dog');
+    expect(formatRoute(searchRoute('dog', { significant: true }))).toBe('#/search?q=dog&significant=1');
   });
 
   it('round-trips through parseRoute', () => {
@@ -83,6 +85,7 @@ describe('formatRoute', () => {
       searchRoute('<img src=x onerror=alert(1)>', { match: 'fuzzy', layer: 'layer 1', all: true }),
       searchRoute('café / naïve #2', { match: 'stem' }),
       searchRoute('triangle', { labeler: 'clip-avg' }),
+      searchRoute('dog', { labeler: 'clip-avg', significant: true }),
       { kind: 'label', blind: true },
       { kind: 'label', layer: 'features.4/conv ?a', blind: false },
     ];

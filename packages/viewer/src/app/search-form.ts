@@ -1,6 +1,7 @@
 import { type SearchRoute, SITE_MATCH_MODES, type SiteMatchMode, searchRoute } from '../route';
 import type { AppContext } from './context';
 import { h } from './dom';
+import { SIGNIFICANCE_RULE, siteHasSignificance } from './trust-text';
 
 const MATCH_LABELS: Record<SiteMatchMode, string> = {
   exact: 'Exact (ignores case)',
@@ -35,12 +36,30 @@ export function searchForm(ctx: AppContext, current?: SearchRoute): HTMLFormElem
       h('option', { value: l.name, selected: l.name === current?.layer }, l.name),
     ),
   );
+  // Offered only where the site has significance figures (Results version 2 with a null).
+  const significant = siteHasSignificance(ctx.manifest)
+    ? h('input', {
+        id: 'concept-significant',
+        name: 'significant',
+        type: 'checkbox',
+        checked: current?.significant === true,
+        'data-focus-key': 'search-significant',
+      })
+    : undefined;
   const form = h(
     'form',
     { class: 'search-form', role: 'search', 'aria-label': 'Concept search' },
     h('div', { class: 'field' }, h('label', { for: 'concept-query' }, 'Concept'), input),
     h('div', { class: 'field' }, h('label', { for: 'concept-match' }, 'Match'), match),
     h('div', { class: 'field' }, h('label', { for: 'concept-layer' }, 'Layer'), layer),
+    significant
+      ? h(
+          'div',
+          { class: 'field checkbox' },
+          significant,
+          h('label', { for: 'concept-significant' }, `Significant only (${SIGNIFICANCE_RULE})`),
+        )
+      : null,
     h('button', { type: 'submit', 'data-focus-key': 'search-submit' }, 'Search'),
   );
   form.addEventListener('submit', (event) => {
@@ -51,6 +70,7 @@ export function searchForm(ctx: AppContext, current?: SearchRoute): HTMLFormElem
         match: match.value as SiteMatchMode,
         ...(layer.value === '' ? {} : { layer: layer.value }),
         ...(current?.labeler === undefined ? {} : { labeler: current.labeler }),
+        ...(significant?.checked ? { significant: true } : {}),
       }),
     );
   });

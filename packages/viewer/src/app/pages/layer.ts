@@ -3,6 +3,7 @@ import { defaultOrder, formatRoute, type LayerRoute, type LayerSort, layerRoute 
 import { histogramChart, interpretabilityView, labelChart } from '../charts';
 import type { AppContext } from '../context';
 import { formatNumber, h } from '../dom';
+import { layerHeldOutText, layerSignificanceText, TRUST_DOCS } from '../trust-text';
 import { renderNotFound } from './not-found';
 
 /** Rows per page of the neuron table. */
@@ -181,6 +182,30 @@ export async function renderLayer(
         )
       : null;
 
+  // Per labeler, what the layer's trust figures say; nothing at all for Results without them.
+  const trustLines = ctx.manifest.labelers.flatMap((l) => {
+    const parts = [layerSignificanceText(entry.trust?.[l.id]), layerHeldOutText(entry.trust?.[l.id])].filter(
+      (p) => p !== undefined,
+    );
+    return parts.length === 0 ? [] : [h('li', { 'data-labeler': l.id }, `${l.id}: ${parts.join('; ')}`)];
+  });
+  const trust =
+    trustLines.length === 0
+      ? null
+      : h(
+          'section',
+          { 'aria-labelledby': 'trust-heading', class: 'trust' },
+          h('h2', { id: 'trust-heading' }, 'How far to trust the labels'),
+          h('ul', { class: 'plain' }, trustLines),
+          h(
+            'p',
+            { class: 'hint' },
+            'What these numbers mean: ',
+            h('code', {}, TRUST_DOCS),
+            ' in the neurodissect repository.',
+          ),
+        );
+
   const table = h(
     'table',
     { class: 'data-table neurons' },
@@ -212,6 +237,7 @@ export async function renderLayer(
       `${entry.neurons} neurons of ${entry.units} units${data.summary ? `, activations summarised by ${data.summary}` : ''}.`,
     ),
     labelerSelect,
+    trust,
     summary
       ? h(
           'section',

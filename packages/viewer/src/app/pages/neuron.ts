@@ -2,7 +2,19 @@ import { formatRoute, layerRoute, type NeuronRoute, searchRoute } from '../../ro
 import type { AppContext } from '../context';
 import { formatNumber, h } from '../dom';
 import { topImagesView } from '../top-images';
+import {
+  hasLabelTrust,
+  heldOutText,
+  significanceText,
+  significanceVerdict,
+  stabilityText,
+  TRUST_DOCS,
+} from '../trust-text';
 import { renderNotFound } from './not-found';
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
 
 /** The units before and after `unit` in the layer, for previous/next. */
 export function neighbours(units: readonly number[], unit: number): { previous?: number; next?: number } {
@@ -43,7 +55,7 @@ export async function renderNeuron(
     .map((labeler) => {
       const labels = neuron.labels[labeler.id].slice(0, 10);
       const hasVotes = labels.some((l) => l.votes !== undefined);
-      return h(
+      const table = h(
         'table',
         { class: 'data-table labels', 'data-labeler': labeler.id },
         h('caption', {}, `Top ${labels.length} labels by ${labeler.id}`),
@@ -78,6 +90,53 @@ export async function renderNeuron(
           ),
         ),
       );
+      const trust = neuron.trust?.[labeler.id];
+      if (!hasLabelTrust(trust) || labels.length === 0) return table;
+      const layerTrust = entry.trust?.[labeler.id];
+      const { significance, stability, heldOut } = trust;
+      return [
+        table,
+        h(
+          'div',
+          { class: 'trust', 'data-labeler': labeler.id },
+          h('p', {}, `How far to trust “${labels[0].label}”, ${labeler.id}'s best label:`),
+          h(
+            'ul',
+            {},
+            significance
+              ? h(
+                  'li',
+                  { 'data-trust': 'significance' },
+                  h('strong', {}, `${capitalise(significanceVerdict(significance))}: `),
+                  `${significanceText(significance, layerTrust?.null?.permutations)}.`,
+                )
+              : null,
+            stability
+              ? h(
+                  'li',
+                  { 'data-trust': 'stability' },
+                  h('strong', {}, 'Stability: '),
+                  `${stabilityText(stability)}.`,
+                )
+              : null,
+            heldOut
+              ? h(
+                  'li',
+                  { 'data-trust': 'held-out' },
+                  h('strong', {}, 'On held-out images: '),
+                  `${heldOutText(heldOut, layerTrust?.heldOut?.baseline)}.`,
+                )
+              : null,
+          ),
+          h(
+            'p',
+            { class: 'hint' },
+            'What these numbers mean: ',
+            h('code', {}, TRUST_DOCS),
+            ' in the neurodissect repository.',
+          ),
+        ),
+      ];
     });
 
   const { grid, heatmapToggle } = topImagesView(neuron, data);

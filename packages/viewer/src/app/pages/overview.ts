@@ -3,6 +3,7 @@ import { interpretabilityView } from '../charts';
 import type { AppContext } from '../context';
 import { h } from '../dom';
 import { searchForm } from '../search-form';
+import { layerSignificanceText, siteHasSignificance } from '../trust-text';
 
 /** The overview: the model and run, the layers with their interpretability, and the search box. */
 export function renderOverview(ctx: AppContext): { title: string; content: Node } {
@@ -22,15 +23,28 @@ export function renderOverview(ctx: AppContext): { title: string; content: Node 
     ['Labelers', m.labelers.map((l) => `${l.id} ${l.version}`).join(', ') || 'none'],
     ['Neurons', `${m.layers.reduce((n, l) => n + l.neurons, 0)} in ${m.layers.length} layers`],
   ];
+  // Significance counts get a column only where some layer has them (Results version 2).
+  const withSignificance = siteHasSignificance(m);
+  const several = m.labelers.length > 1;
+  const significanceCell = (layer: (typeof m.layers)[number]) => {
+    const lines = m.labelers.flatMap((l) => {
+      const text = layerSignificanceText(layer.trust?.[l.id]);
+      return text === undefined
+        ? []
+        : [h('li', { 'data-labeler': l.id }, several ? `${l.id}: ${text}` : text)];
+    });
+    return h('td', { class: 'significance' }, lines.length > 0 ? h('ul', { class: 'plain' }, lines) : '–');
+  };
   const rows = m.layers.map((layer) => {
     const summary = labeler === undefined ? undefined : layer.summaries[labeler];
     return h(
       'tr',
-      {},
+      { 'data-layer': layer.name },
       h('th', { scope: 'row' }, h('a', { href: formatRoute(layerRoute(layer.name)) }, layer.name)),
       h('td', { class: 'num' }, layer.units),
       h('td', { class: 'num' }, layer.neurons),
       h('td', {}, summary ? interpretabilityView(summary) : '–'),
+      withSignificance ? significanceCell(layer) : null,
     );
   });
   const content = h(
@@ -70,6 +84,7 @@ export function renderOverview(ctx: AppContext): { title: string; content: Node 
             h('th', { scope: 'col' }, 'Units'),
             h('th', { scope: 'col' }, 'Neurons'),
             h('th', { scope: 'col' }, 'Interpretable'),
+            withSignificance ? h('th', { scope: 'col' }, 'Significant labels') : null,
           ),
         ),
         h('tbody', {}, rows),

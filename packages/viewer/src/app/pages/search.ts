@@ -4,6 +4,7 @@ import type { AppContext } from '../context';
 import { formatNumber, h } from '../dom';
 import { imageTile } from '../images';
 import { searchForm } from '../search-form';
+import { formatProbability, hasSignificance, SIGNIFICANCE_RULE } from '../trust-text';
 
 /** Hits shown per layer before "show all". */
 const FIRST_HITS = 50;
@@ -39,6 +40,7 @@ export async function renderSearch(
     result = index.search(route.query, {
       match: route.match,
       ...(route.labeler === undefined ? {} : { labelers: [route.labeler] }),
+      ...(route.significant ? { significant: true } : {}),
     });
   } catch (error) {
     page.append(h('p', { role: 'alert' }, (error as Error).message));
@@ -49,9 +51,21 @@ export async function renderSearch(
     h(
       'p',
       { class: 'summary', role: 'status' },
-      `${result.total} neuron${result.total === 1 ? '' : 's'} in ${withHits} of ${result.layers.length} layer${result.layers.length === 1 ? '' : 's'} (${route.match} match, ${result.labelers.join(', ')}).`,
+      `${result.total} neuron${result.total === 1 ? '' : 's'} in ${withHits} of ${result.layers.length} layer${result.layers.length === 1 ? '' : 's'} (${route.match} match, ${result.labelers.join(', ')}${route.significant ? `, significant only: ${SIGNIFICANCE_RULE}` : ''}).`,
     ),
   );
+  if (route.significant) {
+    const searched = result.layers.map((l) => ctx.layer(l.layer)).filter((l) => l !== undefined);
+    const untested = result.labelers.filter((id) => !hasSignificance(searched, id));
+    if (untested.length > 0)
+      page.append(
+        h(
+          'p',
+          { class: 'note', role: 'note' },
+          `${untested.join(', ')}: no significance figures in ${route.layer ?? 'these layers'}, so no neuron is kept.`,
+        ),
+      );
+  }
   // One labeler at a time (their scores are on different scales): the count of each, to switch.
   if (result.byLabeler.length > 1) {
     page.append(
@@ -128,6 +142,7 @@ export async function renderSearch(
         h('div', { class: 'tiles examples', 'aria-label': `Example images from ${group.layer}` }, examples),
       );
     const shown = route.all ? group.hits : group.hits.slice(0, FIRST_HITS);
+    const withQ = group.hits.some((hit) => hit.significance !== undefined);
     section.append(
       h(
         'table',
@@ -147,6 +162,7 @@ export async function renderSearch(
             h('th', { scope: 'col' }, 'Label'),
             h('th', { scope: 'col' }, 'Rank'),
             h('th', { scope: 'col' }, 'Score'),
+            withQ ? h('th', { scope: 'col' }, 'q (best label)') : null,
             several ? h('th', { scope: 'col' }, 'Labeler') : null,
           ),
         ),
@@ -169,6 +185,13 @@ export async function renderSearch(
               h('td', {}, hit.label),
               h('td', { class: 'num' }, hit.rank),
               h('td', { class: 'num' }, formatNumber(hit.score, 4)),
+              withQ
+                ? h(
+                    'td',
+                    { class: 'num' },
+                    hit.significance === undefined ? '–' : formatProbability(hit.significance.q),
+                  )
+                : null,
               several ? h('td', {}, hit.labeler) : null,
             ),
           ),
