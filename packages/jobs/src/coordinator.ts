@@ -5,6 +5,7 @@ import {
   dissectionSpecId,
   ErrorCode,
   type IndexRange,
+  isNeurodissectError,
   type LabelShardRange,
   type LayerLabels,
   NeurodissectError,
@@ -150,7 +151,22 @@ async function labelWithWorkers(
 
   for (const layer of spec.layers) {
     const mine = labelShards.filter((shard) => shard.kind === 'labels' && shard.layer === layer);
-    supplied.set(layer, await dissection.mergeLabelShards(layer, mine as LabelShardRange[]));
+    // A shard whose labels were dropped from the store since (corrupt or altered) is run again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        supplied.set(layer, await dissection.mergeLabelShards(layer, mine as LabelShardRange[]));
+        break;
+      } catch (error) {
+        const range = isNeurodissectError(error, ErrorCode.InvalidFormat) ? error.details.range : undefined;
+        const shard =
+          range && mine.find((s) => s.kind === 'labels' && s.start === range.start && s.end === range.end);
+        if (!shard || attempt > SHARD_ATTEMPTS) throw error;
+        options.log?.(
+          `shard ${shardJobId(run, shard)} (${describeShard(shard)}) is missing from the store; it is run again`,
+        );
+        await runShards(options, queue, run, spec, cache, [shard], progress);
+      }
+    }
   }
 }
 

@@ -35,7 +35,9 @@ export interface FileFeatureStore extends FeatureStore {
   ): Promise<StoredFeature & { cached: boolean }>;
 }
 
-const FORMAT = 'neurodissect-feature/1';
+const FORMAT = 'neurodissect-feature/2';
+/** Entries of the first format: their metadata was not checksummed. */
+const FORMAT_1 = 'neurodissect-feature/1';
 const KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 
 interface Sidecar {
@@ -45,6 +47,14 @@ interface Sidecar {
   payloadBytes: number;
   payloadSha256: string;
   meta: Record<string, unknown>;
+  /** SHA-256 of the sidecar's JSON without this field: its metadata is covered as its payload is. */
+  sidecarSha256: string;
+}
+
+/** The checksum of a sidecar's other fields, as they are written. */
+function sidecarChecksum(sidecar: Omit<Sidecar, 'sidecarSha256'>): string {
+  const { format, key, dims, payloadBytes, payloadSha256, meta } = sidecar;
+  return sha256Hex(Buffer.from(JSON.stringify({ format, key, dims, payloadBytes, payloadSha256, meta })));
 }
 
 function isSidecar(value: unknown, key: string): value is Sidecar {
@@ -57,6 +67,7 @@ function isSidecar(value: unknown, key: string): value is Sidecar {
     v.dims.every((d) => Number.isInteger(d) && d >= 0) &&
     typeof v.payloadBytes === 'number' &&
     typeof v.payloadSha256 === 'string' &&
+    typeof v.sidecarSha256 === 'string' &&
     !!v.meta &&
     typeof v.meta === 'object'
   );
@@ -64,10 +75,11 @@ function isSidecar(value: unknown, key: string): value is Sidecar {
 
 /**
  * A feature cache in a directory, keyed by content hash (see `featureKey`). Each entry is
- * `<key>.npy` (float32) and `<key>.json` (dims, the payload's SHA-256, the caller's meta), both
- * written atomically, payload first, so a reader sees a sidecar only once its payload is
- * complete. Reading verifies the payload against the sidecar: a truncated or altered entry is
- * dropped (with a warning) and reported as absent, so it is recomputed rather than trusted.
+ * `<key>.npy` (float32) and `<key>.json` (dims, the payload's SHA-256, the caller's meta, and a
+ * SHA-256 of all of these), both written atomically, payload first, so a reader sees a sidecar
+ * only once its payload is complete. Reading verifies the payload and the metadata against their
+ * checksums: a truncated or altered entry (its labels edited in the sidecar, say) is dropped (with
+ * a warning) and reported as absent, so it is recomputed rather than trusted.
  */
 export function createFileFeatureStore(options: FileFeatureStoreOptions): FileFeatureStore {
   const { directory } = options;
@@ -105,8 +117,17 @@ export function createFileFeatureStore(options: FileFeatureStoreOptions): FileFe
       await drop(key, 'unreadable sidecar');
       return undefined;
     }
+    if ((sidecar as { format?: unknown } | null)?.format === FORMAT_1) {
+      // Written by an earlier version, whose metadata had no checksum: recomputed, without a warning.
+      await Promise.all([rm(json, { force: true }), rm(npy, { force: true })]);
+      return undefined;
+    }
     if (!isSidecar(sidecar, key)) {
       await drop(key, 'sidecar of an unknown format');
+      return undefined;
+    }
+    if (sidecarChecksum(sidecar) !== sidecar.sidecarSha256) {
+      await drop(key, 'its metadata does not match its checksum');
       return undefined;
     }
     let payload: Buffer;
@@ -141,14 +162,16 @@ export function createFileFeatureStore(options: FileFeatureStoreOptions): FileFe
   ): Promise<void> => {
     const { npy, json } = paths(key);
     const payload = serializeNpy(tensor);
-    const sidecar: Sidecar = {
+    const fields: Omit<Sidecar, 'sidecarSha256'> = {
       format: FORMAT,
       key,
       dims: [...tensor.dims],
       payloadBytes: payload.byteLength,
       payloadSha256: sha256Hex(payload),
+      // JSON.stringify of what JSON.parse reads back is what was written: one checksum for both.
       meta,
     };
+    const sidecar: Sidecar = { ...fields, sidecarSha256: sidecarChecksum(fields) };
     await writeFileAtomic(npy, payload);
     await writeFileAtomic(json, `${JSON.stringify(sidecar)}\n`);
   };

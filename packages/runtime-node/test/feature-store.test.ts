@@ -144,4 +144,47 @@ describe('file feature store', () => {
     await store.delete(key);
     expect(await store.get(key)).toBeUndefined();
   });
+
+  it('drops an entry whose metadata was edited (a label, a parameter), as a corrupt one', async () => {
+    const warnings: FileWarning[] = [];
+    const directory = join(scratch, 'cache3');
+    const store = createFileFeatureStore({ directory, onWarning: (w) => warnings.push(w) });
+    const key = featureKey({ kind: 'labels', model: 'm3' });
+    const meta = { labels: { netdissect: [{ unit: 0, label: 'dog', score: 0.12 }] }, lambda: 1 };
+    await store.put(key, tensor, meta);
+    const json = join(directory, key.slice(0, 2), `${key}.json`);
+    const written = await readFile(json, 'utf8');
+    expect((await store.get(key))?.meta).toEqual(meta);
+    for (const [from, to] of [
+      ['"dog"', '"PWNED"'],
+      ['0.12', '0.99'],
+      ['"lambda":1', '"lambda":10'],
+    ] as const) {
+      await writeFile(json, written.replace(from, to));
+      expect(await store.get(key), `${from} → ${to}`).toBeUndefined();
+      // Dropped: both files are gone, so the entry is recomputed.
+      expect((await readdir(join(directory, key.slice(0, 2)))).filter((f) => f.startsWith(key))).toEqual([]);
+      await store.put(key, tensor, meta);
+    }
+    expect(warnings.map((w) => w.message)).toEqual(
+      Array(3).fill(
+        `Dropped the corrupt cache entry ${key} (its metadata does not match its checksum); it will be recomputed.`,
+      ),
+    );
+    // The checksum itself edited along with the metadata is caught too (it covers the payload's).
+    const edited = JSON.parse(written.replace('"dog"', '"PWNED"'));
+    edited.sidecarSha256 = sha256Hex('forged');
+    await writeFile(json, JSON.stringify(edited));
+    expect(await store.get(key)).toBeUndefined();
+
+    // An entry of the first format (metadata without a checksum) is recomputed, without a warning.
+    await store.put(key, tensor, meta);
+    const old = JSON.parse(await readFile(json, 'utf8'));
+    old.format = 'neurodissect-feature/1';
+    delete old.sidecarSha256;
+    await writeFile(json, JSON.stringify(old));
+    warnings.length = 0;
+    expect(await store.get(key)).toBeUndefined();
+    expect(warnings).toEqual([]);
+  });
 });

@@ -1341,6 +1341,21 @@ async function labelShardKey(
   });
 }
 
+/** Whether every label part a finished label shard's entry names is in the store. */
+async function labelPartsPresent(
+  o: DissectionOptions,
+  store: FeatureStore,
+  key: string,
+  labels: unknown,
+): Promise<boolean> {
+  const entries = labels as Record<string, ShardLabelEntry>;
+  for (const [index, labeler] of o.labelers.entries()) {
+    const entry = entries[labeler.id];
+    if (entry && 'part' in entry && !(await store.get(`${key}.${index}`))) return false;
+  }
+  return true;
+}
+
 /** A label shard: its labelers on units `range` of one layer, the labels into the store. */
 async function labelShard(
   o: DissectionOptions,
@@ -1351,7 +1366,11 @@ async function labelShard(
   const ctx = await openRun(o, [layer]);
   const labelers = shardLabelers(o, range);
   const key = await labelShardKey(ctx, layer, range, labelers);
-  if ((await store.get(key))?.meta.labels) return { read: 0, written: 0, cached: true };
+  const done = await store.get(key);
+  // Finished only while every label part it wrote is still in the store (a dropped part is redone).
+  if (done?.meta.labels && (await labelPartsPresent(o, store, key, done.meta.labels))) {
+    return { read: 0, written: 0, cached: true };
+  }
   checkKnownMapLayouts(o, [layer]);
   const features = await collectFeatures(ctx);
   features.textEmbeddings = await embedConcepts(ctx);
@@ -1453,6 +1472,7 @@ async function mergeLabelShards(
           throw new NeurodissectError(
             ErrorCode.InvalidFormat,
             `A part of ${labeler.id}'s labels of ${layer} is missing from the feature store; run that shard again.`,
+            { details: { layer, range: { start: mine[i].shard.start, end: mine[i].shard.end } } },
           );
         }
         parts.push({
