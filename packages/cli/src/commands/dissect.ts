@@ -7,9 +7,13 @@ import {
   describeConceptSetChanges,
   ErrorCode,
   isNeurodissectError,
+  type Labeler,
   openDissection,
+  parseDissectionSpec,
   type Results,
+  SOFT_WPMI_DEFAULTS,
   scoreScaleOf,
+  WPMI_DEFAULTS,
 } from '@neurodissect/core';
 import {
   checkRedis,
@@ -31,6 +35,7 @@ import { type Command, Option } from 'commander';
 import { CliError } from '../cli-error';
 import { lockOutput, pathForDocument, requireInputFile, requireOutputFile } from '../files';
 import type { CliIo } from '../io';
+import { LABELER_FILE_PREFIX, labelerFileName, loadLabelerFile } from '../labeler-file';
 import { clipPreprocessOption, integer } from '../option-parsers';
 import { createProgressRenderer } from '../progress-bar';
 import { openResultsFile, type ResultsFile } from '../results-file';
@@ -44,7 +49,12 @@ export interface DissectCommandOptions {
   clip?: string;
   probe: string;
   concepts: string;
-  labelers: string;
+  /** Built-in labelers, comma-separated (default: clip-dissect, unless `labeler` is given). */
+  labelers?: string;
+  /** `--labeler FILE`, repeatable: modules whose default export is `(options) => Labeler`. */
+  labeler?: string[];
+  /** Class and register tokens before a token layer's patch grid. */
+  prefixTokens?: number;
   similarity: string;
   topK?: number;
   topImages: number;
@@ -167,10 +177,7 @@ async function specOf(o: DissectCommandOptions, layers: readonly string[]): Prom
     layers,
     preprocessing: preprocessConfigFor(o.preset, o.inputSize ?? fullFrameSize(o)),
     summary: o.summary,
-    labelers: o.labelers
-      .split(',')
-      .map((l) => l.trim())
-      .filter(Boolean),
+    labelers: labelerNames(o),
     topLabels: o.topLabels,
     similarity: o.similarity,
     ...(o.topK !== undefined ? { similarityOptions: { topK: o.topK } } : {}),
@@ -181,6 +188,19 @@ async function specOf(o: DissectCommandOptions, layers: readonly string[]): Prom
     heatmaps: o.heatmaps ?? false,
     trust: trustOf(o),
   }).catch(failInField);
+}
+
+/**
+ * The labelers by name: `--labelers` (clip-dissect when neither it nor `--labeler` is given), then
+ * each `--labeler` file.
+ */
+function labelerNames(o: DissectCommandOptions): string[] {
+  const files = (o.labeler ?? []).map(labelerFileName);
+  const named = (o.labelers ?? (files.length > 0 ? '' : 'clip-dissect'))
+    .split(',')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  return [...named, ...files];
 }
 
 /** `--null`, `--stability`, `--held-out` and `--seed`, checked. */
@@ -232,7 +252,23 @@ export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promi
   }
   if (o.queue !== undefined) await checkRedis(o.queue).catch(failInField);
   const executionProviders = o.ep.split(',').map((p) => p.trim()) as ExecutionProvider[];
-  const spec = await specOf(o, layers);
+  if (o.labeler?.length && o.queue !== undefined)
+    throw new CliError(
+      '--labeler: a labeler file runs in this process only; drop --queue, or run its labels locally',
+    );
+  if (o.prefixTokens !== undefined && !(Number.isInteger(o.prefixTokens) && o.prefixTokens >= 0))
+    throw new CliError(`--prefix-tokens: ${o.prefixTokens} is not an integer ≥ 0`);
+  const described = await specOf(o, layers);
+  const spec =
+    o.prefixTokens === undefined
+      ? described
+      : parseDissectionSpec({ ...described, prefixTokens: o.prefixTokens });
+  // Labeler files are loaded (and checked) before any work, with the options the built-ins share.
+  const fileLabelers = new Map<string, Labeler>();
+  for (const name of spec.labelers.names) {
+    if (name.startsWith(LABELER_FILE_PREFIX))
+      fileLabelers.set(name, await loadLabelerFile(name, spec.labelers.options));
+  }
   if (o.topK !== undefined) {
     const probe = await openProbeUri(spec.probe.uri).catch(failInField);
     if (o.topK > probe.size) {
@@ -247,6 +283,13 @@ export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promi
   const base = createNodeDissectionEnvironment({ runtime });
   const environment: DissectionEnvironment = {
     ...base,
+    createLabelers: (names, options) => {
+      const builtIn = base.createLabelers(
+        names.filter((name) => !fileLabelers.has(name)),
+        options,
+      );
+      return names.map((name) => fileLabelers.get(name) ?? builtIn.shift()!);
+    },
     loadClip: async (uri) => {
       const loaded = await base.loadClip(uri);
       noteFixedTextLength(loaded.model as NodeClipModel, undefined, io);
@@ -332,6 +375,7 @@ export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promi
     }
     progress.stop();
     await saveResults(file, () => file.finish(results));
+    noteShrunkTopK(o, results, io);
     writeSummary(results, o.out, io);
     return { results, out: o.out };
   } finally {
@@ -400,14 +444,55 @@ function writeSummary(results: Results, out: string, io: CliIo): void {
         : '';
       return `${labeler.id}: ${labelled}/${layer.units} ${what}${significant}${heldOut}${common.length ? ` (${common.join(', ')})` : ''}`;
     });
-    io.stdout.write(`  ${layer.name} (${layer.units} units): ${parts.join('; ')}\n`);
+    const summary = layer.summary ? `, ${layer.summary} summary` : '';
+    io.stdout.write(`  ${layer.name} (${layer.units} units${summary}): ${parts.join('; ')}\n`);
   }
   for (const failure of results.failures) {
     io.stdout.write(
       `  failed: ${failure.stage}${failure.layer ? ` on ${failure.layer}` : ''}: ${failure.message}\n`,
     );
   }
+  const timing = timingSummary(results.run.timings);
+  if (timing) io.stdout.write(`  time: ${timing}\n`);
   io.stdout.write(`wrote ${out}\n`);
+}
+
+const seconds = (ms: number) => (ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`);
+
+/** The run's stage timings in words: features, concept embeddings, labelling (per layer), heatmaps. */
+export function timingSummary(timings: Record<string, number> | undefined): string | undefined {
+  if (!timings) return undefined;
+  const parts: string[] = [];
+  if (timings.features !== undefined) parts.push(`features ${seconds(timings.features)}`);
+  // (No CLIP labeler: nothing was embedded.)
+  if (timings.textEmbeddings !== undefined && timings.textEmbeddings >= 50)
+    parts.push(`concept embeddings ${seconds(timings.textEmbeddings)}`);
+  // label:<labeler> is work shared by every layer, label:<layer> each layer's own.
+  const labelling = Object.entries(timings).filter(([key]) => key.startsWith('label:'));
+  if (labelling.length > 0) {
+    const total = labelling.reduce((sum, [, ms]) => sum + ms, 0);
+    const each = labelling.map(([key, ms]) => `${key.slice('label:'.length)} ${seconds(ms)}`).join(', ');
+    parts.push(`labelling ${seconds(total)} (${each})`);
+  }
+  if (timings.heatmaps !== undefined) parts.push(`heatmaps ${seconds(timings.heatmaps)}`);
+  if (parts.length === 0) return undefined;
+  const total = Object.values(timings).reduce((sum, ms) => sum + ms, 0);
+  return `${parts.join('; ')}; ${seconds(total)} in all`;
+}
+
+/**
+ * A note when CLIP-Dissect's top-k was left at its similarity function's default and the probe
+ * set has fewer readable images, so the labeler used them all.
+ */
+function noteShrunkTopK(o: DissectCommandOptions, results: Results, io: CliIo): void {
+  if (o.topK !== undefined || !results.labelers.some((l) => l.id === 'clip-dissect')) return;
+  const defaults =
+    o.similarity === 'soft_wpmi' ? SOFT_WPMI_DEFAULTS : o.similarity === 'wpmi' ? WPMI_DEFAULTS : undefined;
+  const images = results.probe.images.length;
+  if (defaults?.topK === undefined || defaults.topK <= images) return;
+  io.stderr.write(
+    `note: clip-dissect's top-k (${o.similarity}'s default, ${defaults.topK}) is more than the probe set's ${images} readable images; it used all ${images} (give --top-k N to choose)\n`,
+  );
 }
 
 /** The trust options `dissect` and `demo` share (docs/trust.md). */
@@ -450,7 +535,15 @@ export function registerDissectCommand(program: Command, io: CliIo): void {
     .addOption(clipPreprocessOption())
     .requiredOption('--probe <dir>', 'probe images: a folder, or broden:DIR for a Broden-format set')
     .requiredOption('--concepts <file>', 'concept list, one per line')
-    .option('--labelers <names>', `comma-separated, any of ${LABELER_NAMES.join(', ')}`, 'clip-dissect')
+    .option(
+      '--labelers <names>',
+      `comma-separated, any of ${LABELER_NAMES.join(', ')} (default: clip-dissect, unless --labeler is given)`,
+    )
+    .option(
+      '--labeler <file>',
+      "your own labeler: a JavaScript module whose default export is a factory (options) => Labeler (core's Labeler interface); repeatable",
+      (file: string, files: string[] = []) => [...files, file],
+    )
     .option('--similarity <fn>', 'clip-dissect similarity function', 'soft_wpmi')
     .option('--top-k <n>', 'clip-dissect top images per neuron (soft_wpmi: 100)', integer)
     .option('--top-images <n>', 'top activating images kept per neuron', integer, 20)
@@ -477,9 +570,17 @@ export function registerDissectCommand(program: Command, io: CliIo): void {
       integer,
     )
     .addOption(
-      new Option('--summary <how>', 'activation summary')
+      new Option(
+        '--summary <how>',
+        'how a layer output becomes one value per unit and image; auto: mean over H×W for [N,C,H,W], the class token (cls) for [N,L,D], identity for [N,D] (the one used is recorded per layer)',
+      )
         .choices(['auto', 'mean', 'max', 'cls', 'identity'])
         .default('auto'),
+    )
+    .option(
+      '--prefix-tokens <n>',
+      "class and register tokens before a token layer's patch grid, for its heatmaps and netdissect (default: the fewest, 0 to 9, that leave a square grid)",
+      integer,
     )
     .option('--ep <providers>', 'execution providers in order of preference (cpu, cuda, tensorrt)', 'cpu')
     .option('--strict', 'fail instead of falling back to a later execution provider')

@@ -64,6 +64,11 @@ export const DissectionSpecSchema = z.object({
     .refine((layers) => new Set(layers).size === layers.length, 'a layer is named twice'),
   preprocessing: PreprocessingSchema,
   summary: z.enum(['auto', 'mean', 'max', 'cls', 'identity']),
+  /**
+   * Class and register tokens before a token layer's patch grid (for heatmaps and mask-based
+   * labelers). Absent: the fewest (0 to 9) that leave a square grid.
+   */
+  prefixTokens: z.number().int().nonnegative().optional(),
   /** Labelers by name, with the options they share (`topLabels`, `similarity`, …). */
   labelers: z.object({
     names: z.array(z.string().min(1)).min(1),
@@ -110,6 +115,8 @@ export interface DissectionSpecInput {
   };
   /** @defaultValue 'auto' */
   summary?: DissectionSpec['summary'];
+  /** Class and register tokens before a token layer's patch grid. @defaultValue detected */
+  prefixTokens?: number;
   labelers: readonly string[];
   /** Labels kept per neuron. @defaultValue 10 */
   topLabels?: number;
@@ -150,6 +157,7 @@ export function createDissectionSpec(input: DissectionSpecInput): DissectionSpec
       std: [...input.preprocessing.std],
     },
     summary: input.summary ?? 'auto',
+    ...(input.prefixTokens === undefined ? {} : { prefixTokens: input.prefixTokens }),
     labelers: {
       names: [...input.labelers],
       options: {
@@ -331,6 +339,7 @@ export async function openDissection(
         uri: options.recordedModelUri ?? spec.model.uri,
         hash: spec.model.hash,
         summary: spec.summary,
+        ...(spec.prefixTokens === undefined ? {} : { prefixTokens: spec.prefixTokens }),
         preprocessing: JSON.stringify(spec.preprocessing),
       },
       layers: spec.layers,
