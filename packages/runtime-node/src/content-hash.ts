@@ -8,7 +8,8 @@ export function sha256Hex(data: string | Uint8Array): string {
 }
 
 /**
- * SHA-256 of a file's contents, as lowercase hex, streamed (model files can be gigabytes).
+ * SHA-256 of a file's contents, as lowercase hex (bare: feature keys take it so; the Results take
+ * {@link contentHashOfFile}'s `sha256:…`), streamed (model files can be gigabytes).
  * @throws `ND_FILE_NOT_FOUND` naming the file when it cannot be read.
  */
 export async function hashFile(path: string): Promise<string> {
@@ -26,6 +27,15 @@ export async function hashFile(path: string): Promise<string> {
     );
   }
   return hash.digest('hex');
+}
+
+/**
+ * A file's content hash as the Results and dissection specs record it: `sha256:` and the
+ * lowercase hex of {@link hashFile} (what `createDissection`'s `target.hash` takes).
+ * @throws `ND_FILE_NOT_FOUND` naming the file when it cannot be read.
+ */
+export async function contentHashOfFile(path: string): Promise<string> {
+  return `sha256:${await hashFile(path)}`;
 }
 
 // JSON with object keys sorted at every level, so equal values always hash equally.

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import {
   type ConceptSet,
   ErrorCode,
@@ -43,12 +43,16 @@ export async function writeNpyFile(
   await writeFileAtomic(path, serializeNpy(tensor));
 }
 
-/** Reads and normalises a concept list (one concept per line). */
+/**
+ * Reads and normalises a concept list (one concept per line), named after its file (as
+ * `neurodissect dissect` names it in the Results), so it can be given to `createDissection` as is.
+ */
 export async function readConceptSetFile(
   path: string,
   options: ParseConceptSetOptions = {},
-): Promise<ConceptSet> {
-  return parseConceptSetBytes(await read(path, 'concept file'), { source: path, ...options });
+): Promise<ConceptSet & { name: string }> {
+  const set = parseConceptSetBytes(await read(path, 'concept file'), { source: path, ...options });
+  return { ...set, name: basename(path) };
 }
 
 /** Writes a file atomically (a temporary file in the same directory, then rename), creating the directory. */

@@ -48,7 +48,14 @@ export {
   type LoadClipTokenizerOptions,
   loadClipTokenizer,
 } from './clip-tokenizer-files';
-export { type FeatureKeyParts, featureKey, hashFile, hashProbeManifest, sha256Hex } from './content-hash';
+export {
+  contentHashOfFile,
+  type FeatureKeyParts,
+  featureKey,
+  hashFile,
+  hashProbeManifest,
+  sha256Hex,
+} from './content-hash';
 export {
   createFileFeatureStore,
   type FileFeatureStore,
@@ -83,4 +90,5 @@ export {
   type SessionOptions,
   type TargetModelOptions,
 } from './target-model';
+export { DEFAULT_TARGET_PREPROCESSING, targetPreprocessing } from './target-preprocessing';
 export { createThreadedPmiProcessor, type ThreadedPmiOptions } from './threaded-pmi-processor';
