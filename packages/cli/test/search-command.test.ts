@@ -9,8 +9,8 @@ import { runCli } from '../src/program';
 
 // Expected values were obtained independently with Python's csv module over
 // packages/core/test/fixtures/clip-search/layer{1..4}.csv (labels in columns 1-10, scores in
-// 11-20), keeping each neuron's best-ranked matching label (then its best score), sorted by rank,
-// then score, then unit.
+// 11-20), keeping each neuron's best-ranked matching label (then its best score), sorted by score
+// (or with --order rank by rank, then score), then unit.
 
 let dir: string;
 let resultsPath: string;
@@ -49,7 +49,43 @@ afterAll(() => {
 });
 
 describe('neurodissect search', () => {
-  it('prints per layer each matching neuron, best first', async () => {
+  it('reproduces Figures 16 and 18 of the CLIP-Dissect report by default', async () => {
+    const units = async (concept: string, layers: string) => {
+      const { code, stdout } = await cli(
+        'search',
+        '--results',
+        resultsPath,
+        '--concept',
+        concept,
+        '--layers',
+        layers,
+        '--json',
+      );
+      expect(code).toBe(0);
+      const json = JSON.parse(stdout);
+      expect(json.order).toBe('score');
+      return json.layers.map((l: { hits: { unit: number }[] }) => l.hits.map((h) => h.unit));
+    };
+    const [stripes] = await units('stripes', 'layer4');
+    expect(stripes.slice(0, 11)).toEqual([1330, 761, 769, 610, 1069, 779, 1173, 853, 1989, 1872, 582]);
+    const [layer3, layer4] = await units('dog', 'layer3,layer4');
+    expect(layer3).toEqual([144, 120, 837, 427]);
+    expect(layer4.slice(0, 3)).toEqual([1802, 1702, 1709]);
+  });
+
+  it('offers the closest labels when nothing matches', async () => {
+    const { code, stdout } = await cli('search', '--results', resultsPath, '--concept', 'zebar');
+    expect(code).toBe(0);
+    expect(stdout.split('\n')[1]).toBe(
+      'no label is "zebar"; closest: zebra (223 neuron(s)); search one of them, or add --match fuzzy',
+    );
+    const json = JSON.parse(
+      (await cli('search', '--results', resultsPath, '--concept', 'stirped', '--json')).stdout,
+    );
+    expect(json.closest[0]).toEqual({ label: 'striped', occurrences: 250, distance: 1 });
+  });
+
+  it('prints per layer each matching neuron, best rank first with --order rank', async () => {
     const { code, stdout, stderr } = await cli(
       'search',
       '--results',
@@ -60,6 +96,8 @@ describe('neurodissect search', () => {
       'layer3,layer4',
       '--top',
       '2',
+      '--order',
+      'rank',
     );
     expect(stderr).toBe('');
     expect(code).toBe(0);
@@ -92,12 +130,15 @@ describe('neurodissect search', () => {
       'layer4',
       '--top',
       '3',
+      '--order',
+      'rank',
       '--json',
     );
     expect(code).toBe(0);
     expect(JSON.parse(stdout)).toEqual({
       query: 'Stripes',
       match: 'stem',
+      order: 'rank',
       layers: [
         {
           layer: 'layer4',

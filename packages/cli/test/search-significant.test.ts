@@ -86,6 +86,7 @@ describe('neurodissect search --significant', () => {
     expect(JSON.parse(stdout)).toEqual({
       query: 'dog',
       match: 'exact',
+      order: 'score',
       significant: true,
       layers: [
         {

@@ -11,6 +11,8 @@ export type {
 } from './layer-summary';
 export {
   createSearchIndex,
+  HIT_ORDERS,
+  type HitOrder,
   type LayerHits,
   MATCH_MODES,
   type MatchedLabel,

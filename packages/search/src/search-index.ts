@@ -31,6 +31,16 @@ export type MatchMode = 'exact' | 'stem' | 'fuzzy' | 'semantic';
 /** Every {@link MatchMode}, in the order the CLI lists them. */
 export const MATCH_MODES: readonly MatchMode[] = ['exact', 'stem', 'fuzzy', 'semantic'];
 
+/**
+ * How the hits of a layer are ordered: `score`, by the matching label's score (highest first), as
+ * the CLIP-Dissect report's figures list them; `rank`, by the label's rank among the neuron's
+ * labels (best first), then by score.
+ */
+export type HitOrder = 'score' | 'rank';
+
+/** Every {@link HitOrder}, the default first. */
+export const HIT_ORDERS: readonly HitOrder[] = ['score', 'rank'];
+
 /** Options of {@link createSearchIndex}. */
 export interface SearchIndexOptions {
   /** Concept text embeddings; without them, `semantic` search throws an error saying how to enable it. */
@@ -57,6 +67,16 @@ export interface SearchOptions {
   labelers?: readonly string[];
   /** At most this many hits per layer (counts still cover every match). @defaultValue no limit */
   top?: number;
+  /**
+   * How each layer's hits are ordered (see {@link HitOrder}); ties go by unit.
+   * @defaultValue 'score'
+   */
+  order?: HitOrder;
+  /**
+   * `exact` and `stem`: when nothing matches, how many of the closest labels (by edit distance)
+   * {@link SearchResult.closest} offers. @defaultValue 5
+   */
+  closest?: number;
   /**
    * Keep only the neurons whose best label from the labeler is significant (q below
    * {@link SIGNIFICANCE_LEVEL} against the layer's permutation null; see {@link isSignificant}).
@@ -131,6 +151,13 @@ export interface SearchResult {
   labelers: string[];
   /** The labels that matched, closest first for `fuzzy` and `semantic`. */
   matchedLabels: MatchedLabel[];
+  /** How the hits are ordered. */
+  order: HitOrder;
+  /**
+   * `exact` and `stem` with no hit: the labels closest to the query (edit distance, then how many
+   * neurons carry them), which a `fuzzy` search would find; absent otherwise.
+   */
+  closest?: MatchedLabel[];
   /** Matching neurons in every searched layer. */
   total: number;
   /**
@@ -140,8 +167,8 @@ export interface SearchResult {
   byLabeler: { labeler: string; count: number }[];
   /**
    * One group per searched layer, in document order (also those with no match): one hit per
-   * neuron, its best matching label (best rank, then highest score). Hits are ordered by rank
-   * (best first), then by score (highest first), then by unit.
+   * neuron, its best matching label (best rank, then highest score). Hits are ordered by the
+   * label's score (highest first), or with `order: 'rank'` by rank, then score; then by unit.
    */
   layers: LayerHits[];
 }
@@ -328,11 +355,32 @@ export function createSearchIndex(results: Results, options: SearchIndexOptions 
     }
   }
 
+  /** The labels nearest `key` by edit distance (then the most used), `key` itself left out. */
+  function closestLabels(key: string, limit: number): MatchedLabel[] {
+    // A suggestion costs nothing to ignore, so short words get one typo too.
+    const max = Math.max(1, defaultMaxDistance(key.length));
+    const found: MatchedLabel[] = [];
+    for (const label of postings.keys) {
+      if (label === key) continue;
+      const distance = boundedEditDistance(key, label, max);
+      if (distance <= max)
+        found.push({ label, occurrences: postings.entries.get(label)!.postings.length, distance });
+    }
+    found.sort(
+      (a, b) => a.distance! - b.distance! || b.occurrences - a.occurrences || (a.label < b.label ? -1 : 1),
+    );
+    return found.slice(0, limit);
+  }
+
   function run(query: string, options: SearchOptions, queryVector?: Vector): SearchResult {
     const match = options.match ?? 'exact';
+    const order = options.order ?? 'score';
+    if (!HIT_ORDERS.includes(order))
+      throw invalid(`Unknown order "${order as string}"; use one of ${HIT_ORDERS.join(', ')}.`);
     const key = normalizeLabel(query);
     if (key === '') throw invalid('The query is empty; give a concept, e.g. "striped".');
     positiveInteger(options.top, 'top');
+    positiveInteger(options.closest, 'closest');
     const layers = (options.layers ?? layerNames).map(resolveLayer);
     const labelers = resolveLabelers(options.labelers ?? postings.labelerIds.slice(0, 1));
     const layerWanted = new Uint8Array(layerNames.length);
@@ -375,8 +423,9 @@ export function createSearchIndex(results: Results, options: SearchIndexOptions 
       const found = [...(best.get(li)?.values() ?? [])];
       found.sort(
         (a, b) =>
-          a.posting.rank - b.posting.rank ||
+          (order === 'rank' ? a.posting.rank - b.posting.rank : 0) ||
           b.posting.score - a.posting.score ||
+          a.posting.rank - b.posting.rank ||
           neurons[a.posting.neuron].unit - neurons[b.posting.neuron].unit ||
           a.posting.labeler - b.posting.labeler,
       );
@@ -403,9 +452,15 @@ export function createSearchIndex(results: Results, options: SearchIndexOptions 
       };
     });
 
+    const closest =
+      total === 0 && (match === 'exact' || match === 'stem')
+        ? closestLabels(key, options.closest ?? 5)
+        : undefined;
     return {
       query,
       match,
+      order,
+      ...(closest === undefined ? {} : { closest }),
       labelers: labelers.map((l) => postings.labelerIds[l]),
       byLabeler: postings.labelerIds.map((labeler, l) => ({ labeler, count: perLabeler[l].size })),
       matchedLabels: matches.map((m) => {

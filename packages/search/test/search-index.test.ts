@@ -7,7 +7,8 @@ import { handMadeResults } from './hand-made-results';
 // Expected values below were obtained independently with Python's csv module over
 // packages/core/test/fixtures/clip-search/layer{1..4}.csv (labels in columns 1-10, scores in
 // 11-20): for each neuron, the matching labels (lower-cased), keeping the best rank (then the best
-// score); sorted by rank, then score descending, then unit. None of this uses the code under test.
+// score); sorted by score descending (or with order "rank": by rank, then score descending), then
+// unit. None of this uses the code under test.
 
 let index: SearchIndex;
 beforeAll(() => {
@@ -15,8 +16,26 @@ beforeAll(() => {
 });
 
 describe('exact search on the clip-search layers', () => {
-  it('finds every layer4 neuron labelled "striped", best first', () => {
-    const result = index.search('striped', { layers: ['layer4'] });
+  it('orders by score across ranks, as Figures 16 and 18 of the CLIP-Dissect report list them', () => {
+    const stripes = index.search('stripes', { layers: ['layer4'] });
+    expect(stripes.order).toBe('score');
+    expect(stripes.layers[0].hits.slice(0, 11).map((h) => h.unit)).toEqual([
+      1330, 761, 769, 610, 1069, 779, 1173, 853, 1989, 1872, 582,
+    ]);
+    expect(stripes.layers[0].hits.slice(0, 3).map((h) => [h.rank, h.score])).toEqual([
+      [2, 0.432708740234375],
+      [2, 0.403717041015625],
+      [2, 0.396942138671875],
+    ]);
+    const dog = index.search('dog', { layers: ['layer3', 'layer4'] });
+    expect(dog.layers[0].hits.map((h) => h.unit)).toEqual([144, 120, 837, 427]);
+    expect(dog.layers[1].hits.slice(0, 5).map((h) => h.unit)).toEqual([1802, 1702, 1709, 887, 302]);
+    expect(dog.layers[1].count).toBe(95);
+  });
+
+  it('finds every layer4 neuron labelled "striped", best rank first with order "rank"', () => {
+    const result = index.search('striped', { layers: ['layer4'], order: 'rank' });
+    expect(result.order).toBe('rank');
     expect(result.match).toBe('exact');
     expect(result.labelers).toEqual(['clip-dissect']);
     expect(result.layers.map((l) => [l.layer, l.count])).toEqual([['layer4', 52]]);
@@ -58,11 +77,19 @@ describe('exact search on the clip-search layers', () => {
       ['layer4', 52],
     ]);
     expect(result.total).toBe(250);
-    expect(result.layers[2].hits[0]).toMatchObject({ unit: 963, rank: 1, score: 0.223663330078125 });
+    expect(index.search('striped', { order: 'rank' }).layers[2].hits[0]).toMatchObject({
+      unit: 963,
+      rank: 1,
+      score: 0.223663330078125,
+    });
   });
 
-  it('orders hits by rank, then score', () => {
+  it('orders hits by score by default, and by rank, then score with order "rank"', () => {
     for (const layer of index.search('zebra').layers) {
+      for (let i = 1; i < layer.hits.length; i++)
+        expect(layer.hits[i - 1].score).toBeGreaterThanOrEqual(layer.hits[i].score);
+    }
+    for (const layer of index.search('zebra', { order: 'rank' }).layers) {
       for (let i = 1; i < layer.hits.length; i++) {
         const [a, b] = [layer.hits[i - 1], layer.hits[i]];
         expect(a.rank < b.rank || (a.rank === b.rank && a.score >= b.score)).toBe(true);
@@ -71,7 +98,7 @@ describe('exact search on the clip-search layers', () => {
   });
 
   it('limits hits per layer with top but keeps the counts', () => {
-    const result = index.search('zebra', { top: 2 });
+    const result = index.search('zebra', { top: 2, order: 'rank' });
     expect(result.layers.map((l) => [l.count, l.hits.length])).toEqual([
       [49, 2],
       [62, 2],
@@ -86,12 +113,29 @@ describe('exact search on the clip-search layers', () => {
     const result = index.search('xylophonist');
     expect(result.total).toBe(0);
     expect(result.layers.every((l) => l.count === 0 && l.hits.length === 0)).toBe(true);
+    expect(result.closest).toEqual([]);
+  });
+
+  it('offers the closest labels when an exact or stemmed search has no hit', () => {
+    expect(index.search('zebar').closest).toEqual([{ label: 'zebra', occurrences: 223, distance: 1 }]);
+    expect(index.search('stirped', { match: 'stem' }).closest?.[0]).toEqual({
+      label: 'striped',
+      occurrences: 250,
+      distance: 1,
+    });
+    // A search with hits offers nothing.
+    expect(index.search('zebra').closest).toBeUndefined();
+    expect(index.search('zebar', { match: 'fuzzy' }).closest).toBeUndefined();
+  });
+
+  it('refuses an unknown order', () => {
+    expect(() => index.search('zebra', { order: 'random' as 'rank' })).toThrowError(/Unknown order "random"/);
   });
 });
 
 describe('stemmed search', () => {
   it('matches stripe, stripes and striped but not strips or stripped', () => {
-    const result = index.search('striped', { match: 'stem', layers: ['layer4'] });
+    const result = index.search('striped', { match: 'stem', layers: ['layer4'], order: 'rank' });
     expect(result.matchedLabels.map((m) => m.label).sort()).toEqual(['stripe', 'striped', 'stripes']);
     // Python: labels in {stripe, stripes, striped, striping}: 59 neurons in layer4.
     expect(result.layers[0].count).toBe(59);
@@ -124,7 +168,7 @@ describe('stemmed search', () => {
 
 describe('fuzzy search', () => {
   it('forgives a transposition', () => {
-    const result = index.search('stirped', { match: 'fuzzy', layers: ['layer4'] });
+    const result = index.search('stirped', { match: 'fuzzy', layers: ['layer4'], order: 'rank' });
     expect(result.matchedLabels).toEqual([{ label: 'striped', occurrences: 250, distance: 1 }]);
     expect(result.layers[0].count).toBe(52);
     expect(result.layers[0].hits[0]).toMatchObject({ unit: 853, label: 'striped', rank: 1, distance: 1 });
@@ -230,7 +274,7 @@ describe('one labeler at a time', () => {
     ]);
   });
 
-  it('orders another labeler’s hits by rank, then its own score', () => {
+  it('orders another labeler’s hits by its own score', () => {
     const result = multi.search('stripes', { labelers: ['iou'] });
     expect(result.layers[0].hits.map((h) => [h.unit, h.rank, h.score])).toEqual([
       [2, 1, 0.06],

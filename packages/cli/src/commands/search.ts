@@ -11,6 +11,8 @@ import {
 import {
   type ConceptEmbeddings,
   createSearchIndex,
+  HIT_ORDERS,
+  type HitOrder,
   MATCH_MODES,
   type MatchMode,
   type SearchIndex,
@@ -30,6 +32,7 @@ export interface SearchCommandOptions {
   layers?: string;
   labeler?: string;
   match: MatchMode;
+  order: HitOrder;
   top?: number;
   maxDistance?: number;
   significant?: boolean;
@@ -137,6 +140,10 @@ export function formatSearchText(result: SearchResult, options: { significant?: 
     const more = result.matchedLabels.length > 10 ? `, … (${result.matchedLabels.length} in all)` : '';
     lines.push(`matched labels: ${shown.length > 0 ? shown.join(', ') : 'none'}${more}`);
   }
+  if (result.closest !== undefined && result.closest.length > 0) {
+    const near = result.closest.map((m) => `${m.label} (${m.occurrences} neuron(s))`).join(', ');
+    lines.push(`no label is "${result.query}"; closest: ${near}; search one of them, or add --match fuzzy`);
+  }
   const several = result.labelers.length > 1;
   for (const layer of result.layers) {
     lines.push(`${layer.layer}: ${layer.count} neuron(s)`);
@@ -155,7 +162,8 @@ export function formatSearchText(result: SearchResult, options: { significant?: 
 }
 
 /**
- * The `--json` report: `{ query, match, layers: [{ layer, count, hits: [{ unit, label, rank, score }] }] }`;
+ * The `--json` report: `{ query, match, order, layers: [{ layer, count, hits: [{ unit, label, rank, score }] }] }`
+ * (and `closest: [{ label, occurrences, distance }]` when an exact or stemmed search found nothing);
  * hits carry `p` and `q` (of the neuron's best label) when the Results have them, and `labeler`
  * when several labelers were searched; `significant: true` with `--significant`.
  */
@@ -164,6 +172,8 @@ export function searchJson(result: SearchResult, options: { significant?: boolea
   return {
     query: result.query,
     match: result.match,
+    order: result.order,
+    ...(result.closest === undefined ? {} : { closest: result.closest }),
     ...(options.significant ? { significant: true } : {}),
     layers: result.layers.map((layer) => ({
       layer: layer.layer,
@@ -235,6 +245,7 @@ export async function searchCommand(o: SearchCommandOptions, io: CliIo): Promise
   const result = asCliError(() =>
     index.search(o.concept, {
       match: o.match,
+      order: o.order,
       layers,
       labelers: o.labeler === undefined ? undefined : [o.labeler],
       top: o.top,
@@ -270,6 +281,14 @@ export function registerSearchCommand(program: Command, io: CliIo): void {
       )
         .choices([...MATCH_MODES])
         .default('exact'),
+    )
+    .addOption(
+      new Option(
+        '--order <order>',
+        "score: by the matching label's score, as the CLIP-Dissect report lists them; rank: by its rank among the neuron's labels, then score",
+      )
+        .choices([...HIT_ORDERS])
+        .default('score'),
     )
     .option('--top <n>', 'at most N neurons per layer (default: all)', integer)
     .option(
