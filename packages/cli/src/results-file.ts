@@ -1,7 +1,9 @@
 import { copyFile, constants as fsConstants, link, readFile, rm, stat } from 'node:fs/promises';
+import { resolve, sep } from 'node:path';
 import { isNeurodissectError, parseResults, type Results } from '@neurodissect/core';
 import { writeFileAtomic } from '@neurodissect/runtime-node';
 import { CliError } from './cli-error';
+import { pathForDocument } from './files';
 
 /**
  * The Results file a `dissect` run writes, and the rule that keeps whatever was there before:
@@ -101,8 +103,14 @@ const layerCount = (results: Results) => `${results.layers.length} layer(s)`;
  */
 export async function openResultsFile(
   out: string,
-  options: { resume: boolean; note: (line: string) => void },
+  options: {
+    resume: boolean;
+    note: (line: string) => void;
+    /** Files and folders whose absolute paths the stored messages name relative to OUT instead. */
+    paths?: readonly string[];
+  },
 ): Promise<ResultsFile> {
+  const recorded = recordedPaths(out, options.paths ?? []);
   const side = `${out}.partial`;
   const files = new Map<string, Held>();
   const problems = new Map<string, string | undefined>();
@@ -147,7 +155,7 @@ export async function openResultsFile(
           : `note: ${path} held ${describeHeld(held)} that this run does not; it is kept as ${keptAs}`,
       );
     }
-    await writeFileAtomic(path, JSON.stringify(results));
+    await writeFileAtomic(path, JSON.stringify(recorded(results)));
     free.add(path);
     saved = path;
     return keptAs;
@@ -203,6 +211,27 @@ export async function openResultsFile(
       }
       return `interrupted before any layer was finished; ${untouched}`;
     },
+  };
+}
+
+/**
+ * The Results with the absolute paths of `paths` in their failure messages written relative to
+ * the document (as {@link pathForDocument} records paths), so a Results file names no folder of
+ * the machine that made it.
+ */
+function recordedPaths(out: string, paths: readonly string[]): (results: Results) => Results {
+  const roots = [...new Set(paths.map((p) => resolve(p)))]
+    .filter((p) => p !== sep)
+    .sort((a, b) => b.length - a.length)
+    .map((p) => [p, pathForDocument(p, out)] as const);
+  return (results) => {
+    if (roots.length === 0 || results.failures.length === 0) return results;
+    const failures = results.failures.map((failure) => {
+      let message = failure.message;
+      for (const [absolute, relative] of roots) message = message.split(absolute).join(relative);
+      return message === failure.message ? failure : { ...failure, message };
+    });
+    return { ...results, failures };
   };
 }
 

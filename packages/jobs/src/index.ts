@@ -4,6 +4,7 @@ export {
   type DissectionFiles,
   dissectionSpecFromFiles,
   type NodeDissectionEnvironmentOptions,
+  type OpenProbeOptions,
   openProbeUri,
 } from './node-environment';
 export {

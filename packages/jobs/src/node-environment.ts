@@ -17,6 +17,7 @@ import {
   createBrodenDataset,
   createImageFolderDataset,
   detectClipLayout,
+  type FileWarning,
   hashFile,
   type NodeRuntime,
   type PreprocessConfig,
@@ -24,12 +25,18 @@ import {
   readConceptSetFile,
 } from '@neurodissect/runtime-node';
 
+/** Options of {@link openProbeUri}. */
+export interface OpenProbeOptions {
+  /** Receives a warning per file of an image folder that is skipped (not an image, a link that leads out of it). */
+  onWarning?: (warning: FileWarning) => void;
+}
+
 /**
  * Opens a probe set by URI: `broden:DIR` (a Broden-format set), or a folder (Broden-format when it
- * holds an `index.csv`, else a folder of images).
+ * holds an `index.csv`, else a folder of images). Either reads only files inside its folder.
  * @throws `ND_FILE_NOT_FOUND` when the folder does not exist.
  */
-export async function openProbeUri(uri: string): Promise<ProbeDataset> {
+export async function openProbeUri(uri: string, options: OpenProbeOptions = {}): Promise<ProbeDataset> {
   const broden = uri.startsWith('broden:');
   const root = broden ? uri.slice('broden:'.length) : uri;
   if (!existsSync(root) || !statSync(root).isDirectory()) {
@@ -40,7 +47,7 @@ export async function openProbeUri(uri: string): Promise<ProbeDataset> {
     );
   }
   if (broden || existsSync(join(root, 'index.csv'))) return createBrodenDataset({ root });
-  return createImageFolderDataset({ root });
+  return createImageFolderDataset({ root, onWarning: options.onWarning });
 }
 
 // Content hashes by path, size and modification time, shared by every spec built and opened in
@@ -119,6 +126,8 @@ export interface DissectionFiles extends Omit<DissectionSpecInput, 'model' | 'cl
   probe: string;
   /** A concept list, one per line. */
   concepts: string;
+  /** Receives a warning per probe file that is skipped (see {@link OpenProbeOptions}). */
+  onWarning?: (warning: FileWarning) => void;
 }
 
 /**
@@ -126,7 +135,8 @@ export interface DissectionFiles extends Omit<DissectionSpecInput, 'model' | 'cl
  * list opened to hash their content, paths made absolute (so workers on other machines find them
  * on a shared volume mounted at the same place). Errors name the field in `details.field`.
  */
-export async function dissectionSpecFromFiles(files: DissectionFiles): Promise<DissectionSpec> {
+export async function dissectionSpecFromFiles(input: DissectionFiles): Promise<DissectionSpec> {
+  const { onWarning, ...files } = input;
   const named = async <T>(field: string, make: () => Promise<T>): Promise<T> => {
     try {
       return await make();
@@ -158,7 +168,7 @@ export async function dissectionSpecFromFiles(files: DissectionFiles): Promise<D
           };
         });
   const probe = await named('probe', async () => {
-    const dataset = await openProbeUri(files.probe);
+    const dataset = await openProbeUri(files.probe, { onWarning });
     const broden = files.probe.startsWith('broden:');
     const root = resolve(broden ? files.probe.slice('broden:'.length) : files.probe);
     return {

@@ -14,6 +14,7 @@ import sharp, { type OutputInfo } from 'sharp';
 import { filesFingerprint } from './files-fingerprint';
 import { decodeImage } from './image-decode';
 import { checkDatasetIndex, type FileProbeDataset } from './image-folder-dataset';
+import { createProbeRoot } from './probe-root';
 
 /** A row of Broden's `category.csv`. */
 export interface BrodenCategory {
@@ -167,8 +168,12 @@ function number(value: string): number {
  * columns `image, split, ih, iw, sh, sw` and one per category, whose `;`-separated entries are
  * either label numbers (whole-image labels, as `scene` and `texture` have) or mask PNG files
  * relative to `images/` that encode a label number per pixel as R + 256·G.
+ * Every image and mask a row names must lie inside the folder: a name that climbs out of it
+ * (`../../etc/passwd`) is refused naming the row, and one that leads out through a symbolic link
+ * fails its own read, naming the row.
  * @throws `ND_FILE_NOT_FOUND` naming a missing CSV file; `ND_INVALID_FORMAT` naming the file and
- * line of a malformed one; `ND_EMPTY_DATASET` when no image is left.
+ * line of a malformed one, or of a row that names a file outside the folder; `ND_EMPTY_DATASET`
+ * when no image is left.
  */
 export async function createBrodenDataset(options: BrodenDatasetOptions): Promise<BrodenDataset> {
   const { root } = options;
@@ -228,6 +233,11 @@ export async function createBrodenDataset(options: BrodenDatasetOptions): Promis
 
   const items: ProbeItem[] = [];
   const rows: BrodenAnnotations[] = [];
+  // Every file an index row names stays inside the Broden folder (checked again through symbolic
+  // links when it is read); `lines` says which row named it.
+  const confined = createProbeRoot(root);
+  const lines: number[] = [];
+  const rowOf = (line: number) => `${indexPath} line ${line}`;
   for (const r of index.rows) {
     if (r.fields.length !== index.header.length) {
       throw new NeurodissectError(
@@ -253,12 +263,15 @@ export async function createBrodenDataset(options: BrodenDatasetOptions): Promis
           imageLabels[category] ??= [];
           imageLabels[category].push(Number(entry));
         } else {
+          confined.path('images', entry, rowOf(r.line));
           masks[category] ??= [];
           masks[category].push(entry);
         }
       }
     }
+    confined.path('images', image, rowOf(r.line));
     items.push({ id: image, uri: `images/${image}` });
+    lines.push(r.line);
     rows.push({
       split,
       imageHeight: integer(get(r, 'ih'), indexPath, r, 'ih'),
@@ -282,8 +295,14 @@ export async function createBrodenDataset(options: BrodenDatasetOptions): Promis
     return join(root, items[i].uri);
   };
 
-  const readMask = async (category: string, file: string, row: BrodenAnnotations): Promise<BrodenMask> => {
+  const readMask = async (
+    category: string,
+    file: string,
+    row: BrodenAnnotations,
+    line: number,
+  ): Promise<BrodenMask> => {
     const path = join(root, 'images', file);
+    await confined.check(path, file, rowOf(line));
     let bytes: Buffer;
     try {
       bytes = await readFile(path);
@@ -330,7 +349,7 @@ export async function createBrodenDataset(options: BrodenDatasetOptions): Promis
       if (wanted && !wanted.has(category)) continue;
       for (const file of files) {
         throwIfAborted(maskOptions.signal);
-        out.push(await readMask(category, file, row));
+        out.push(await readMask(category, file, row, lines[i]));
       }
     }
     return out;
@@ -371,7 +390,9 @@ export async function createBrodenDataset(options: BrodenDatasetOptions): Promis
     },
     async read(i, readOptions: OperationOptions = {}) {
       throwIfAborted(readOptions.signal);
-      return decodeImage(pathOf(i));
+      const path = pathOf(i);
+      await confined.check(path, items[i].id, rowOf(lines[i]));
+      return decodeImage(path);
     },
     readMasks,
     conceptAnnotations: {

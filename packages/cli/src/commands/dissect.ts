@@ -167,7 +167,11 @@ function categoriesOf(text: string): string[] {
 }
 
 /** The spec of the job the options describe (files hashed, probe and concepts opened). */
-async function specOf(o: DissectCommandOptions, layers: readonly string[]): Promise<DissectionSpec> {
+async function specOf(
+  o: DissectCommandOptions,
+  layers: readonly string[],
+  io: CliIo,
+): Promise<DissectionSpec> {
   return dissectionSpecFromFiles({
     model: o.model,
     clip: o.clip,
@@ -187,6 +191,7 @@ async function specOf(o: DissectCommandOptions, layers: readonly string[]): Prom
     topImages: o.topImages,
     heatmaps: o.heatmaps ?? false,
     trust: trustOf(o),
+    onWarning: (warning) => io.stderr.write(`note: ${warning.message}\n`),
   }).catch(failInField);
 }
 
@@ -258,7 +263,7 @@ export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promi
     );
   if (o.prefixTokens !== undefined && !(Number.isInteger(o.prefixTokens) && o.prefixTokens >= 0))
     throw new CliError(`--prefix-tokens: ${o.prefixTokens} is not an integer ≥ 0`);
-  const described = await specOf(o, layers);
+  const described = await specOf(o, layers, io);
   const spec =
     o.prefixTokens === undefined
       ? described
@@ -314,6 +319,8 @@ export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promi
     const file = await openResultsFile(o.out, {
       resume: o.resume === true,
       note: (line) => io.stderr.write(`${line}\n`),
+      // Messages stored in the Results name these relative to it.
+      paths: [o.probe.replace(/^broden:/, ''), o.model, o.concepts, ...(o.clip ? [o.clip] : [])],
     });
     const resume = file.resume;
     // A file made from other inputs is kept aside (under a name that never collides), and every

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
 import { CliError } from '../cli-error';
@@ -16,6 +17,13 @@ export interface StaticServerOptions {
   port?: number;
   /** @defaultValue '127.0.0.1' */
   host?: string;
+  /**
+   * Host names (or addresses) the server also answers to, besides the address it is bound to and
+   * this machine's loopback names (and, bound to every address, this machine's own addresses).
+   * Requests naming any other Host are refused (421), so that other web sites cannot reach it
+   * through DNS rebinding. @defaultValue none
+   */
+  allowHosts?: readonly string[];
   /**
    * Send the cross-origin isolation headers (WebAssembly threads in the in-browser page).
    * @defaultValue true
@@ -99,25 +107,45 @@ export async function resolveRequestPath(root: string, urlPath: string): Promise
   }
 }
 
-/** Whether a Host header names the loopback server itself (defends against DNS rebinding). */
-function hostAllowed(header: string | undefined, host: string, port: number): boolean {
+/** Whether `host` means every address of the machine. */
+function isWildcard(host: string): boolean {
+  return host === '' || host === '0.0.0.0' || host === '::' || host === '[::]';
+}
+
+/** The Host names a server bound to `host` answers to (lowercase, IPv6 in brackets, no port). */
+function allowedHostNames(host: string, extra: readonly string[]): Set<string> {
+  const bracket = (h: string) => (h.includes(':') && !h.startsWith('[') ? `[${h}]` : h);
+  const names = new Set(['127.0.0.1', 'localhost', '[::1]']);
+  if (!isWildcard(host)) names.add(bracket(host.toLowerCase()));
+  else {
+    for (const addresses of Object.values(networkInterfaces())) {
+      for (const address of addresses ?? []) names.add(bracket(address.address.toLowerCase()));
+    }
+  }
+  for (const name of extra) names.add(bracket(name.toLowerCase()));
+  return names;
+}
+
+/** Whether a Host header names this server: an allowed name with its port (defends against DNS rebinding). */
+function hostAllowed(header: string | undefined, names: ReadonlySet<string>, port: number): boolean {
   if (header === undefined) return false;
-  const bound = host.includes(':') ? `[${host}]` : host;
-  return [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${bound}:${port}`].includes(
-    header.toLowerCase(),
-  );
+  const match = /^(\[[^\]]*\]|[^:]*)(?::(\d+))?$/.exec(header.toLowerCase());
+  if (!match) return false;
+  const given = match[2] === undefined ? 80 : Number(match[2]);
+  return given === port && names.has(match[1]);
 }
 
 /**
  * Serves the files of one folder over HTTP (GET and HEAD only), cross-origin isolated (COOP
- * `same-origin`, COEP `credentialless`) so pages can use WebAssembly threads. Bound to a loopback address, it
- * also refuses requests whose Host header is not that address, so other web sites cannot reach
- * it through DNS rebinding.
+ * `same-origin`, COEP `credentialless`) so pages can use WebAssembly threads. Whatever address it is bound
+ * to, it refuses requests whose Host header names another server than itself (its address, the
+ * loopback names, {@link StaticServerOptions.allowHosts}), so other web sites cannot reach it
+ * through DNS rebinding.
  */
 export async function startStaticServer(options: StaticServerOptions): Promise<StaticServer> {
   const root = resolve(options.root);
   const host = options.host ?? '127.0.0.1';
-  const loopback = isLoopback(host);
+  const names = allowedHostNames(host, options.allowHosts ?? []);
   let port = options.port ?? 8080;
 
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
@@ -126,8 +154,12 @@ export async function startStaticServer(options: StaticServerOptions): Promise<S
         send(response, 405, 'Method not allowed', { Allow: 'GET, HEAD' });
         return;
       }
-      if (loopback && !hostAllowed(request.headers.host, host, port)) {
-        send(response, 421, 'Misdirected request: this server answers only to its loopback address');
+      if (!hostAllowed(request.headers.host, names, port)) {
+        send(
+          response,
+          421,
+          'Misdirected request: this server answers only to its own address (neurodissect serve --allow-host NAME adds a name)',
+        );
         return;
       }
       const target = request.url ?? '/';
@@ -195,6 +227,8 @@ export async function startStaticServer(options: StaticServerOptions): Promise<S
 export interface ServeCommandOptions {
   port: number;
   host: string;
+  /** More Host names to answer to (`--allow-host`, repeatable). */
+  allowHost?: string[];
 }
 
 /** `neurodissect serve DIR`: serves a built site until `stop` is aborted. */
@@ -215,14 +249,23 @@ export async function serveCommand(
   }
   let server: StaticServer;
   try {
-    server = await startStaticServer({ root: dir, port: o.port, host: o.host });
+    server = await startStaticServer({
+      root: dir,
+      port: o.port,
+      host: o.host,
+      allowHosts: o.allowHost ?? [],
+    });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE')
       throw new CliError(`--port: port ${o.port} is in use; choose another with --port`);
-    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND')
+    if (code === 'EADDRNOTAVAIL')
       throw new CliError(
         `--host: cannot listen on ${o.host}; give an address of this machine, e.g. 127.0.0.1`,
+      );
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_FAIL' || code === 'EAI_NONAME')
+      throw new CliError(
+        `--host: cannot resolve ${o.host} (${code}); give an address of this machine, e.g. 127.0.0.1`,
       );
     if (code === 'EACCES')
       throw new CliError(`--port: not allowed to listen on port ${o.port}; choose one above 1023`);
@@ -230,7 +273,7 @@ export async function serveCommand(
   }
   if (!isLoopback(o.host)) {
     io.stderr.write(
-      `neurodissect: serving on ${o.host}: anyone who can reach this address can read the site\n`,
+      `neurodissect: serving on ${o.host}: anyone who can reach this address can read the site (it answers only to requests naming this machine's addresses${o.allowHost?.length ? ` or ${o.allowHost.join(', ')}` : ''}; --allow-host NAME adds a name)\n`,
     );
   }
   io.stdout.write(`Serving ${dir} at ${server.url} (press Ctrl-C to stop)\n`);
@@ -249,6 +292,11 @@ export function registerServeCommand(program: Command, io: CliIo): void {
     .argument('<dir>', 'the site folder')
     .option('--port <n>', 'the port to listen on (0 picks a free one)', integer, 8080)
     .option('--host <address>', 'the address to listen on', '127.0.0.1')
+    .option(
+      '--allow-host <name>',
+      "also answer requests that name this host (repeatable; the bound address and localhost always are): e.g. the machine's DNS name",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .action(async (dir: string, options: ServeCommandOptions) => {
       const stop = new AbortController();
       const onSignal = () => stop.abort();

@@ -1,5 +1,6 @@
-import { dirname, relative } from 'node:path';
-import { NeurodissectError } from '@neurodissect/core';
+import { realpath } from 'node:fs/promises';
+import { dirname, isAbsolute, relative, sep } from 'node:path';
+import { NeurodissectError, type Results } from '@neurodissect/core';
 import { toyWorldModelPaths } from '@neurodissect/toyworld/node';
 import { buildSite, type SiteBuildReport, type Thumbnailer } from '@neurodissect/viewer/build';
 import type { Command } from 'commander';
@@ -21,14 +22,47 @@ export interface SiteCommandOptions {
   dissectPage?: boolean;
   /** With the page: carry the toy world's models (so it runs the toy world with nothing picked). */
   toyworldModels?: boolean;
+  /** Show images the Results name by http(s) URL from their servers. */
+  allowRemoteImages?: boolean;
 }
 
-/** Thumbnails with sharp: auto-rotated, fitted inside size×size (never enlarged), WebP. Loads sharp on first use. */
-export function sharpThumbnailer(): Thumbnailer {
+const REMOTE_IMAGE = /^https?:\/\//i;
+
+/**
+ * The Results with their remote images (http and https URLs) made placeholders: a site shows an
+ * image from another server only when asked (each visit would reach that server).
+ */
+function withoutRemoteImages(results: Results): { results: Results; remote: Map<string, string> } {
+  const remote = new Map<string, string>();
+  const images = results.probe.images.map((image, index) => {
+    if (!REMOTE_IMAGE.test(image.uri)) return image;
+    const placeholder = `remote-image-not-loaded/${index}`;
+    remote.set(placeholder, image.uri);
+    return { ...image, id: image.id, uri: placeholder };
+  });
+  if (remote.size === 0) return { results, remote };
+  return { results: { ...results, probe: { ...results.probe, images } }, remote };
+}
+
+/**
+ * Thumbnails with sharp: auto-rotated, fitted inside size×size (never enlarged), WebP. Loads sharp
+ * on first use. Given `imageRoot`, it reads only files inside it: a symbolic link that leads out of
+ * it is refused (the image is shown as a placeholder).
+ */
+export function sharpThumbnailer(imageRoot?: string): Thumbnailer {
   let loaded: Promise<typeof import('sharp')> | undefined;
+  let realRoot: Promise<string> | undefined;
   return {
     extension: 'webp',
     async create(path, size) {
+      if (imageRoot !== undefined) {
+        realRoot ??= realpath(imageRoot);
+        const real = await realpath(path);
+        const rel = relative(await realRoot, real);
+        if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
+          throw new Error(`it leads outside --image-root (to ${real})`);
+        }
+      }
       loaded ??= import('sharp');
       const sharp = (await loaded).default;
       return sharp(path)
@@ -38,6 +72,11 @@ export function sharpThumbnailer(): Thumbnailer {
         .toBuffer();
     },
   };
+}
+
+/** At most 80 characters of a user string, for a message. */
+function quoteShort(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 79)}…` : text;
 }
 
 /** The summary printed after a build. */
@@ -67,7 +106,15 @@ export async function siteCommand(o: SiteCommandOptions, io: CliIo): Promise<voi
   requireOutputFolder(o.out, '--out');
   if (o.thumbnailSize < 8 || o.thumbnailSize > 2048)
     throw new CliError(`--thumbnail-size: must be from 8 to 2048 pixels, got ${o.thumbnailSize}`);
-  const results = await readResultsFile(o.results, '--results');
+  const read = await readResultsFile(o.results, '--results');
+  const { results, remote } = o.allowRemoteImages
+    ? { results: read, remote: new Map<string, string>() }
+    : withoutRemoteImages(read);
+  if (remote.size > 0) {
+    io.stderr.write(
+      `note: ${remote.size} image(s) of the Results are on other servers (e.g. ${quoteShort([...remote.values()][0])}); they are shown as placeholders: add --allow-remote-images to show them (their servers then see every visit)\n`,
+    );
+  }
   const progress = createProgressRenderer(io);
   let report: SiteBuildReport;
   try {
@@ -76,7 +123,7 @@ export async function siteCommand(o: SiteCommandOptions, io: CliIo): Promise<voi
       outDir: o.out,
       imageRoot: o.imageRoot,
       resultsDir: dirname(o.results),
-      thumbnailer: sharpThumbnailer(),
+      thumbnailer: sharpThumbnailer(o.imageRoot),
       thumbnailSize: o.thumbnailSize,
       title: o.title,
       ...(o.dissectPage || o.toyworldModels
@@ -96,6 +143,12 @@ export async function siteCommand(o: SiteCommandOptions, io: CliIo): Promise<voi
   } finally {
     progress.stop();
   }
+  report.images.missing = report.images.missing.map((missing) => {
+    const uri = remote.get(missing.uri);
+    return uri === undefined
+      ? missing
+      : { uri, reason: 'on another server (--allow-remote-images shows it)' };
+  });
   const shown = relative(process.cwd(), report.outDir) || '.';
   io.stdout.write(formatSiteReport(report, shown.startsWith('..') ? report.outDir : shown));
 }
@@ -120,6 +173,10 @@ export function registerSiteCommand(program: Command, io: CliIo): void {
       'add the "Dissect in your browser" page (onnxruntime-web in a worker; adds about 29 MB; needs http: neurodissect serve)',
     )
     .option('--toyworld-models', "with --dissect-page: carry the toy world's models (about 9 MB more)")
+    .option(
+      '--allow-remote-images',
+      'show images the Results name by http(s) URL from their servers (by default they are placeholders: every visit would reach those servers)',
+    )
     .action(async (options: SiteCommandOptions) => {
       await siteCommand(options, io);
     });
