@@ -135,15 +135,22 @@ export async function createSessionTargetModel<P extends string>(
       ]);
     } catch (cause) {
       const reason = failureReason(cause);
+      // A graph exported with a fixed batch of 1 (no dynamic_axes) often lists a dynamic input but
+      // bakes the batch into a Reshape inside: onnxruntime then says "Got: 16 Expected: 1".
+      const n = batch.dims[0] ?? 0;
+      const fixedBatch =
+        n > 1 && (input.shape[0] === 1 || new RegExp(`Got: ${n} Expected: 1\\b`).test(reason))
+          ? ` It looks exported with a fixed batch of 1: export it again with dynamic_axes={"${input.name}": {0: "batch"}, …} (docs/your-model.md), or run with a batch size of 1.`
+          : '';
       throw isShapeFailure(reason)
         ? new NeurodissectError(
             ErrorCode.ShapeMismatch,
-            `Running ${name} on a batch of shape [${batch.dims.join(', ')}] failed (${reason}); the model expects ${input.name} [${input.shape.join(', ')}].`,
+            `Running ${name} on a batch of shape [${batch.dims.join(', ')}] failed (${reason}); the model expects ${input.name} [${input.shape.join(', ')}].${fixedBatch}`,
             { cause, details: { path: name, dims: [...batch.dims] } },
           )
         : new NeurodissectError(
             ErrorCode.RunFailed,
-            `Running ${name} on a batch of ${batch.dims[0] ?? 0} image(s) failed (${reason}); if it ran out of memory, lower the batch size.`,
+            `Running ${name} on a batch of ${n} image(s) failed (${reason}); ${fixedBatch ? fixedBatch.trim() : 'if it ran out of memory, lower the batch size.'}`,
             { cause, details: { path: name, dims: [...batch.dims] } },
           );
     }
