@@ -142,6 +142,119 @@ describe('neurodissect site', () => {
     );
   });
 
+  it('shows the images from --image-base, thumbnails where --image-root has them, each linked to its URL', async () => {
+    const { dir, resultsFile, imageRoot } = await inputs();
+    const remote = join(dir, 'remote');
+    const run = await cli(
+      'site',
+      '--results',
+      resultsFile,
+      '--out',
+      remote,
+      '--image-base',
+      'https://images.example.org/probe',
+    );
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(
+      '3 image(s) (3 with thumbnails, 0 shown as placeholders; 3 linked to their web address)',
+    );
+    const layer = siteData(remote, 'layer-0') as {
+      images: Record<string, { thumb?: string; href?: string }>;
+    };
+    expect(layer.images[0]).toEqual({
+      id: 'wide',
+      uri: 'photos/wide.png',
+      thumb: 'https://images.example.org/probe/photos/wide.png',
+      href: 'https://images.example.org/probe/photos/wide.png',
+    });
+    const manifest = siteData(remote, 'site') as { imageSource?: unknown };
+    expect(manifest.imageSource).toEqual({ base: 'https://images.example.org/probe/' });
+
+    const both = join(dir, 'both');
+    const mixed = await cli(
+      'site',
+      '--results',
+      resultsFile,
+      '--out',
+      both,
+      '--image-root',
+      imageRoot,
+      '--image-base',
+      'https://images.example.org/probe/',
+    );
+    expect(mixed.code).toBe(0);
+    const images = (
+      siteData(both, 'layer-0') as { images: Record<string, { thumb?: string; href?: string }> }
+    ).images;
+    expect(images[0]).toMatchObject({
+      thumb: 'thumbs/0.webp',
+      href: 'https://images.example.org/probe/photos/wide.png',
+    });
+    // Not under the image root: shown from its address.
+    expect(images[2]).toMatchObject({ thumb: 'https://images.example.org/probe/photos/gone.jpg' });
+    expect((siteData(both, 'site') as { imageSource?: unknown }).imageSource).toEqual({
+      base: 'https://images.example.org/probe/',
+      local: true,
+    });
+
+    const bad = await cli(
+      'site',
+      '--results',
+      resultsFile,
+      '--out',
+      join(dir, 'b'),
+      '--image-base',
+      'file:///etc/',
+    );
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(
+      /^neurodissect: --image-base: The image base "file:\/\/\/etc\/" is not an http\(s\) address/,
+    );
+  });
+
+  it('carries the eval report with --report, linked both ways, with its ground-truth accuracy', async () => {
+    const { dir, resultsFile } = await inputs();
+    const truth = join(dir, 'truth.csv');
+    writeFileSync(truth, 'layer,unit,label\nlayer1,0,cat\nlayer1,1,dog\n');
+    const report = join(dir, 'report');
+    const evaluated = await cli('eval', '--results', resultsFile, '--ground-truth', truth, '--out', report);
+    expect(evaluated.code).toBe(0);
+    const out = join(dir, 'with-report');
+    const run = await cli('site', '--results', resultsFile, '--out', out, '--report', report);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const manifest = siteData(out, 'site') as { report?: unknown };
+    // Unit 0's label is not "cat", unit 1's is "dog": one of two right at top-1.
+    expect(manifest.report).toEqual({
+      href: 'report/index.html',
+      groundTruth: { source: expect.stringContaining('truth.csv'), neurons: 2 },
+      accuracy: [{ labeler: 'clip-dissect', layer: 'layer1', top1: 1, top5: 1, interpretable: 2, total: 2 }],
+    });
+    expect(readFileSync(join(out, 'index.html'), 'utf8')).toContain(
+      '<a href="report/index.html">Evaluation report</a>',
+    );
+    const html = readFileSync(join(out, 'report', 'index.html'), 'utf8');
+    expect(html).toContain(
+      '<a href="../index.html#/neuron/layer1/0">0</a> <a href="../index.html#/neuron/layer1/1">1</a>',
+    );
+    expect(html).toContain('<a href="../index.html#/layer/layer1">layer1</a>');
+
+    const missing = await cli(
+      'site',
+      '--results',
+      resultsFile,
+      '--out',
+      join(dir, 'm'),
+      '--report',
+      join(dir, 'nope'),
+    );
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(
+      /^neurodissect: --report: .*nope.report\.json cannot be read \(ENOENT\); give the folder neurodissect eval --out wrote\.\n$/,
+    );
+  });
+
   it('answers bad input with one line and exit code 2', async () => {
     const { dir, resultsFile } = await inputs();
     const taken = join(dir, 'taken');

@@ -9,6 +9,16 @@ export interface HtmlReportOptions {
   figures?: readonly Figure[];
   /** The page title. @defaultValue 'neurodissect evaluation report' */
   title?: string;
+  /**
+   * The site built from the same Results (`neurodissect site --report`): each layer's heading links
+   * to its page there and, with `units`, each neuron to its own. @defaultValue no links
+   */
+  site?: {
+    /** The site's `index.html`, relative to the report or absolute. */
+    href: string;
+    /** Per layer, the units the site shows. */
+    units?: Record<string, readonly number[]>;
+  };
 }
 
 /** Escapes text for HTML element content and attribute values. */
@@ -70,7 +80,19 @@ export function formatHtmlReport(report: EvalReport, options: HtmlReportOptions 
     const labeler = index >= 1 ? report.labelers[index - 1] : undefined;
     if (labeler) {
       for (const { layer, labels } of section.topLabels) {
-        parts.push(`<h3>${escapeHtml(layer)}</h3>`);
+        const site = options.site;
+        const page = (path: string) => escapeHtml(`${site!.href}#/${path}`);
+        const name = encodeURIComponent(layer);
+        parts.push(
+          site
+            ? `<h3><a href="${page(`layer/${name}`)}">${escapeHtml(layer)}</a></h3>`
+            : `<h3>${escapeHtml(layer)}</h3>`,
+        );
+        const units = site?.units?.[layer];
+        if (units && units.length > 0 && index === 1)
+          parts.push(
+            `<p class="units">Neurons: ${units.map((u) => `<a href="${page(`neuron/${name}/${u}`)}">${u}</a>`).join(' ')}</p>`,
+          );
         if (labels.length > 0)
           parts.push(`<p>Most frequent top-1 labels: ${escapeHtml(labels.join(', '))}</p>`);
         for (const figure of figures.filter((f) => f.labeler === labeler.id && f.layer === layer))

@@ -73,6 +73,21 @@ describe('reports', () => {
     expect(html).toContain('a: a score; no published thresholds');
   });
 
+  it('links each layer and neuron to the site when one is given, names escaped', () => {
+    const report = evaluateResults(hostileResults());
+    const html = formatHtmlReport(report, {
+      site: { href: '../index.html', units: { L: [0, 3], 'layer<2>': [0, 1] } },
+    });
+    expect(html).toContain('<h3><a href="../index.html#/layer/L">L</a></h3>');
+    expect(html).toContain(
+      '<p class="units">Neurons: <a href="../index.html#/neuron/L/0">0</a> <a href="../index.html#/neuron/L/3">3</a></p>',
+    );
+    expect(html).toContain('<a href="../index.html#/neuron/layer%3C2%3E/1">1</a>');
+    // Neurons are listed once, under the first labeler.
+    expect(html.match(/#\/neuron\/L\/0"/g)).toHaveLength(1);
+    expect(formatHtmlReport(report)).not.toContain('#/layer/');
+  });
+
   it('writes Markdown with labels escaped and figure links', () => {
     const report = evaluateResults(hostileResults(), {
       groundTruth: parseGroundTruth(HAND_MADE_GROUND_TRUTH_CSV),

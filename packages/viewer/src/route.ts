@@ -49,6 +49,11 @@ export interface SearchRoute {
   all: boolean;
   /** Keep only neurons whose best label from the labeler is significant (q < 0.05). @defaultValue false */
   significant?: boolean;
+  /**
+   * How hits are ordered: by the matching label's score (as the CLIP-Dissect report lists them)
+   * or by its rank among the neuron's labels, then score. @defaultValue 'score'
+   */
+  order?: 'score' | 'rank';
 }
 
 /** "Dissect in your browser": run a dissection in the page and open its results. */
@@ -124,6 +129,7 @@ export function searchRoute(
   if (options.layer !== undefined) route.layer = options.layer;
   if (options.labeler !== undefined) route.labeler = options.labeler;
   if (options.significant) route.significant = true;
+  if (options.order === 'rank') route.order = 'rank';
   return route;
 }
 
@@ -140,7 +146,7 @@ function decode(part: string): string | undefined {
  * Never throws: anything it does not understand is a `not-found` route.
  *
  * Formats: `#/` (overview), `#/layer/NAME?sort=score&order=desc&filter=dog&page=2&labeler=ID`,
- * `#/neuron/NAME/UNIT`, `#/search?q=TEXT&match=stem&layer=NAME&labeler=ID&all=1&significant=1`,
+ * `#/neuron/NAME/UNIT`, `#/search?q=TEXT&match=stem&layer=NAME&labeler=ID&all=1&significant=1&order=rank`,
  * `#/label`, `#/label/NAME?blind=1`; NAME and TEXT are URI-component encoded.
  */
 export function parseRoute(hash: string): Route {
@@ -181,6 +187,7 @@ export function parseRoute(hash: string): Route {
       match: SITE_MATCH_MODES.find((m) => m === matchParam) ?? 'exact',
       all: params.get('all') === '1',
       significant: params.get('significant') === '1',
+      ...(params.get('order') === 'rank' ? { order: 'rank' as const } : {}),
       ...(layer === null || layer === '' ? {} : { layer }),
       ...(labeler === null || labeler === '' ? {} : { labeler }),
     });
@@ -223,6 +230,7 @@ export function formatRoute(route: Route): string {
         ['labeler', route.labeler],
         ['all', route.all ? '1' : undefined],
         ['significant', route.significant ? '1' : undefined],
+        ['order', route.order === 'rank' ? 'rank' : undefined],
       ])}`;
     case 'dissect':
       return '#/dissect';
@@ -231,4 +239,35 @@ export function formatRoute(route: Route): string {
     case 'not-found':
       return route.hash.startsWith('#') ? route.hash : `#${route.hash}`;
   }
+}
+
+/** A location hash split into the in-browser run it belongs to (if any) and the page's own hash. */
+export interface RunHash {
+  /** The run's id, for `#/run/ID/…`; absent for the site's own pages. */
+  run?: string;
+  /** The page within the run (or the site), e.g. `#/neuron/layer4/0`. */
+  hash: string;
+}
+
+const RUN_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * Splits `#/run/ID/neuron/layer4/0` into `{ run: 'ID', hash: '#/neuron/layer4/0' }`: the pages of
+ * a run dissected in the browser live under `#/run/ID`, so they survive a reload and can be shared
+ * on the same browser; every other hash is the site's own (`run` absent).
+ */
+export function splitRunHash(hash: string): RunHash {
+  const raw = hash.startsWith('#') ? hash.slice(1) : hash;
+  const match = /^\/run\/([^/?]+)(.*)$/.exec(raw);
+  if (match === null || !RUN_ID.test(match[1])) return { hash: hash.startsWith('#') ? hash : `#${hash}` };
+  const rest = match[2] === '' || match[2].startsWith('?') ? `/${match[2]}` : match[2];
+  return { run: match[1], hash: `#${rest}` };
+}
+
+/** The hash of a page of run `run` (see {@link splitRunHash}); without a run, the page's own hash. */
+export function formatRunHash(run: string | undefined, hash: string): string {
+  const raw = hash.startsWith('#') ? hash.slice(1) : hash;
+  if (run === undefined) return `#${raw}`;
+  if (!RUN_ID.test(run)) throw new RangeError(`A run id is 1 to 64 letters, digits, - or _, got "${run}"`);
+  return `#/run/${run}${raw === '/' ? '' : raw}`;
 }

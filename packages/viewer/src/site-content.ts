@@ -39,7 +39,7 @@ export interface SiteContentOptions {
    */
   heatmap?(heatmap: string): string | undefined | Promise<string | undefined>;
   /** Extra manifest fields (e.g. `inBrowser`). */
-  extra?: Partial<Pick<SiteManifest, 'inBrowser'>>;
+  extra?: Partial<Pick<SiteManifest, 'inBrowser' | 'imageSource' | 'report'>>;
 }
 
 /** The probe images some neuron of `results` shows, ascending. */

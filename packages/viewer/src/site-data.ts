@@ -27,6 +27,8 @@ export interface SiteImage {
   id?: string;
   /** The thumbnail, relative to the site folder, or an `http(s)` URL; absent when there is none. */
   thumb?: string;
+  /** The original image's `http(s)` URL, which the tile links to, when it has one. */
+  href?: string;
   /** Why there is no thumbnail. */
   missing?: MissingImageReason;
   /** With `unreadable`: the error's first line. */
@@ -76,6 +78,10 @@ export interface SiteManifest {
   failures: Results['failures'];
   /** How many distinct images appear among the top images, and how many have thumbnails. */
   images: { shown: number; thumbnails: number };
+  /** The evaluation report the site carries (`neurodissect site --report`). */
+  report?: SiteReport;
+  /** Where the top images come from, when the site was built with an image root or base. */
+  imageSource?: SiteImageSource;
   /** The "Dissect in your browser" page, when the site was built with it. */
   inBrowser?: SiteInBrowser;
   /**
@@ -90,6 +96,38 @@ export interface SiteConceptList {
   format: typeof SITE_FORMAT;
   version: typeof SITE_VERSION;
   concepts: string[];
+}
+
+/** The evaluation report a site carries and what the overview shows of it. */
+export interface SiteReport {
+  /** The report's page, relative to the site folder. */
+  href: string;
+  /** The ground truth the report was made against; null when it had none. */
+  groundTruth: { source: string; neurons: number } | null;
+  /** Per labeler and layer, the report's Table 1 (top-k accuracy against the ground truth). */
+  accuracy: SiteAccuracy[];
+}
+
+/** One labeler's ground-truth accuracy on one layer (see `@neurodissect/eval`'s Table 1). */
+export interface SiteAccuracy {
+  labeler: string;
+  layer: string;
+  /** Neurons whose true label is the best label. */
+  top1: number;
+  /** Neurons whose true label is among the first five. */
+  top5: number;
+  /** Neurons the ground truth calls interpretable. */
+  interpretable: number;
+  /** Neurons with both a ground truth and a prediction. */
+  total: number;
+}
+
+/** Where a site's images come from (`neurodissect site --image-base`, `--image-root`). */
+export interface SiteImageSource {
+  /** The URL the probe set's image paths were appended to, ending in `/`. */
+  base?: string;
+  /** Whether thumbnails were made from a local copy of the images. */
+  local?: boolean;
 }
 
 /** What the "Dissect in your browser" page of a site loads, relative to the site folder. */

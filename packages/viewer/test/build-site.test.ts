@@ -8,6 +8,7 @@ import { toyWorldModelPaths } from '@neurodissect/toyworld/node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureAppBundle } from '../../../scripts/test-setup/app-bundle';
 import { buildSite } from '../src/build';
+import { imageUrl, normalizeImageBase } from '../src/build/build-site';
 import { assembleResults, SITE_DATA_CALLBACK, type SiteLayerData, type SiteManifest } from '../src/site-data';
 import {
   clipSearchForSite,
@@ -96,6 +97,7 @@ describe('buildSite', () => {
     expect(report.images).toEqual({
       shown: 5,
       thumbnails: 3,
+      remote: 0,
       missingCount: 2,
       missing: [
         { uri: 'img/2.png', reason: 'not found under the image root' },
@@ -175,7 +177,21 @@ describe('buildSite', () => {
       id: 'img0',
       uri: 'https://example.org/a.jpg',
       thumb: 'https://example.org/a.jpg',
+      href: 'https://example.org/a.jpg',
     });
+  });
+
+  it('appends probe paths to the image base, segment by segment, and refuses paths that leave it', () => {
+    const base = normalizeImageBase('https://example.org/broden1_224');
+    expect(base).toBe('https://example.org/broden1_224/');
+    expect(imageUrl(base, 'images/dtd/a b#1.jpg')).toBe(
+      'https://example.org/broden1_224/images/dtd/a%20b%231.jpg',
+    );
+    expect(imageUrl(base, './images\\x.jpg')).toBe('https://example.org/broden1_224/images/x.jpg');
+    for (const path of ['../up.jpg', 'images/../../up.jpg', '/etc/passwd', 'javascript:alert(1)', ''])
+      expect(imageUrl(base, path), path).toBeUndefined();
+    for (const bad of ['not a url', 'ftp://example.org/', 'https://example.org/?q=1'])
+      expect(() => normalizeImageBase(bad), bad).toThrow(/image base/);
   });
 
   it('replaces a site built before, and refuses a folder that holds anything else', async () => {

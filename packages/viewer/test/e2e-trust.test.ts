@@ -205,7 +205,7 @@ describe('trust figures on the site', () => {
       'Layer',
       'Units',
       'Neurons',
-      'Interpretable',
+      'Interpretable by score',
     ]);
     expect(await page.locator('#concept-significant').count()).toBe(0);
     await page.goto(url(plain, '#/layer/conv'));

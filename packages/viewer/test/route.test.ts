@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { formatRoute, layerRoute, parseRoute, type Route, searchRoute } from '../src/route';
+import {
+  formatRoute,
+  formatRunHash,
+  layerRoute,
+  parseRoute,
+  type Route,
+  searchRoute,
+  splitRunHash,
+} from '../src/route';
 
 describe('parseRoute', () => {
   it('reads every page kind', () => {
@@ -68,6 +76,31 @@ describe('formatRoute', () => {
     expect(formatRoute(searchRoute(''))).toBe('#/search');
     expect(formatRoute(searchRoute('dog', { significant: false }))).toBe('#/search?q=dog');
     expect(formatRoute(searchRoute('dog', { significant: true }))).toBe('#/search?q=dog&significant=1');
+    expect(formatRoute(searchRoute('dog', { order: 'score' }))).toBe('#/search?q=dog');
+    expect(formatRoute(searchRoute('dog', { order: 'rank' }))).toBe('#/search?q=dog&order=rank');
+  });
+
+  it('reads the search order, score unless rank is asked for', () => {
+    expect(parseRoute('#/search?q=dog&order=rank')).toMatchObject({ order: 'rank' });
+    expect(parseRoute('#/search?q=dog&order=sideways')).toEqual(searchRoute('dog'));
+  });
+
+  it('splits the pages of an in-browser run from the site’s own', () => {
+    expect(splitRunHash('#/run/r-17ab/neuron/layer4/0')).toEqual({
+      run: 'r-17ab',
+      hash: '#/neuron/layer4/0',
+    });
+    expect(splitRunHash('#/run/r1')).toEqual({ run: 'r1', hash: '#/' });
+    expect(splitRunHash('#/run/r1?x=1')).toEqual({ run: 'r1', hash: '#/?x=1' });
+    expect(splitRunHash('#/neuron/layer4/0')).toEqual({ hash: '#/neuron/layer4/0' });
+    expect(splitRunHash('#/run/bad%20id/x')).toEqual({ hash: '#/run/bad%20id/x' });
+    expect(formatRunHash('r1', '#/neuron/layer4/0')).toBe('#/run/r1/neuron/layer4/0');
+    expect(formatRunHash('r1', '#/')).toBe('#/run/r1');
+    expect(formatRunHash(undefined, '#/layer/a')).toBe('#/layer/a');
+    for (const hash of ['#/search?q=dog', '#/', '#/layer/a%2Fb?sort=score']) {
+      expect(splitRunHash(formatRunHash('abc', hash))).toEqual({ run: 'abc', hash });
+    }
+    expect(() => formatRunHash('../x', '#/')).toThrow(RangeError);
   });
 
   it('round-trips through parseRoute', () => {

@@ -16,6 +16,10 @@ export interface SiteCommandOptions {
   results: string;
   out: string;
   imageRoot?: string;
+  /** The URL the probe images' paths are appended to. */
+  imageBase?: string;
+  /** The folder `neurodissect eval --out` wrote for the same Results. */
+  report?: string;
   thumbnailSize: number;
   title?: string;
   /** Add the "Dissect in your browser" page. */
@@ -36,7 +40,8 @@ function withoutRemoteImages(results: Results): { results: Results; remote: Map<
   const remote = new Map<string, string>();
   const images = results.probe.images.map((image, index) => {
     if (!REMOTE_IMAGE.test(image.uri)) return image;
-    const placeholder = `remote-image-not-loaded/${index}`;
+    // A scheme-like name, so neither --image-root nor --image-base resolves it to an image.
+    const placeholder = `remote-image-not-loaded:${index}`;
     remote.set(placeholder, image.uri);
     return { ...image, id: image.id, uri: placeholder };
   });
@@ -83,7 +88,7 @@ function quoteShort(text: string): string {
 export function formatSiteReport(report: SiteBuildReport, outDir: string): string {
   const { images } = report;
   const lines = [
-    `Wrote the site to ${outDir}: ${report.layers} layer(s), ${report.neurons} neuron(s), ${images.shown} image(s) (${images.thumbnails} with thumbnails, ${images.missingCount} shown as placeholders).`,
+    `Wrote the site to ${outDir}: ${report.layers} layer(s), ${report.neurons} neuron(s), ${images.shown} image(s) (${images.thumbnails} with thumbnails, ${images.missingCount} shown as placeholders${images.remote > 0 ? `; ${images.remote} linked to their web address` : ''}).`,
   ];
   if (images.missingCount > 0) {
     const example = images.missing[0];
@@ -122,6 +127,8 @@ export async function siteCommand(o: SiteCommandOptions, io: CliIo): Promise<voi
       results,
       outDir: o.out,
       imageRoot: o.imageRoot,
+      ...(o.imageBase === undefined ? {} : { imageBase: o.imageBase }),
+      ...(o.report === undefined ? {} : { report: o.report }),
       resultsDir: dirname(o.results),
       thumbnailer: sharpThumbnailer(o.imageRoot),
       thumbnailSize: o.thumbnailSize,
@@ -133,12 +140,22 @@ export async function siteCommand(o: SiteCommandOptions, io: CliIo): Promise<voi
     });
   } catch (error) {
     if (!(error instanceof NeurodissectError)) throw error;
+    const details = error.details as {
+      imageRoot?: unknown;
+      imageBase?: unknown;
+      outDir?: unknown;
+      path?: unknown;
+    };
     const option =
-      error.details.imageRoot !== undefined
+      details.imageRoot !== undefined
         ? '--image-root'
-        : error.details.outDir !== undefined
-          ? '--out'
-          : undefined;
+        : details.imageBase !== undefined
+          ? '--image-base'
+          : details.outDir !== undefined
+            ? '--out'
+            : o.report !== undefined && typeof details.path === 'string' && details.path.startsWith(o.report)
+              ? '--report'
+              : undefined;
     throw new CliError(option === undefined ? error.message : `${option}: ${error.message}`);
   } finally {
     progress.stop();
@@ -165,6 +182,14 @@ export function registerSiteCommand(program: Command, io: CliIo): void {
     .option(
       '--image-root <dir>',
       "the folder the Results' image paths are relative to (without it images show as placeholders)",
+    )
+    .option(
+      '--image-base <url>',
+      "an http(s) address the Results' image paths are appended to (the site shows and links the images there; with --image-root, local ones get thumbnails)",
+    )
+    .option(
+      '--report <dir>',
+      'the folder neurodissect eval --out wrote for these Results: the site carries and links the report and shows its ground-truth accuracy',
     )
     .option('--thumbnail-size <px>', 'thumbnail size, longest side', integer, 112)
     .option('--title <text>', "the site's title (default: the model's name)")

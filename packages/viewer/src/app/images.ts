@@ -17,17 +17,25 @@ export interface ImageTile {
  */
 export function imageTile(tile: ImageTile): HTMLElement {
   const { image } = tile;
+  const picture = h('img', {
+    src: image.thumb,
+    alt: `Image ${image.id || image.uri}`,
+    loading: 'lazy',
+    width: 112,
+    height: 112,
+  });
   const frame = image.thumb
     ? h(
         'div',
         { class: 'tile-frame' },
-        h('img', {
-          src: image.thumb,
-          alt: `Image ${image.id || image.uri}`,
-          loading: 'lazy',
-          width: 112,
-          height: 112,
-        }),
+        // The original, full size, where the image has an address of its own.
+        image.href
+          ? h(
+              'a',
+              { href: image.href, target: '_blank', rel: 'noopener noreferrer', title: 'Open the original' },
+              picture,
+            )
+          : picture,
         tile.heatmap
           ? h('img', { class: 'heatmap', src: tile.heatmap, alt: '', 'aria-hidden': 'true' })
           : null,

@@ -36,6 +36,12 @@ export function searchForm(ctx: AppContext, current?: SearchRoute): HTMLFormElem
       h('option', { value: l.name, selected: l.name === current?.layer }, l.name),
     ),
   );
+  const order = h(
+    'select',
+    { id: 'concept-order', name: 'order', 'data-focus-key': 'search-order' },
+    h('option', { value: 'score', selected: current?.order !== 'rank' }, 'By score (as the report)'),
+    h('option', { value: 'rank', selected: current?.order === 'rank' }, 'By rank, then score'),
+  );
   // Offered only where the site has significance figures (Results version 2 with a null).
   const significant = siteHasSignificance(ctx.manifest)
     ? h('input', {
@@ -52,6 +58,7 @@ export function searchForm(ctx: AppContext, current?: SearchRoute): HTMLFormElem
     h('div', { class: 'field' }, h('label', { for: 'concept-query' }, 'Concept'), input),
     h('div', { class: 'field' }, h('label', { for: 'concept-match' }, 'Match'), match),
     h('div', { class: 'field' }, h('label', { for: 'concept-layer' }, 'Layer'), layer),
+    h('div', { class: 'field' }, h('label', { for: 'concept-order' }, 'Order'), order),
     significant
       ? h(
           'div',
@@ -71,6 +78,7 @@ export function searchForm(ctx: AppContext, current?: SearchRoute): HTMLFormElem
         ...(layer.value === '' ? {} : { layer: layer.value }),
         ...(current?.labeler === undefined ? {} : { labeler: current.labeler }),
         ...(significant?.checked ? { significant: true } : {}),
+        ...(order.value === 'rank' ? { order: 'rank' as const } : {}),
       }),
     );
   });

@@ -18,6 +18,7 @@ import {
 } from '../site-data';
 import { APP_FILES, defaultAppDir, IN_BROWSER_WORKER } from './app-dir';
 import { indexHtml } from './index-html';
+import { REPORT_FOLDER, siteReportFiles } from './site-report';
 
 /** Makes a small image from an image file (the CLI passes one built on sharp). */
 export interface Thumbnailer {
@@ -35,6 +36,19 @@ export interface BuildSiteOptions extends OperationOptions {
   outDir: string;
   /** Where the probe images' relative paths are resolved. Without it every local image is a placeholder. */
   imageRoot?: string;
+  /**
+   * An `http(s)` URL the probe images' relative paths are appended to (`imageBase + path`, each
+   * path segment URI-encoded), for images on a web server: the site shows and links those URLs.
+   * With `imageRoot` as well, an image found there gets a thumbnail and links to its URL.
+   * @defaultValue none
+   */
+  imageBase?: string;
+  /**
+   * The folder `neurodissect eval --out` wrote for the same Results: the site carries the report
+   * (`report/`, each layer and neuron linked to its page), links to it and shows its ground-truth
+   * accuracy beside the score-based counts. @defaultValue no report
+   */
+  report?: string;
   /** Where the Results file is: heatmap paths are relative to it. Without it only data-URI heatmaps are kept. */
   resultsDir?: string;
   /** Makes the thumbnails. @defaultValue none: images are copied as they are */
@@ -91,6 +105,8 @@ export interface SiteBuildReport {
     shown: number;
     /** Of those, images with a thumbnail (local ones written, remote URLs linked). */
     thumbnails: number;
+    /** Of those, images shown from their URL (remote in the Results or under `imageBase`). */
+    remote: number;
     /** Of those, images shown as a placeholder, with the reason, at most 20 (see `missingCount`). */
     missing: { uri: string; reason: string }[];
     missingCount: number;
@@ -116,6 +132,7 @@ const SITE_ENTRIES = [
   'data',
   'thumbs',
   'heatmaps',
+  REPORT_FOLDER,
 ];
 
 function invalid(message: string, details: Record<string, unknown> = {}): NeurodissectError {
@@ -199,6 +216,45 @@ async function writeInBrowserFiles(
   };
 }
 
+/** `base` as a URL ending in `/`, or an error saying what is wrong with it. */
+export function normalizeImageBase(base: string): string {
+  let url: URL;
+  try {
+    url = new URL(base);
+  } catch {
+    throw invalid(
+      `The image base "${base}" is not a URL; give an http(s) address, e.g. https://example.org/broden1_224/.`,
+      {
+        imageBase: base,
+      },
+    );
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw invalid(
+      `The image base "${base}" is not an http(s) address; give one, e.g. https://example.org/broden1_224/.`,
+      {
+        imageBase: base,
+      },
+    );
+  if (url.search !== '' || url.hash !== '')
+    throw invalid(`The image base "${base}" has a query or fragment; give the folder's address only.`, {
+      imageBase: base,
+    });
+  const href = url.href;
+  return href.endsWith('/') ? href : `${href}/`;
+}
+
+/**
+ * The URL of probe path `path` under `base` (a URL ending in `/`), or undefined when the path is
+ * absolute or climbs out of it.
+ */
+export function imageUrl(base: string, path: string): string | undefined {
+  const parts = path.split(/[\\/]/).filter((p) => p !== '' && p !== '.');
+  if (/^[a-z][a-z0-9+.-]*:/i.test(path) || path.startsWith('/') || parts.length === 0 || parts.includes('..'))
+    return undefined;
+  return base + parts.map(encodeURIComponent).join('/');
+}
+
 /** Runs `work` on every item, at most `limit` at a time. */
 async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -234,6 +290,7 @@ export async function buildSite(options: BuildSiteOptions): Promise<SiteBuildRep
       );
     }
   }
+  const imageBase = options.imageBase === undefined ? undefined : normalizeImageBase(options.imageBase);
   if (
     options.imageRoot !== undefined &&
     !(await stat(options.imageRoot).catch(() => undefined))?.isDirectory()
@@ -244,6 +301,8 @@ export async function buildSite(options: BuildSiteOptions): Promise<SiteBuildRep
       { details: { imageRoot: options.imageRoot } },
     );
   }
+  // Read before anything is written, so a bad report leaves the folder as it was.
+  const report = options.report === undefined ? undefined : await siteReportFiles(options.report, results);
   throwIfAborted(signal);
   await prepareOutDir(outDir);
   await writeFile(
@@ -267,7 +326,13 @@ export async function buildSite(options: BuildSiteOptions): Promise<SiteBuildRep
     ? await writeInBrowserFiles(options.inBrowser, appDir, copy)
     : undefined;
   const title = options.title ?? results.model.name;
-  await write('index.html', indexHtml(title, { inBrowser: inBrowser !== undefined }));
+  await write(
+    'index.html',
+    indexHtml(title, {
+      inBrowser: inBrowser !== undefined,
+      ...(report ? { report: report.entry.href } : {}),
+    }),
+  );
   for (const file of APP_FILES) {
     await copyFile(join(appDir, file), join(outDir, file));
     written.push(file);
@@ -279,6 +344,7 @@ export async function buildSite(options: BuildSiteOptions): Promise<SiteBuildRep
   const missing: { uri: string; reason: string }[] = [];
   let missingCount = 0;
   let thumbnails = 0;
+  let remote = 0;
   let done = 0;
   const imageRoot = options.imageRoot === undefined ? undefined : resolve(options.imageRoot);
   const miss = (image: SiteImage, reason: MissingImageReason, error?: string) => {
@@ -292,15 +358,25 @@ export async function buildSite(options: BuildSiteOptions): Promise<SiteBuildRep
     const entry = results.probe.images[index];
     const image: SiteImage = entry.id === entry.uri ? { uri: entry.uri } : { uri: entry.uri, id: entry.id };
     siteImages.set(index, image);
-    if (REMOTE.test(entry.uri)) {
-      image.thumb = entry.uri;
+    const url = REMOTE.test(entry.uri)
+      ? entry.uri
+      : imageBase === undefined
+        ? undefined
+        : imageUrl(imageBase, entry.uri);
+    if (url !== undefined) {
+      image.href = url;
+      remote++;
+    }
+    const path = imageRoot === undefined || url === entry.uri ? undefined : inside(imageRoot, entry.uri);
+    const local = path !== undefined && (await isFile(path));
+    if (!local && url !== undefined) {
+      image.thumb = url;
       thumbnails++;
     } else if (imageRoot === undefined) {
-      miss(image, 'no-image-root');
+      miss(image, imageBase === undefined ? 'no-image-root' : 'outside-root');
     } else {
-      const path = inside(imageRoot, entry.uri);
       if (path === undefined) miss(image, 'outside-root');
-      else if (!(await isFile(path))) miss(image, 'not-found');
+      else if (!local) miss(image, 'not-found');
       else {
         try {
           const extension = options.thumbnailer?.extension ?? extname(path).slice(1).toLowerCase();
@@ -348,7 +424,18 @@ export async function buildSite(options: BuildSiteOptions): Promise<SiteBuildRep
     thresholds: options.thresholds,
     image: (index) => siteImages.get(index)!,
     heatmap: heatmapOf,
-    extra: inBrowser ? { inBrowser } : {},
+    extra: {
+      ...(inBrowser ? { inBrowser } : {}),
+      ...(report ? { report: report.entry } : {}),
+      ...(imageBase === undefined && imageRoot === undefined
+        ? {}
+        : {
+            imageSource: {
+              ...(imageBase === undefined ? {} : { base: imageBase }),
+              ...(imageRoot === undefined ? {} : { local: true }),
+            },
+          }),
+    },
   });
   for (const [li, data] of content.layers.entries()) {
     throwIfAborted(signal);
@@ -356,6 +443,7 @@ export async function buildSite(options: BuildSiteOptions): Promise<SiteBuildRep
     await write(join('data', `${key}.js`), siteDataScript(key, data));
     onProgress?.({ stage: 'site-data', done: li + 1, total: results.layers.length });
   }
+  for (const [path, text] of report?.files ?? []) await write(path, text);
   const manifest = content.manifest;
   if (content.concepts && manifest.conceptList)
     await write(
@@ -369,7 +457,7 @@ export async function buildSite(options: BuildSiteOptions): Promise<SiteBuildRep
     files: written.sort(),
     layers: results.layers.length,
     neurons: results.layers.reduce((n, l) => n + l.neurons.length, 0),
-    images: { shown: indices.length, thumbnails, missing, missingCount },
+    images: { shown: indices.length, thumbnails, remote, missing, missingCount },
     heatmaps: content.heatmaps,
     inBrowser: inBrowser !== undefined,
   };

@@ -5,10 +5,14 @@ import { escapeHtml } from '../escape-html';
  * policy allows scripts and styles from the site folder only, so even a label that got into
  * markup could not run.
  */
-export function indexHtml(title: string, options: { inBrowser?: boolean } = {}): string {
+export function indexHtml(title: string, options: { inBrowser?: boolean; report?: string } = {}): string {
   // The in-browser page shows picked images through blob: URLs.
   const images = options.inBrowser ? "'self' data: blob: http: https:" : "'self' data: http: https:";
   const dissect = options.inBrowser ? '<li><a href="#/dissect">Dissect in your browser</a></li>' : '';
+  const report =
+    options.report === undefined
+      ? ''
+      : `<li><a href="${escapeHtml(options.report)}">Evaluation report</a></li>`;
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -24,7 +28,7 @@ export function indexHtml(title: string, options: { inBrowser?: boolean } = {}):
 <a class="skip-link" href="#main" data-skip-link>Skip to content</a>
 <header class="site-header">
 <a class="site-title" href="#/">${escapeHtml(title)}</a>
-<nav aria-label="Site"><ul><li><a href="#/">Overview</a></li><li><a href="#/search">Concept search</a></li><li><a href="#/label">Label neurons</a></li>${dissect}</ul></nav>
+<nav aria-label="Site"><ul><li><a href="#/">Overview</a></li><li><a href="#/search">Concept search</a></li><li><a href="#/label">Label neurons</a></li>${report}${dissect}</ul></nav>
 </header>
 <main id="main" tabindex="-1"><p>Loading…</p></main>
 <noscript><p>This site needs JavaScript to show the neurons.</p></noscript>

@@ -25,6 +25,27 @@ export function neighbours(units: readonly number[], unit: number): { previous?:
   };
 }
 
+/** Where the images come from, as recorded when the site was built. */
+function imageSourceNote(ctx: AppContext): HTMLElement {
+  const source = ctx.manifest.imageSource;
+  const parts: (string | Node)[] = [];
+  if (source?.base !== undefined) {
+    parts.push('Images from ', h('code', {}, source.base), ' + each image’s path in the probe set');
+    parts.push(
+      source.local
+        ? ' (thumbnails of a local copy; click one for the original).'
+        : '; click one for the original.',
+    );
+  } else if (source?.local)
+    parts.push('Thumbnails of the probe images on the disk where the site was built.');
+  else if (ctx.manifest.images.thumbnails > 0) parts.push('Images from the addresses the Results give.');
+  else
+    parts.push(
+      'The site was built without the probe images (neurodissect site --image-root DIR or --image-base URL adds them).',
+    );
+  return h('p', { class: 'hint image-source' }, parts);
+}
+
 /** One neuron: its labels per labeler, its top images, similar neurons, previous/next. */
 export async function renderNeuron(
   ctx: AppContext,
@@ -217,6 +238,7 @@ export async function renderNeuron(
       'section',
       { 'aria-labelledby': 'images-heading' },
       h('h2', { id: 'images-heading' }, `Top ${neuron.topImages.length} activating images`),
+      imageSourceNote(ctx),
       heatmapToggle,
       grid,
     ),

@@ -5,6 +5,13 @@ import { h } from '../dom';
 import { searchForm } from '../search-form';
 import { layerSignificanceText, siteHasSignificance } from '../trust-text';
 
+/** The concept set's name and size; imports that do not know the size say so. */
+function conceptsText(concepts: { name: string; size: number }): string {
+  return concepts.size > 0
+    ? `${concepts.name} (${concepts.size.toLocaleString('en')} concepts)`
+    : `${concepts.name} (size not recorded)`;
+}
+
 /** The overview: the model and run, the layers with their interpretability, and the search box. */
 export function renderOverview(ctx: AppContext): { title: string; content: Node } {
   const m = ctx.manifest;
@@ -19,10 +26,25 @@ export function renderOverview(ctx: AppContext): { title: string; content: Node 
       'Probe images',
       `${m.probe.name}: ${m.probe.images} images, ${m.images.shown} shown as top images (${m.images.thumbnails} with thumbnails)`,
     ],
-    ['Concepts', `${m.concepts.name} (${m.concepts.size})`],
+    ['Concepts', conceptsText(m.concepts)],
     ['Labelers', m.labelers.map((l) => `${l.id} ${l.version}`).join(', ') || 'none'],
     ['Neurons', `${m.layers.reduce((n, l) => n + l.neurons, 0)} in ${m.layers.length} layers`],
   ];
+  const report = m.report;
+  // Ground-truth accuracy from the eval report, per layer and labeler, when it has a ground truth.
+  const accuracyCell = (layer: (typeof m.layers)[number]) => {
+    const lines = (report?.accuracy ?? [])
+      .filter((a) => a.layer === layer.name)
+      .map((a) =>
+        h(
+          'li',
+          { 'data-labeler': a.labeler },
+          `${several ? `${a.labeler}: ` : ''}${a.interpretable} of ${a.total} interpretable; top-1 right ${a.top1}, top-5 ${a.top5}`,
+        ),
+      );
+    return h('td', { class: 'ground-truth' }, lines.length > 0 ? h('ul', { class: 'plain' }, lines) : '–');
+  };
+  const withAccuracy = (report?.accuracy.length ?? 0) > 0;
   // Significance counts get a column only where some layer has them (Results version 2).
   const withSignificance = siteHasSignificance(m);
   const several = m.labelers.length > 1;
@@ -44,6 +66,7 @@ export function renderOverview(ctx: AppContext): { title: string; content: Node 
       h('td', { class: 'num' }, layer.units),
       h('td', { class: 'num' }, layer.neurons),
       h('td', {}, summary ? interpretabilityView(summary) : '–'),
+      withAccuracy ? accuracyCell(layer) : null,
       withSignificance ? significanceCell(layer) : null,
     );
   });
@@ -55,6 +78,19 @@ export function renderOverview(ctx: AppContext): { title: string; content: Node 
       'dl',
       { class: 'facts' },
       facts.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]),
+      report
+        ? [
+            h('dt', {}, 'Evaluation'),
+            h(
+              'dd',
+              {},
+              h('a', { href: report.href, class: 'report-link' }, 'The evaluation report'),
+              report.groundTruth
+                ? ` (against ${report.groundTruth.source}, ${report.groundTruth.neurons} neurons)`
+                : ' (scores only: no ground truth)',
+            ),
+          ]
+        : null,
     ),
     h(
       'section',
@@ -73,6 +109,9 @@ export function renderOverview(ctx: AppContext): { title: string; content: Node 
           'caption',
           {},
           labeler === undefined ? 'Layers' : `Interpretable neurons by ${labeler}'s top-label score`,
+          withAccuracy
+            ? `, beside the eval report's ground truth (${report!.groundTruth?.source ?? 'given'}: how many neurons a person judged interpretable, and how many of those the labels name right)`
+            : '',
         ),
         h(
           'thead',
@@ -83,7 +122,8 @@ export function renderOverview(ctx: AppContext): { title: string; content: Node 
             h('th', { scope: 'col' }, 'Layer'),
             h('th', { scope: 'col' }, 'Units'),
             h('th', { scope: 'col' }, 'Neurons'),
-            h('th', { scope: 'col' }, 'Interpretable'),
+            h('th', { scope: 'col' }, 'Interpretable by score'),
+            withAccuracy ? h('th', { scope: 'col' }, 'By ground truth (report)') : null,
             withSignificance ? h('th', { scope: 'col' }, 'Significant labels') : null,
           ),
         ),

@@ -41,6 +41,7 @@ export async function renderSearch(
       match: route.match,
       ...(route.labeler === undefined ? {} : { labelers: [route.labeler] }),
       ...(route.significant ? { significant: true } : {}),
+      order: route.order ?? 'score',
     });
   } catch (error) {
     page.append(h('p', { role: 'alert' }, (error as Error).message));
@@ -54,6 +55,22 @@ export async function renderSearch(
       `${result.total} neuron${result.total === 1 ? '' : 's'} in ${withHits} of ${result.layers.length} layer${result.layers.length === 1 ? '' : 's'} (${route.match} match, ${result.labelers.join(', ')}${route.significant ? `, significant only: ${SIGNIFICANCE_RULE}` : ''}).`,
     ),
   );
+  if (result.closest !== undefined && result.closest.length > 0) {
+    page.append(
+      h(
+        'p',
+        { class: 'closest', role: 'note' },
+        `No label is “${route.query}”. Closest: `,
+        result.closest.map((m, i) => [
+          i > 0 ? ', ' : '',
+          h('a', { href: formatRoute({ ...route, query: m.label, match: 'exact', all: false }) }, m.label),
+          ` (${m.occurrences})`,
+        ]),
+        ' · ',
+        h('a', { href: formatRoute({ ...route, match: 'fuzzy', all: false }) }, 'search with typos allowed'),
+      ),
+    );
+  }
   if (route.significant) {
     const searched = result.layers.map((l) => ctx.layer(l.layer)).filter((l) => l !== undefined);
     const untested = result.labelers.filter((id) => !hasSignificance(searched, id));
@@ -150,7 +167,9 @@ export async function renderSearch(
         h(
           'caption',
           {},
-          `Neurons of ${group.layer} labelled "${route.query}", best rank first, then best score`,
+          route.order === 'rank'
+            ? `Neurons of ${group.layer} labelled "${route.query}", best rank first, then best score`
+            : `Neurons of ${group.layer} labelled "${route.query}", highest score first`,
         ),
         h(
           'thead',
