@@ -138,7 +138,7 @@ describe('the packed packages in a fresh project', () => {
     writeFileSync(join(dir, 'use.mjs'), esm);
     writeFileSync(join(dir, 'use.cjs'), cjs);
     const fromEsm = JSON.parse(execFileSync('node', ['use.mjs'], { cwd: dir, encoding: 'utf8' }));
-    expect(fromEsm).toEqual({ best: ['sky', 'grass'], version: 1, labeler: 'clip-dissect' });
+    expect(fromEsm).toEqual({ best: ['sky', 'grass'], version: 2, labeler: 'clip-dissect' });
     const fromCjs = JSON.parse(execFileSync('node', ['use.cjs'], { cwd: dir, encoding: 'utf8' }));
     expect(fromCjs).toEqual({ prefersSky: true, invalid: 'ND_INVALID_RESULTS' });
   });

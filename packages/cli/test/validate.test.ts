@@ -27,7 +27,17 @@ describe('neurodissect validate', () => {
     writeFileSync(file, JSON.stringify(doc));
     expect(await cli('validate', file)).toEqual({
       code: 0,
-      stdout: `valid: ${file} is a Results document, version 1\n`,
+      stdout: `valid: ${file} is a Results document, version 2\n`,
+      stderr: '',
+    });
+  });
+
+  it('reads a version-1 document and says it migrates', async () => {
+    const file = join(dir, 'v1.json');
+    writeFileSync(file, JSON.stringify({ ...doc, version: 1 }));
+    expect(await cli('validate', file)).toEqual({
+      code: 0,
+      stdout: `valid: ${file} is a Results document, version 1 (read as version 1, migrates to 2)\n`,
       stderr: '',
     });
   });
