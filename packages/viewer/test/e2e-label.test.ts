@@ -103,7 +103,7 @@ describe('label mode on the demo site, by keyboard', () => {
     );
     // The same images (with heatmaps) as the neuron page shows.
     expect(layer.neurons.find((n) => n.unit === first)!.topImages.length).toBeGreaterThan(10);
-    expect(await page.locator('.label-neuron .tiles img.heatmap').count()).toBe(10);
+    expect(await page.locator('.label-neuron .tiles .tile-frame:has(.heatmap)').count()).toBe(10);
     expect(await page.locator('dl.keys dt').allTextContents()).toEqual([
       '1 2 3',
       'o',

@@ -11,7 +11,8 @@ import { ensureAppBundle } from '../../../scripts/test-setup/app-bundle';
 import { launchBrowser, type TestBrowser } from '../../../scripts/test-setup/browser';
 import { type StaticServer, startStaticServer } from '../../cli/src/commands/serve';
 import { runCli } from '../../cli/src/program';
-import { ARTIFACTS, downloadResults } from './browser';
+import { REGION_THRESHOLD } from '../src/app/heatmap-render';
+import { ARTIFACTS, brightnessRatios, downloadResults, regionMask } from './browser';
 
 // End-to-end on the toy-world demo: `neurodissect demo` run in-process (small: 150 images, two
 // labelers), then its site opened from file:// in headless Chromium. Every expectation is read
@@ -89,6 +90,25 @@ async function expectAllLoaded(images: Locator): Promise<void> {
   await expect.poll(broken).toEqual([]);
 }
 
+/** A PNG screenshot's pixels, decoded by the browser (the viewer's tests have no image library). */
+async function pixelsOf(
+  png: Buffer,
+): Promise<{ data: Buffer; info: { width: number; height: number; channels: number } }> {
+  const { width, height, data } = await page.evaluate(async (base64) => {
+    const image = new Image();
+    image.src = `data:image/png;base64,${base64}`;
+    await image.decode();
+    const canvas = document.createElement('canvas');
+    canvas.width = image.naturalWidth;
+    canvas.height = image.naturalHeight;
+    const context = canvas.getContext('2d')!;
+    context.drawImage(image, 0, 0);
+    const pixels = context.getImageData(0, 0, canvas.width, canvas.height).data;
+    return { width: canvas.width, height: canvas.height, data: Array.from(pixels) };
+  }, png.toString('base64'));
+  return { data: Buffer.from(data), info: { width, height, channels: 4 } };
+}
+
 /** Checks the neuron page now shown: both labelers' labels and scores, thumbnails, heatmaps. */
 async function checkNeuronPage(n: ResultsNeuron): Promise<void> {
   await expect.poll(() => page.locator('h1').textContent()).toBe(`${layer.name} · unit ${n.unit}`);
@@ -102,19 +122,19 @@ async function checkNeuronPage(n: ResultsNeuron): Promise<void> {
       expected.map((l) => l.score.toFixed(4)),
     );
   }
-  // Real thumbnails, every one loaded, each with its heatmap laid over it.
+  // Real thumbnails, every one loaded, each with its heatmap drawn over it (the region and the
+  // colour overlay, once the images are in).
   const tiles = page.locator('.tiles .tile');
   await expect.poll(() => tiles.count()).toBe(n.topImages.length);
   expect(await page.locator('.tiles .placeholder').count()).toBe(0);
   const thumbs = page.locator('.tiles .tile img:not(.heatmap)');
-  const heatmaps = page.locator('.tiles .tile img.heatmap');
   expect(await thumbs.count()).toBe(n.topImages.length);
-  expect(await heatmaps.count()).toBe(n.topImages.filter((t) => t.heatmap !== undefined).length);
-  expect(await heatmaps.count()).toBe(n.topImages.length);
+  expect(n.topImages.filter((t) => t.heatmap !== undefined).length).toBe(n.topImages.length);
   await expectAllLoaded(thumbs);
-  await expectAllLoaded(heatmaps);
+  await expect.poll(() => page.locator('.tiles canvas.heatmap-region').count()).toBe(n.topImages.length);
+  expect(await page.locator('.tiles canvas.heatmap-colour').count()).toBe(n.topImages.length);
+  expect(await page.locator('.tiles img.heatmap').count()).toBe(0);
   expect(await thumbs.first().getAttribute('src')).not.toMatch(/^data:/);
-  expect(await heatmaps.first().getAttribute('src')).toMatch(/^data:image\/bmp;base64,/);
   expect(await page.locator('.tiles .activation').allTextContents()).toEqual(
     n.topImages.map((t) => `act ${t.activation!.toFixed(3)}`),
   );
@@ -131,6 +151,70 @@ describe('the toy-world demo site in headless Chromium', () => {
       results.layers.map((l) => String(l.neurons.length)),
     );
     await browser.screenshot('toyworld-overview');
+    // The demo's eval report is in the site, linked, with its ground-truth counts beside the scores'.
+    const report = JSON.parse(readFileSync(join(work, 'report', 'report.json'), 'utf8')) as {
+      labelers: {
+        id: string;
+        layers: { layer: string; accuracy?: { interpretable: number; total: number } }[];
+      }[];
+    };
+    expect(await page.locator('a.report-link').getAttribute('href')).toBe('report/index.html');
+    expect(await page.locator('table.layers thead th').allTextContents()).toContain(
+      'By ground truth (report)',
+    );
+    const first = report.labelers[0];
+    const a = first.layers[0].accuracy!;
+    expect(
+      await page
+        .locator(
+          `table.layers tbody tr[data-layer="${first.layers[0].layer}"] td.ground-truth li[data-labeler="${first.id}"]`,
+        )
+        .textContent(),
+    ).toContain(`${a.interpretable} of ${a.total} interpretable`);
+    await page.click('a.report-link');
+    await page.waitForURL((u) => u.pathname.endsWith('/report/index.html'));
+    const neuronLink = page.locator('p.units a').first();
+    await neuronLink.click();
+    await expect.poll(() => page.locator('h1').textContent()).toMatch(/^layer1 · unit \d+$/);
+    await page.goto(url('#/'));
+    await expect.poll(() => page.locator('h1').textContent()).toBe('neurodissect demo: the toy world');
+  });
+
+  it('fits a 420 px screen on every page, a neuron page showing its primary labels, then its images', async () => {
+    await page.setViewportSize({ width: 420, height: 900 });
+    try {
+      const unit = results.layers[3].neurons[0].unit;
+      for (const hash of [
+        '#/',
+        '#/layer/layer4',
+        `#/neuron/layer4/${unit}`,
+        `#/search?q=${encodeURIComponent(concept)}`,
+        '#/label',
+      ]) {
+        await page.goto(url(hash));
+        await page.locator('main h1').waitFor();
+        await expect.poll(() => page.locator('main').getAttribute('aria-busy')).toBe(null);
+        const width = await page.evaluate(() => document.documentElement.scrollWidth);
+        expect(width, hash).toBeLessThanOrEqual(420);
+        if (hash.startsWith('#/neuron')) {
+          await browser.screenshot('toyworld-neuron-420px');
+          const top = (selector: string) =>
+            page
+              .locator(selector)
+              .first()
+              .evaluate((e) => e.getBoundingClientRect().top);
+          const primary = await top('.labeler-block.primary');
+          const images = await top('.tiles');
+          const other = await top('.labeler-block.other');
+          expect(primary).toBeLessThan(images);
+          expect(images).toBeLessThan(other);
+        }
+      }
+    } finally {
+      await page.setViewportSize({ width: 1200, height: 900 });
+    }
+    await page.goto(url('#/'));
+    await expect.poll(() => page.locator('h1').textContent()).toBe('neurodissect demo: the toy world');
   });
 
   it('searches a top label and lists its neurons per layer', async () => {
@@ -183,15 +267,55 @@ describe('the toy-world demo site in headless Chromium', () => {
     ).toBe(true);
     await browser.screenshot('toyworld-neuron');
 
-    // The toggle hides the heatmaps and shows them again.
-    const heatmap = page.locator('.tiles .tile img.heatmap').first();
-    expect(await heatmap.isVisible()).toBe(true);
+    // The toggle hides the heatmaps and shows them again; the other one switches to colours.
+    const region = page.locator('.tiles .tile canvas.heatmap-region').first();
+    const colour = page.locator('.tiles .tile canvas.heatmap-colour').first();
+    expect([await region.isVisible(), await colour.isVisible()]).toEqual([true, false]);
+    const showImages = () =>
+      page.locator('#images-heading').evaluate((e) => e.scrollIntoView({ block: 'start' }));
+    await showImages();
+    await browser.screenshot('toyworld-neuron-heatmaps');
+    await page.getByLabel('As a colour overlay').check();
+    await expect.poll(() => colour.isVisible()).toBe(true);
+    expect(await region.isVisible()).toBe(false);
+    await showImages();
+    await browser.screenshot('toyworld-neuron-colour-heatmaps');
+    await page.getByLabel('As a colour overlay').uncheck();
     await page.getByLabel('Show activation heatmaps').uncheck();
-    await expect.poll(() => heatmap.isVisible()).toBe(false);
+    await expect.poll(() => region.isVisible()).toBe(false);
     expect(await page.locator('.tiles .tile img:not(.heatmap)').first().isVisible()).toBe(true);
+    await showImages();
     await browser.screenshot('toyworld-neuron-no-heatmaps');
     await page.getByLabel('Show activation heatmaps').check();
-    await expect.poll(() => heatmap.isVisible()).toBe(true);
+    await expect.poll(() => region.isVisible()).toBe(true);
+  });
+
+  it('keeps the region above the unit’s threshold as it is and darkens the rest by at least half', async () => {
+    // The neuron page of the unit opened above; the first tile whose map has both sides.
+    await page.goto(url(`#/neuron/${layer.name}/${neuron.unit}`));
+    await expect
+      .poll(() => page.locator('.tiles canvas.heatmap-region').count())
+      .toBe(neuron.topImages.length);
+    const frames = page.locator('.tiles .tile-frame');
+    let measured = 0;
+    for (let i = 0; i < neuron.topImages.length && measured < 3; i++) {
+      const mask = regionMask(neuron.topImages[i].heatmap!, 112, REGION_THRESHOLD);
+      const inside = mask.reduce((n, v) => n + v, 0);
+      if (inside < 200 || inside > 112 * 112 - 200) continue;
+      const frame = frames.nth(i);
+      await frame.scrollIntoViewIfNeeded();
+      const on = await pixelsOf(await frame.screenshot());
+      await page.getByLabel('Show activation heatmaps').uncheck();
+      const off = await pixelsOf(await frame.screenshot());
+      await page.getByLabel('Show activation heatmaps').check();
+      const { inRegion, outside } = brightnessRatios(on, off, mask);
+      // Outside the region (away from its outline) at most half the brightness; inside, all of it.
+      expect(outside, `tile ${i}`).toBeLessThanOrEqual(0.5);
+      expect(inRegion, `tile ${i}`).toBeGreaterThan(0.97);
+      expect(inRegion, `tile ${i}`).toBeLessThan(1.03);
+      measured++;
+    }
+    expect(measured).toBeGreaterThan(0);
   });
 
   it('follows a deep link to the neuron after a reload, and moves with the keyboard', async () => {
@@ -286,9 +410,12 @@ describe('"Dissect in your browser" on the demo site', () => {
     expect(differ).toEqual([]);
   }, 300_000);
 
-  it('opens the results in the viewer, with the generated images as thumbnails', async () => {
+  it('opens the results in the viewer at an address of their own, which a reload keeps', async () => {
     await page.click('#open-results');
-    await expect.poll(() => page.evaluate(() => location.hash), { timeout: 30_000 }).toBe('#/');
+    await expect
+      .poll(() => page.evaluate(() => location.hash), { timeout: 30_000 })
+      .toMatch(/^#\/run\/[\w-]+$/);
+    const runHash = await page.evaluate(() => location.hash);
     expect(await page.locator('#dissect-outcome [role=alert]').count()).toBe(0);
     await expect
       .poll(() => page.locator('h1').textContent(), { timeout: 10_000 })
@@ -297,17 +424,47 @@ describe('"Dissect in your browser" on the demo site', () => {
     expect(await rows.locator('th').allTextContents()).toEqual(inPage.layers.map((l) => l.name));
     const last = inPage.layers[inPage.layers.length - 1];
     const n = last.neurons[0];
+    // Links inside the run stay inside it.
+    const layerLink = page.locator('table.layers tbody tr th a').last();
+    expect(await layerLink.getAttribute('href')).toBe(`${runHash}/layer/${last.name}`);
+    const neuronHash = `${runHash}/neuron/${last.name}/${n.unit}`;
+    await page.evaluate((hash) => {
+      location.hash = hash;
+    }, neuronHash);
+    const checkRunNeuron = async () => {
+      await expect
+        .poll(() => page.locator('h1').textContent(), { timeout: 10_000 })
+        .toBe(`${last.name} · unit ${n.unit}`);
+      // The run's own labelers and title, not the prebuilt site's.
+      expect(
+        await page.locator('table.labels').evaluateAll((t) => t.map((e) => e.getAttribute('data-labeler'))),
+      ).toEqual(inPage.labelers.map((l) => l.id).filter((id) => n.labels[id] !== undefined));
+      expect(await page.title()).toBe(
+        `${last.name} unit ${n.unit} — ${inPage.model.name}, dissected in this browser`,
+      );
+      expect(await page.locator('.site-title').textContent()).toBe(
+        `${inPage.model.name}, dissected in this browser`,
+      );
+      const thumbs = page.locator('.tiles .tile img:not(.heatmap)');
+      await expect.poll(() => thumbs.count()).toBe(n.topImages.length);
+      expect(await thumbs.first().getAttribute('src')).toMatch(/^blob:/);
+      await expectAllLoaded(thumbs);
+    };
+    await checkRunNeuron();
+    await browser.screenshot('in-browser-neuron');
+    // A reload shows the same run (kept in IndexedDB), not the prebuilt site's data.
+    await page.reload();
+    expect(await page.evaluate(() => location.hash)).toBe(neuronHash);
+    await checkRunNeuron();
+    // The site's own address still shows the site's own neuron.
     await page.evaluate((hash) => {
       location.hash = hash;
     }, `#/neuron/${last.name}/${n.unit}`);
     await expect
-      .poll(() => page.locator('h1').textContent(), { timeout: 10_000 })
-      .toBe(`${last.name} · unit ${n.unit}`);
-    const thumbs = page.locator('.tiles .tile img:not(.heatmap)');
-    await expect.poll(() => thumbs.count()).toBe(n.topImages.length);
-    expect(await thumbs.first().getAttribute('src')).toMatch(/^blob:/);
-    await expectAllLoaded(thumbs);
-    await browser.screenshot('in-browser-neuron');
+      .poll(() => page.locator('.site-title').textContent())
+      .toBe('neurodissect demo: the toy world');
+    const own = results.layers.find((l) => l.name === last.name)!.neurons.find((x) => x.unit === n.unit)!;
+    await expect.poll(() => page.locator('table.labels').count()).toBe(Object.keys(own.labels).length);
   });
 
   it('dissects a picked ONNX file, CLIP folder and image folder', async () => {

@@ -141,6 +141,7 @@ export async function demoCommand(o: DemoCommandOptions, io: CliIo, stop?: Abort
       results,
       out: site,
       imageRoot: probe,
+      report,
       thumbnailSize: 112,
       title: 'neurodissect demo: the toy world',
       dissectPage: true,

@@ -4,6 +4,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import type { Transform } from 'node:stream';
+import { createBrotliCompress, createGzip, constants as zlibConstants } from 'node:zlib';
 import type { Command } from 'commander';
 import { CliError } from '../cli-error';
 import type { CliIo } from '../io';
@@ -107,6 +109,43 @@ export async function resolveRequestPath(root: string, urlPath: string): Promise
   }
 }
 
+/** Content types worth compressing (images are compressed already). */
+const COMPRESSIBLE = /^(text\/|application\/(json|wasm)|image\/svg\+xml)/;
+
+/**
+ * The encoding to send a response in: brotli or gzip when the client accepts it (`q=0` refuses)
+ * and the content is text, JSON, SVG or WebAssembly of at least 1 KB; undefined to send it as it is.
+ */
+export function negotiateCompression(
+  acceptEncoding: string | undefined,
+  contentType: string,
+  size: number,
+): 'br' | 'gzip' | undefined {
+  if (size < 1024 || !COMPRESSIBLE.test(contentType) || acceptEncoding === undefined) return undefined;
+  const accepted = new Set(
+    acceptEncoding
+      .split(',')
+      .map((part) => part.trim().toLowerCase().split(';'))
+      .filter(([, ...params]) => !params.some((p) => /^\s*q\s*=\s*0(\.0*)?\s*$/.test(p)))
+      .map(([name]) => name.trim()),
+  );
+  if (accepted.has('br')) return 'br';
+  if (accepted.has('gzip') || accepted.has('*')) return 'gzip';
+  return undefined;
+}
+
+/** A stream that compresses in `encoding` (brotli at a quality that keeps serving quick). */
+function compressor(encoding: 'br' | 'gzip', size: number): Transform {
+  return encoding === 'br'
+    ? createBrotliCompress({
+        params: {
+          [zlibConstants.BROTLI_PARAM_QUALITY]: 5,
+          [zlibConstants.BROTLI_PARAM_SIZE_HINT]: size,
+        },
+      })
+    : createGzip({ level: 6 });
+}
+
 /** Whether `host` means every address of the machine. */
 function isWildcard(host: string): boolean {
   return host === '' || host === '0.0.0.0' || host === '::' || host === '[::]';
@@ -171,9 +210,13 @@ export async function startStaticServer(options: StaticServerOptions): Promise<S
         return;
       }
       const size = (await stat(file)).size;
+      const contentType = CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream';
+      const encoding = negotiateCompression(request.headers['accept-encoding'], contentType, size);
       response.writeHead(200, {
-        'Content-Type': CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
-        'Content-Length': String(size),
+        'Content-Type': contentType,
+        ...(encoding === undefined
+          ? { 'Content-Length': String(size) }
+          : { 'Content-Encoding': encoding, Vary: 'Accept-Encoding' }),
         'Cache-Control': 'no-cache',
         'X-Content-Type-Options': 'nosniff',
         'Referrer-Policy': 'no-referrer',
@@ -194,9 +237,13 @@ export async function startStaticServer(options: StaticServerOptions): Promise<S
         response.end();
         return;
       }
-      createReadStream(file)
-        .on('error', () => response.destroy())
-        .pipe(response);
+      const body = createReadStream(file).on('error', () => response.destroy());
+      if (encoding === undefined) body.pipe(response);
+      else
+        body
+          .pipe(compressor(encoding, size))
+          .on('error', () => response.destroy())
+          .pipe(response);
     })().catch(() => {
       if (!response.headersSent) send(response, 500, 'Internal error');
       else response.destroy();

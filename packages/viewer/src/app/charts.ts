@@ -27,6 +27,21 @@ export function histogramChart(histogram: ScoreHistogram, caption: string): HTML
     }),
     s('text', { x: pad.left - 4, y: pad.top + 10, 'text-anchor': 'end', class: 'tick' }, String(max)),
     s('text', { x: pad.left - 4, y: pad.top + plotHeight, 'text-anchor': 'end', class: 'tick' }, '0'),
+    // A middle tick only where it counts whole neurons.
+    ...(max >= 4
+      ? [
+          s(
+            'text',
+            {
+              x: pad.left - 4,
+              y: pad.top + plotHeight - (Math.floor(max / 2) / max) * plotHeight + 4,
+              'text-anchor': 'end',
+              class: 'tick',
+            },
+            String(Math.floor(max / 2)),
+          ),
+        ]
+      : []),
     s('text', { x: pad.left, y: height - 8, class: 'tick' }, histogram.edges[0]?.toFixed(3) ?? ''),
     s(
       'text',

@@ -1,5 +1,9 @@
 import { missingImageText, type SiteImage } from '../site-data';
 import { h } from './dom';
+import { renderHeatmap } from './heatmap-render';
+
+/** The side of a tile's frame, in CSS pixels. */
+const TILE = 112;
 
 /** What one image tile shows. */
 export interface ImageTile {
@@ -21,9 +25,12 @@ export function imageTile(tile: ImageTile): HTMLElement {
     src: image.thumb,
     alt: `Image ${image.id || image.uri}`,
     loading: 'lazy',
-    width: 112,
-    height: 112,
+    width: TILE,
+    height: TILE,
   });
+  const plainHeatmap = tile.heatmap
+    ? h('img', { class: 'heatmap', src: tile.heatmap, alt: '', 'aria-hidden': 'true' })
+    : null;
   const frame = image.thumb
     ? h(
         'div',
@@ -36,9 +43,7 @@ export function imageTile(tile: ImageTile): HTMLElement {
               picture,
             )
           : picture,
-        tile.heatmap
-          ? h('img', { class: 'heatmap', src: tile.heatmap, alt: '', 'aria-hidden': 'true' })
-          : null,
+        plainHeatmap,
       )
     : h(
         'div',
@@ -51,6 +56,9 @@ export function imageTile(tile: ImageTile): HTMLElement {
         h('span', { class: 'placeholder-title' }, 'Image not available'),
         h('span', { class: 'placeholder-path' }, image.uri),
       );
+  if (image.thumb && tile.heatmap && plainHeatmap)
+    // Drawn once both images are in; until then (or if they cannot be read) the plain overlay shows.
+    renderHeatmap(picture, tile.heatmap, plainHeatmap, TILE).catch(() => {});
   return h(
     'figure',
     { class: 'tile' },

@@ -1,4 +1,4 @@
-import { formatRoute, parseRoute, type Route, searchRoute } from '../route';
+import { formatRoute, formatRunHash, parseRoute, type Route, searchRoute, splitRunHash } from '../route';
 import { type AppContext, createAppContext } from './context';
 import { createDataLoader, createMemoryLoader } from './data-loader';
 import { h } from './dom';
@@ -11,6 +11,7 @@ import { neighbours, renderNeuron } from './pages/neuron';
 import { renderNotFound } from './pages/not-found';
 import { renderOverview } from './pages/overview';
 import { renderSearch } from './pages/search';
+import { createIndexedDbRunStore, type RunContent } from './run-store';
 
 type Page = {
   title: string;
@@ -63,9 +64,14 @@ async function start(): Promise<void> {
   let currentPage: Page | undefined;
   let generation = 0;
   const labelStore = createIndexedDbLabelStore();
+  const runStore = createIndexedDbRunStore();
+  // Runs this page made, also when the browser would not keep them.
+  const madeHere = new Map<string, RunContent>();
+  /** The in-browser run the current page belongs to; undefined for the site's own pages. */
+  let runId: string | undefined;
 
   const navigate: AppContext['navigate'] = (route, options = {}) => {
-    const hash = formatRoute(route);
+    const hash = formatRunHash(runId, formatRoute(route));
     if (options.replace) {
       history.replaceState(null, '', hash);
       void show();
@@ -77,24 +83,33 @@ async function start(): Promise<void> {
   };
 
   let ctx: AppContext;
-  // Results dissected in this page replace the site's own; the in-browser page stays available.
-  const open: AppContext['open'] = (content) => {
-    const inBrowser = ctx.inBrowser;
+  let siteCtx: AppContext;
+  const runContext = (content: RunContent): AppContext => {
+    const inBrowser = siteCtx.inBrowser;
     const manifest = { ...content.manifest, ...(inBrowser === undefined ? {} : { inBrowser }) };
-    ctx = createAppContext(
+    return createAppContext(
       manifest,
       createMemoryLoader({ ...content, manifest }),
       navigate,
       open,
       labelStore,
     );
-    current = undefined;
-    navigate({ kind: 'overview' });
+  };
+  // Results dissected in this page get their own address, #/run/ID, kept in IndexedDB so that it
+  // survives a reload; the site's own addresses keep showing the site's data.
+  const open: AppContext['open'] = (content) => {
+    const id = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+    madeHere.set(id, content);
+    const go = () => {
+      location.hash = formatRunHash(id, '#/');
+    };
+    runStore.save(id, content).then(go, go);
   };
   // The in-browser page's runs outlive its view: one controller for the whole visit.
   let dissect: DissectController | undefined;
   try {
-    ctx = createAppContext(await loader.manifest(), loader, navigate, open, labelStore);
+    siteCtx = createAppContext(await loader.manifest(), loader, navigate, open, labelStore);
+    ctx = siteCtx;
     const inBrowser = ctx.inBrowser;
     if (inBrowser !== undefined)
       dissect = createDissectController({
@@ -108,9 +123,79 @@ async function start(): Promise<void> {
     return;
   }
 
+  const siteTitle = document.querySelector<HTMLAnchorElement>('.site-title');
+  const siteTitleText = siteTitle?.textContent ?? '';
+  /** Switches to the run of the address (or back to the site); false when the run is not kept here. */
+  async function enterRun(id: string | undefined): Promise<boolean> {
+    if (id === runId) return true;
+    if (id === undefined) {
+      ctx = siteCtx;
+    } else {
+      const content = madeHere.get(id) ?? (await runStore.load(id).catch(() => undefined));
+      if (content === undefined) return false;
+      madeHere.set(id, content);
+      ctx = runContext(content);
+    }
+    runId = id;
+    current = undefined;
+    if (siteTitle) {
+      siteTitle.textContent = id === undefined ? siteTitleText : ctx.manifest.title;
+      siteTitle.href = formatRunHash(id, '#/');
+    }
+    return true;
+  }
+
+  /** Keeps the links of a run's pages inside the run (`#/layer/x` → `#/run/ID/layer/x`). */
+  const prefixLinks = (root: ParentNode) => {
+    if (runId === undefined) return;
+    for (const link of root.querySelectorAll<HTMLAnchorElement>('a[href^="#/"]')) {
+      const href = link.getAttribute('href')!;
+      if (link.dataset.siteLink === undefined && splitRunHash(href).run === undefined)
+        link.setAttribute('href', formatRunHash(runId, href));
+    }
+  };
+  new MutationObserver((records) => {
+    for (const record of records)
+      for (const node of record.addedNodes) if (node instanceof Element) prefixLinks(node.parentNode ?? node);
+  }).observe(main, { childList: true, subtree: true });
+
+  function runBanner(id: string): HTMLElement {
+    return h(
+      'p',
+      { class: 'run-banner', role: 'note' },
+      'Results dissected in this browser, kept here until removed. ',
+      h('a', { href: '#/', 'data-site-link': 'true' }, 'The site’s own results'),
+      ' · ',
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'link-button',
+          onclick: () => {
+            madeHere.delete(id);
+            void runStore.remove(id).finally(() => {
+              location.hash = '#/';
+            });
+          },
+        },
+        'Remove this run',
+      ),
+    );
+  }
+
   async function show(): Promise<void> {
-    const route = parseRoute(location.hash);
+    const { run, hash } = splitRunHash(location.hash);
+    const route = parseRoute(hash);
     const mine = ++generation;
+    if (!(await enterRun(run))) {
+      if (mine !== generation) return;
+      main.replaceChildren(
+        renderNotFound(
+          `No run "${run}" is kept in this browser: runs dissected in the page live in the browser that ran them, until removed.`,
+        ).content,
+      );
+      return;
+    }
     const focusKey = (document.activeElement as HTMLElement | null)?.dataset?.focusKey;
     const keepFocus = samePage(current, route);
     // Keys pressed while the next page loads must not act on the one it replaces.
@@ -134,7 +219,8 @@ async function start(): Promise<void> {
     const first = current === undefined;
     current = route;
     currentPage = page;
-    main.replaceChildren(page.content);
+    main.replaceChildren(...(runId === undefined ? [] : [runBanner(runId)]), page.content);
+    prefixLinks(main);
     main.removeAttribute('aria-busy');
     document.title = page.title;
     const again =

@@ -9,9 +9,14 @@ const MATCH_LABELS: Record<SiteMatchMode, string> = {
   fuzzy: 'Fuzzy (allows typos)',
 };
 
-/** The concept search form; submitting it goes to the search page. */
-export function searchForm(ctx: AppContext, current?: SearchRoute): HTMLFormElement {
+/** The concept search form; submitting it goes to the search page (`autofocus`: the box takes the focus). */
+export function searchForm(
+  ctx: AppContext,
+  current?: SearchRoute,
+  options: { autofocus?: boolean } = {},
+): HTMLFormElement {
   const input = h('input', {
+    ...(options.autofocus ? { autofocus: true } : {}),
     id: 'concept-query',
     name: 'q',
     type: 'search',

@@ -12,9 +12,10 @@ export interface TopImagesOptions {
 }
 
 /**
- * A neuron's top activating images as tiles (thumbnails with their heatmaps laid over), and the
- * toggle that hides and shows the heatmaps when there are any: what the neuron page and label
- * mode both show.
+ * A neuron's top activating images as tiles (thumbnails with their heatmaps laid over: the region
+ * above the unit's threshold kept and outlined, the rest darkened, or a colour overlay), and the
+ * switches that hide the heatmaps and choose the colour overlay when there are any: what the
+ * neuron page and label mode both show.
  */
 export function topImagesView(
   neuron: ResultsNeuron,
@@ -36,16 +37,34 @@ export function topImagesView(
   );
   const heatmapToggle = neuron.topImages.slice(0, options.limit).some((t) => t.heatmap !== undefined)
     ? h(
-        'label',
-        { class: 'toggle' },
-        h('input', {
-          type: 'checkbox',
-          checked: true,
-          'data-focus-key': 'heatmaps',
-          onchange: (event: Event) =>
-            grid.classList.toggle('hide-heatmaps', !(event.target as HTMLInputElement).checked),
-        }),
-        ' Show activation heatmaps',
+        'span',
+        { class: 'heatmap-controls' },
+        h(
+          'label',
+          { class: 'toggle' },
+          h('input', {
+            type: 'checkbox',
+            checked: true,
+            'data-focus-key': 'heatmaps',
+            onchange: (event: Event) =>
+              grid.classList.toggle('hide-heatmaps', !(event.target as HTMLInputElement).checked),
+          }),
+          ' Show activation heatmaps',
+        ),
+        h(
+          'label',
+          {
+            class: 'toggle',
+            title: 'Instead of keeping the region above the unit’s threshold and darkening the rest',
+          },
+          h('input', {
+            type: 'checkbox',
+            'data-focus-key': 'heatmap-colours',
+            onchange: (event: Event) =>
+              grid.classList.toggle('heatmap-colours', (event.target as HTMLInputElement).checked),
+          }),
+          ' As a colour overlay',
+        ),
       )
     : null;
   return { grid, heatmapToggle };

@@ -71,94 +71,97 @@ export async function renderNeuron(
           `${text} (unit ${unit})`,
         );
 
-  const labelSections = ctx.manifest.labelers
-    .filter((l) => neuron.labels[l.id] !== undefined)
-    .map((labeler) => {
-      const labels = neuron.labels[labeler.id].slice(0, 10);
-      const hasVotes = labels.some((l) => l.votes !== undefined);
-      const table = h(
-        'table',
-        { class: 'data-table labels', 'data-labeler': labeler.id },
-        h('caption', {}, `Top ${labels.length} labels by ${labeler.id}`),
+  const labelerSection = (labeler: (typeof ctx.manifest.labelers)[number]) => {
+    const labels = neuron.labels[labeler.id].slice(0, 10);
+    const hasVotes = labels.some((l) => l.votes !== undefined);
+    const table = h(
+      'table',
+      { class: 'data-table labels', 'data-labeler': labeler.id },
+      h('caption', {}, `Top ${labels.length} labels by ${labeler.id}`),
+      h(
+        'thead',
+        {},
         h(
-          'thead',
+          'tr',
           {},
+          h('th', { scope: 'col' }, 'Rank'),
+          h('th', { scope: 'col' }, 'Label'),
+          h('th', { scope: 'col' }, 'Score'),
+          hasVotes ? h('th', { scope: 'col' }, 'Votes') : null,
+        ),
+      ),
+      h(
+        'tbody',
+        {},
+        labels.map((label, i) =>
           h(
             'tr',
             {},
-            h('th', { scope: 'col' }, 'Rank'),
-            h('th', { scope: 'col' }, 'Label'),
-            h('th', { scope: 'col' }, 'Score'),
-            hasVotes ? h('th', { scope: 'col' }, 'Votes') : null,
-          ),
-        ),
-        h(
-          'tbody',
-          {},
-          labels.map((label, i) =>
+            h('td', { class: 'num' }, i + 1),
             h(
-              'tr',
+              'td',
               {},
-              h('td', { class: 'num' }, i + 1),
-              h(
-                'td',
-                {},
-                h('a', { href: formatRoute(searchRoute(label.label)), class: 'label-link' }, label.label),
-              ),
-              h('td', { class: 'num' }, formatNumber(label.score, 4)),
-              hasVotes ? h('td', { class: 'num' }, label.votes ?? '–') : null,
+              h('a', { href: formatRoute(searchRoute(label.label)), class: 'label-link' }, label.label),
             ),
+            h('td', { class: 'num' }, formatNumber(label.score, 4)),
+            hasVotes ? h('td', { class: 'num' }, label.votes ?? '–') : null,
           ),
         ),
-      );
-      const trust = neuron.trust?.[labeler.id];
-      if (!hasLabelTrust(trust) || labels.length === 0) return table;
-      const layerTrust = entry.trust?.[labeler.id];
-      const { significance, stability, heldOut } = trust;
-      return [
-        table,
+      ),
+    );
+    const trust = neuron.trust?.[labeler.id];
+    if (!hasLabelTrust(trust) || labels.length === 0) return table;
+    const layerTrust = entry.trust?.[labeler.id];
+    const { significance, stability, heldOut } = trust;
+    return [
+      table,
+      h(
+        'div',
+        { class: 'trust', 'data-labeler': labeler.id },
+        h('p', {}, `How far to trust “${labels[0].label}”, ${labeler.id}'s best label:`),
         h(
-          'div',
-          { class: 'trust', 'data-labeler': labeler.id },
-          h('p', {}, `How far to trust “${labels[0].label}”, ${labeler.id}'s best label:`),
-          h(
-            'ul',
-            {},
-            significance
-              ? h(
-                  'li',
-                  { 'data-trust': 'significance' },
-                  h('strong', {}, `${capitalise(significanceVerdict(significance))}: `),
-                  `${significanceText(significance, layerTrust?.null?.permutations)}.`,
-                )
-              : null,
-            stability
-              ? h(
-                  'li',
-                  { 'data-trust': 'stability' },
-                  h('strong', {}, 'Stability: '),
-                  `${stabilityText(stability)}.`,
-                )
-              : null,
-            heldOut
-              ? h(
-                  'li',
-                  { 'data-trust': 'held-out' },
-                  h('strong', {}, 'On held-out images: '),
-                  `${heldOutText(heldOut, layerTrust?.heldOut?.baseline)}.`,
-                )
-              : null,
-          ),
-          h(
-            'p',
-            { class: 'hint' },
-            'What these numbers mean: ',
-            h('code', {}, TRUST_DOCS),
-            ' in the neurodissect repository.',
-          ),
+          'ul',
+          {},
+          significance
+            ? h(
+                'li',
+                { 'data-trust': 'significance' },
+                h('strong', {}, `${capitalise(significanceVerdict(significance))}: `),
+                `${significanceText(significance, layerTrust?.null?.permutations)}.`,
+              )
+            : null,
+          stability
+            ? h(
+                'li',
+                { 'data-trust': 'stability' },
+                h('strong', {}, 'Stability: '),
+                `${stabilityText(stability)}.`,
+              )
+            : null,
+          heldOut
+            ? h(
+                'li',
+                { 'data-trust': 'held-out' },
+                h('strong', {}, 'On held-out images: '),
+                `${heldOutText(heldOut, layerTrust?.heldOut?.baseline)}.`,
+              )
+            : null,
         ),
-      ];
-    });
+        h(
+          'p',
+          { class: 'hint' },
+          'What these numbers mean: ',
+          h('code', {}, TRUST_DOCS),
+          ' in the neurodissect repository.',
+        ),
+      ),
+    ];
+  };
+  const labelSections = ctx.manifest.labelers
+    .filter((l) => neuron.labels[l.id] !== undefined)
+    .map((labeler, i) =>
+      h('div', { class: i === 0 ? 'labeler-block primary' : 'labeler-block other' }, labelerSection(labeler)),
+    );
 
   const { grid, heatmapToggle } = topImagesView(neuron, data);
 
@@ -230,13 +233,13 @@ export async function renderNeuron(
       : null,
     h(
       'section',
-      { 'aria-labelledby': 'labels-heading' },
+      { class: 'labels-section', 'aria-labelledby': 'labels-heading' },
       h('h2', { id: 'labels-heading' }, 'Labels'),
       labelSections.length > 0 ? labelSections : h('p', {}, 'No labels.'),
     ),
     h(
       'section',
-      { 'aria-labelledby': 'images-heading' },
+      { class: 'images-section', 'aria-labelledby': 'images-heading' },
       h('h2', { id: 'images-heading' }, `Top ${neuron.topImages.length} activating images`),
       imageSourceNote(ctx),
       heatmapToggle,
@@ -244,7 +247,7 @@ export async function renderNeuron(
     ),
     h(
       'section',
-      { 'aria-labelledby': 'similar-heading' },
+      { class: 'similar-section', 'aria-labelledby': 'similar-heading' },
       h('h2', { id: 'similar-heading' }, 'Similar neurons'),
       similar,
     ),

@@ -20,7 +20,7 @@ export async function renderSearch(
     'div',
     { class: 'page search' },
     h('h1', { tabindex: '-1' }, route.query === '' ? 'Concept search' : `Concept search: ${route.query}`),
-    searchForm(ctx, route),
+    searchForm(ctx, route, { autofocus: route.query === '' }),
   );
   const title = `${route.query === '' ? 'Concept search' : `"${route.query}"`} — ${ctx.manifest.title}`;
   if (route.query === '') {
