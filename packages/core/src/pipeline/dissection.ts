@@ -848,8 +848,19 @@ async function labelStage(ctx: RunContext, features: Features): Promise<void> {
     onProgress: (event) => o.onProgress?.({ ...event, stage: `${labeler.id}:${stage}` }),
   });
   const shared = new Map<Labeler, Map<string, Labelled | Error>>();
-  const trustOptions = (extra: OperationOptions) =>
-    o.trust === false ? { permutations: 0, stability: 0, folds: 0, ...extra } : { ...o.trust, ...extra };
+  // A labeler's progress under its stage name; the trust measures' own steps keep theirs after it
+  // (`clip-avg:layer2 trust:stability`), so a long relabelling is never silent.
+  const trustOptions = (labeler: Labeler, stage: string): TrustOptions & OperationOptions => ({
+    ...(o.trust === false ? { permutations: 0, stability: 0, folds: 0 } : o.trust),
+    signal: o.signal,
+    onProgress: (event) =>
+      o.onProgress?.({
+        ...event,
+        stage: event.stage.startsWith('trust:')
+          ? `${labeler.id}:${stage} ${event.stage}`
+          : `${labeler.id}:${stage}`,
+      }),
+  });
   if (o.labels) {
     for (const name of fresh) {
       const supplied = await o.labels(name);
@@ -872,10 +883,7 @@ async function labelStage(ctx: RunContext, features: Features): Promise<void> {
       const labelled = await labelWithTrust(
         labeler,
         fresh.map((name) => contextOf(name, labeler, stage)),
-        trustOptions({
-          signal: o.signal,
-          onProgress: (event) => o.onProgress?.({ ...event, stage: `${labeler.id}:${stage}` }),
-        }),
+        trustOptions(labeler, stage),
       );
       fresh.forEach((name, i) => {
         byLayer.set(name, { labels: labelled.labels[i], trust: labelled.trust?.[i] });
@@ -909,10 +917,12 @@ async function labelStage(ctx: RunContext, features: Features): Promise<void> {
           const done = shared.get(labeler)?.get(name);
           if (done instanceof Error) return Promise.reject(done);
           if (done) return Promise.resolve(done);
-          return labelWithTrust(labeler, [contextOf(name, labeler, name)], trustOptions({})).then((one) => ({
-            labels: one.labels[0],
-            trust: one.trust?.[0],
-          }));
+          return labelWithTrust(labeler, [contextOf(name, labeler, name)], trustOptions(labeler, name)).then(
+            (one) => ({
+              labels: one.labels[0],
+              trust: one.trust?.[0],
+            }),
+          );
         },
       ),
     );
