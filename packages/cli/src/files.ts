@@ -67,7 +67,10 @@ export async function* npyRowBlocks(
     throw new CliError(`${option}: cannot read ${path}: ${error.message}`);
   });
   try {
-    const { size } = await file.stat();
+    const info = await file.stat();
+    // A folder opens for reading on Linux; only its reads fail.
+    if (info.isDirectory()) throw new CliError(`${option}: ${path} is a directory; give a file`);
+    const { size } = info;
     if (size === 0) throw new CliError(`${option}: ${path} is empty; give a .npy file`);
     const head = new Uint8Array(Math.min(size, 65536));
     await file.read(head, 0, head.length, 0);

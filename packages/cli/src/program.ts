@@ -66,12 +66,17 @@ function systemError(error: unknown): { code: string; path?: string } | undefine
 function unexpectedErrorLine(error: unknown): { line: string; exitCode: number } {
   if (isNeurodissectError(error)) return { line: error.message.split('\n')[0], exitCode: 2 };
   const system = systemError(error);
-  const where = system?.path ? ` (${system.path})` : '';
+  // The file meant, not the temporary name it was being written under.
+  const path = system?.path?.replace(/\.[0-9a-f-]{36}\.tmp$|\.\d+\.tmp$/, '');
+  const where = path ? ` (${path})` : '';
   if (system?.code === 'ENOSPC') {
     return {
-      line: `no space left on the device${where}; free some space and run again (dissect: with --resume)`,
+      line: `no space left on the device${path ? ` to write ${path}` : ''}; free some space and run again`,
       exitCode: 2,
     };
+  }
+  if (system?.code === 'EISDIR') {
+    return { line: `${path ?? 'a path given'} is a folder; give a file`, exitCode: 2 };
   }
   if (system?.code === 'EACCES' || system?.code === 'EPERM' || system?.code === 'EROFS') {
     return {

@@ -28,6 +28,7 @@ import {
   type ShardJobData,
   shardJobId,
 } from './queue';
+import { createRedisWatch, DEFAULT_REDIS_TIMEOUT_SECONDS, type RedisWatch } from './redis-watch';
 
 /** Options of {@link runDistributedDissection}. */
 export interface DistributedDissectionOptions
@@ -50,6 +51,29 @@ export interface DistributedDissectionOptions
   log?: (line: string) => void;
   /** How often the queue is asked about the shards, in milliseconds. @defaultValue 250 */
   pollMs?: number;
+  /**
+   * Seconds the run waits for Redis once it stops answering, before it gives up (`ND_INVALID_OPTION`
+   * naming the URL; what was finished stays in the feature store, so the same run started again
+   * goes on from there). @defaultValue 180
+   */
+  redisTimeout?: number;
+  /** Called with `true` when Redis stops answering (the run waits for it), `false` when it is back. */
+  onRedisWaiting?: (waiting: boolean) => void;
+}
+
+/** The queue's calls the coordinator makes, each under the Redis watch. */
+type ShardQueue = Pick<Queue<ShardJobData>, 'getJob' | 'getJobState' | 'add'> & {
+  /** Any other call to Redis (a job's own), under the watch. */
+  call<T>(operation: () => Promise<T>): Promise<T>;
+};
+
+function watched(queue: Queue<ShardJobData>, watch: RedisWatch): ShardQueue {
+  return {
+    getJob: (id) => watch.call(() => queue.getJob(id)),
+    getJobState: (id) => watch.call(() => queue.getJobState(id)),
+    add: (name, data, opts) => watch.call(() => queue.add(name, data, opts)),
+    call: (operation) => watch.call(operation),
+  };
 }
 
 /** `[0, size)` in `parts` near-equal consecutive ranges (fewer when `size` is smaller). */
@@ -96,24 +120,39 @@ export async function runDistributedDissection(options: DistributedDissectionOpt
     connection: redisConnection(options.url),
     prefix: QUEUE_PREFIX,
   });
-  queue.on('error', () => {});
+  const watch = createRedisWatch({
+    url: options.url,
+    timeoutSeconds: options.redisTimeout ?? DEFAULT_REDIS_TIMEOUT_SECONDS,
+    signal: options.signal,
+    onWaiting: (waiting) => {
+      options.log?.(
+        waiting
+          ? `waiting for Redis at ${options.url} (it does not answer); giving up after ${options.redisTimeout ?? DEFAULT_REDIS_TIMEOUT_SECONDS} s without it`
+          : `Redis at ${options.url} answers again`,
+      );
+      options.onRedisWaiting?.(waiting);
+    },
+  });
+  queue.on('error', (error: Error) => watch.noteError(error));
   try {
     const plan = await dissection.plan();
     if (plan.layers.length > 0) {
       // The workers' spec: only the layers still to label.
       const spec: DissectionSpec = { ...options.spec, layers: [...plan.layers] };
-      await labelWithWorkers(options, queue, dissection, spec, cache, plan.images, supplied);
+      await labelWithWorkers(options, watched(queue, watch), dissection, spec, cache, plan.images, supplied);
     }
     return await dissection.run();
   } finally {
-    await queue.close();
+    // Without Redis a graceful close would wait for it: the connection is dropped instead.
+    if (!watch.waiting) await Promise.race([queue.close().catch(() => {}), sleep(5000)]);
+    await Promise.race([queue.disconnect().catch(() => {}), sleep(1000)]);
     await dissection.dispose();
   }
 }
 
 async function labelWithWorkers(
   options: DistributedDissectionOptions,
-  queue: Queue<ShardJobData>,
+  queue: ShardQueue,
   dissection: OpenedDissection,
   spec: DissectionSpec,
   cache: string,
@@ -173,7 +212,7 @@ async function labelWithWorkers(
 /** Queues the shards (those not queued already) and waits until every one has finished. */
 async function runShards(
   options: DistributedDissectionOptions,
-  queue: Queue<ShardJobData>,
+  queue: ShardQueue,
   run: string,
   spec: DissectionSpec,
   cache: string,
@@ -187,10 +226,10 @@ async function runShards(
   const enqueue = async (shard: Shard) => {
     const jobId = shardJobId(run, shard);
     const existing = await queue.getJob(jobId);
-    const state = existing ? await existing.getState() : undefined;
+    const state = existing ? await queue.call(() => existing.getState()) : undefined;
     // A job left finished or failed by an earlier run is queued afresh: its output, when in the
     // store, makes it return at once.
-    if (existing && (state === 'completed' || state === 'failed')) await existing.remove();
+    if (existing && (state === 'completed' || state === 'failed')) await queue.call(() => existing.remove());
     else if (existing && state !== 'unknown') return jobId;
     await queue.add(
       shard.kind,

@@ -19,4 +19,5 @@ export {
   type ShardJobResult,
   shardJobId,
 } from './queue';
+export { DEFAULT_REDIS_TIMEOUT_SECONDS } from './redis-watch';
 export { type DissectionWorker, type DissectionWorkerOptions, startDissectionWorker } from './worker';

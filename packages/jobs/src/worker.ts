@@ -2,6 +2,7 @@ import { isAbsolute } from 'node:path';
 import {
   type DissectionEnvironment,
   dissectionSpecId,
+  type NeurodissectError,
   type OpenedDissection,
   openDissection,
   type ShardTraffic,
@@ -17,6 +18,7 @@ import {
   type ShardJobData,
   type ShardJobResult,
 } from './queue';
+import { createRedisWatch, DEFAULT_REDIS_TIMEOUT_SECONDS, isConnectionError } from './redis-watch';
 
 /** Options of {@link startDissectionWorker}. */
 export interface DissectionWorkerOptions {
@@ -35,15 +37,41 @@ export interface DissectionWorkerOptions {
   log?: (line: string) => void;
   /** Runs opened at once (their models stay loaded between shards). @defaultValue 2 */
   keepOpen?: number;
+  /**
+   * Seconds the worker waits for Redis once it stops answering; then `onRedisLost` is called (the
+   * worker takes no more shards; close it). @defaultValue 180
+   */
+  redisTimeout?: number;
+  /** Called once when Redis has not answered for `redisTimeout` seconds (`ND_INVALID_OPTION` naming the URL). */
+  onRedisLost?: (error: NeurodissectError) => void;
 }
 
 /** A running worker. */
 export interface DissectionWorker {
-  /** Stops taking shards, finishes the ones under way, releases the models. */
+  /**
+   * Stops taking shards, finishes the ones under way, releases the models. Without Redis (it
+   * stopped answering) the shards under way are abandoned instead, so it returns within seconds;
+   * what they wrote to the store is reused when they are run again.
+   */
   close(): Promise<void>;
 }
 
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(2)} MiB`;
+
+/** Resolves after `ms`, or at once when `signal` is aborted. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((done) => {
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        done();
+      },
+      { once: true },
+    );
+  });
+}
 
 /**
  * Starts a worker that takes dissection shards from the queue at `url` until closed: each job
@@ -126,13 +154,67 @@ export async function startDissectionWorker(options: DissectionWorkerOptions): P
   worker.on('failed', (job, error) => {
     if (job) log(`shard ${job.id} failed (try ${job.attemptsMade}): ${error.message}`);
   });
-  worker.on('error', (error) => log(`worker error: ${error.message}`));
+  const timeout = options.redisTimeout ?? DEFAULT_REDIS_TIMEOUT_SECONDS;
+  const stopWatch = new AbortController();
+  const watch = createRedisWatch({
+    url: options.url,
+    timeoutSeconds: timeout,
+    signal: stopWatch.signal,
+    onWaiting: (waiting) =>
+      log(
+        waiting
+          ? `waiting for Redis at ${options.url} (it does not answer); giving up after ${timeout} s without it`
+          : `Redis at ${options.url} answers again`,
+      ),
+  });
+  worker.on('error', (error) => {
+    watch.noteError(error);
+    // While Redis is away the client fails every reconnection: the wait is said once, above.
+    if (!watch.waiting && !isConnectionError(error)) log(`worker error: ${error.message}`);
+  });
   await worker.waitUntilReady();
+  // Redis asked every second, so that its absence is noticed between shards too.
+  const watchdog = (async () => {
+    const client = await worker.client;
+    while (!stopWatch.signal.aborted) {
+      try {
+        await watch.call(() => (client as unknown as { ping(): Promise<string> }).ping());
+      } catch (error) {
+        if (!stopWatch.signal.aborted) options.onRedisLost?.(error as NeurodissectError);
+        return;
+      }
+      await sleep(1000, stopWatch.signal);
+    }
+  })().catch(() => {});
+  let closing: Promise<void> | undefined;
+  const close = async () => {
+    const graceful = worker.close();
+    graceful.catch(() => {});
+    // Finishing the shards under way needs Redis (to record them): without it, stop now.
+    while (
+      !(await Promise.race([
+        graceful.then(
+          () => true,
+          () => true,
+        ),
+        sleep(250).then(() => false),
+      ]))
+    ) {
+      if (watch.waiting) {
+        await Promise.race([worker.close(true).catch(() => {}), sleep(2000)]);
+        await Promise.race([worker.disconnect().catch(() => {}), sleep(1000)]);
+        break;
+      }
+    }
+    stopWatch.abort();
+    await watchdog;
+    for (const entry of open.values()) await (await entry.run.catch(() => undefined))?.dispose();
+    open.clear();
+  };
   return {
-    async close() {
-      await worker.close();
-      for (const entry of open.values()) await (await entry.run.catch(() => undefined))?.dispose();
-      open.clear();
+    close() {
+      closing ??= close();
+      return closing;
     },
   };
 }

@@ -20,9 +20,9 @@ export interface TestRedis {
   stop(): Promise<void>;
 }
 
-/** Starts Debian's `redis-server` on 127.0.0.1 and waits until it answers. */
-export async function startRedis(): Promise<TestRedis> {
-  const port = await freePort();
+/** Starts Debian's `redis-server` on 127.0.0.1 (on `port`, or a free one) and waits until it answers. */
+export async function startRedis(port?: number): Promise<TestRedis> {
+  port ??= await freePort();
   const child: ChildProcess = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],

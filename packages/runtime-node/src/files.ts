@@ -16,6 +16,12 @@ async function read(path: string, what: string): Promise<Buffer> {
   try {
     return await readFile(path);
   } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'EISDIR') {
+      throw new NeurodissectError(ErrorCode.FileNotFound, `The ${what} ${path} is a folder; give the file.`, {
+        cause,
+        details: { path },
+      });
+    }
     if ((cause as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new NeurodissectError(
         ErrorCode.FileNotFound,

@@ -18,6 +18,7 @@ import {
 import {
   checkRedis,
   createNodeDissectionEnvironment,
+  DEFAULT_REDIS_TIMEOUT_SECONDS,
   dissectionSpecFromFiles,
   openProbeUri,
   runDistributedDissection,
@@ -28,6 +29,7 @@ import {
   createNodeRuntime,
   type ExecutionProvider,
   type NodeClipModel,
+  type NodeTargetModel,
   PREPROCESS_PRESETS,
   preprocessConfigFor,
 } from '@neurodissect/runtime-node';
@@ -78,6 +80,8 @@ export interface DissectCommandOptions {
   queue?: string;
   /** Image shards and label shards per layer of a distributed run. */
   shards?: number;
+  /** Seconds a distributed run waits for Redis once it stops answering. */
+  redisTimeout?: number;
   /** Pseudo-neurons of each layer's permutation null (0: no significance). */
   null: number;
   /** Bootstrap resamples for stability (0: off). */
@@ -111,6 +115,19 @@ const OPTION_OF_FIELD: Record<string, string> = {
   preprocessing: '--preset',
 };
 
+/** Says on stderr which requested providers did not work for a model, and which one ran. */
+function noteFallbacks(
+  what: string,
+  model: { executionProvider: string; fallbacks: readonly { provider: string; reason: string }[] },
+  io: CliIo,
+): void {
+  for (const fallback of model.fallbacks) {
+    io.stderr.write(
+      `note: --ep: ${fallback.provider} is not available for ${what} (${fallback.reason}); it runs on ${model.executionProvider} (docs/gpu.md)\n`,
+    );
+  }
+}
+
 /** A library error as a one-line CLI error naming the option it concerns. */
 function failInField(error: unknown): never {
   if (!isNeurodissectError(error)) throw error;
@@ -121,12 +138,22 @@ function failInField(error: unknown): never {
     provider?: string;
     reason?: string;
     fallsBackTo?: string[];
+    fallbacks?: { provider: string; reason: string }[];
   };
   if (error.code === ErrorCode.ExecutionProviderUnavailable && details.provider && details.reason) {
     // The library's wording names its option (strict); say it in the command's terms.
-    const fallback = details.fallsBackTo?.length ? details.fallsBackTo.join(', ') : 'another provider';
+    const instead = details.fallsBackTo?.length
+      ? `drop --strict to fall back to ${details.fallsBackTo.join(', ')}`
+      : `run with --ep ${details.provider},cpu to fall back to the CPU`;
     throw new CliError(
-      `--ep: the execution provider "${details.provider}" is not available (${details.reason}); install its libraries, or drop --strict to fall back to ${fallback}`,
+      `--ep: the execution provider "${details.provider}" is not available (${details.reason}); install its libraries (docs/gpu.md), or ${instead}`,
+    );
+  }
+  if (error.code === ErrorCode.ExecutionProviderUnavailable && details.fallbacks?.length) {
+    const tried = details.fallbacks.map((f) => `${f.provider}: ${f.reason}`).join('; ');
+    const providers = details.fallbacks.map((f) => f.provider).join(',');
+    throw new CliError(
+      `--ep: none of the execution providers ${providers} could run the model (${tried}); install their libraries (docs/gpu.md), or run with --ep ${providers},cpu to fall back to the CPU`,
     );
   }
   const option =
@@ -239,6 +266,7 @@ export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promi
     ['--top-labels', o.topLabels],
     ['--top-k', o.topK],
     ['--shards', o.shards],
+    ['--redis-timeout', o.redisTimeout],
   ] as const) {
     if (value !== undefined && !(Number.isInteger(value) && value >= 1)) {
       throw new CliError(`${option}: ${value} is not a positive integer`);
@@ -288,6 +316,11 @@ export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promi
   const base = createNodeDissectionEnvironment({ runtime });
   const environment: DissectionEnvironment = {
     ...base,
+    loadTarget: async (uri) => {
+      const loaded = await base.loadTarget(uri);
+      noteFallbacks('the target model', loaded.model as NodeTargetModel, io);
+      return loaded;
+    },
     createLabelers: (names, options) => {
       const builtIn = base.createLabelers(
         names.filter((name) => !fileLabelers.has(name)),
@@ -295,8 +328,9 @@ export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promi
       );
       return names.map((name) => fileLabelers.get(name) ?? builtIn.shift()!);
     },
-    loadClip: async (uri) => {
-      const loaded = await base.loadClip(uri);
+    loadClip: async (uri, clipOptions) => {
+      const loaded = await base.loadClip(uri, clipOptions);
+      noteFallbacks('CLIP', loaded.model as NodeClipModel, io);
       noteFixedTextLength(loaded.model as NodeClipModel, undefined, io);
       return loaded;
     },
@@ -345,6 +379,8 @@ export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promi
       },
     };
     let results: Results;
+    let shardStage = 'shards';
+    let shardCount = { done: 0, total: 0 };
     try {
       if (o.queue !== undefined) {
         results = await runDistributedDissection({
@@ -354,7 +390,16 @@ export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promi
           environment,
           cache: cache!,
           shards: o.shards,
-          onShards: (done, total) => progress.onProgress({ stage: 'shards', done, total }),
+          redisTimeout: o.redisTimeout,
+          onShards: (done, total) => {
+            shardCount = { done, total };
+            progress.onProgress({ stage: shardStage, done, total });
+          },
+          // The progress line says so while the run waits for Redis.
+          onRedisWaiting: (waiting) => {
+            shardStage = waiting ? 'shards (waiting for Redis)' : 'shards';
+            progress.onProgress({ stage: shardStage, ...shardCount });
+          },
           log: (line) => io.stderr.write(`${line}\n`),
         });
       } else {
@@ -377,6 +422,8 @@ export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promi
       }
     } catch (error) {
       if (controller.signal.aborted) throw new CliError(file.describeInterruption(), 130);
+      // The feature cache filled the disk: say where, and whether --resume has anything to keep.
+      if ((error as NodeJS.ErrnoException).code === 'ENOSPC') throw diskFull(file, error, '--cache');
       // (A --resume made from other inputs is recomputed by onResumeMismatch, never refused here.)
       return failInField(error);
     }
@@ -402,22 +449,36 @@ async function saveResults(file: ResultsFile, write: () => Promise<unknown>): Pr
     await write();
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    // The file meant, not its temporary name.
-    const path = ((error as NodeJS.ErrnoException).path ?? file.out).replace(/\.[0-9a-f-]{36}\.tmp$/, '');
+    if (code === 'ENOSPC') throw diskFull(file, error, '--out');
+    const path = pathOf(error, file.out);
     const kept = file.saved
       ? `the layers saved so far are in ${file.saved}; `
       : existsSync(file.out)
         ? `${file.out} is left as it was; `
         : '';
-    const again = file.saved ? 'run again with --resume' : 'run again';
-    if (code === 'ENOSPC') {
-      throw new CliError(`--out: no space left to write ${path}; ${kept}free some space and ${again}`);
-    }
     if (code === 'EACCES' || code === 'EROFS' || code === 'EPERM') {
       throw new CliError(`--out: cannot write ${path} (${code}); ${kept}choose a writable --out`);
     }
     throw error;
   }
+}
+
+/** The file an error concerns (not the temporary name it was written under), else `fallback`. */
+function pathOf(error: unknown, fallback: string): string {
+  return ((error as NodeJS.ErrnoException).path ?? fallback).replace(/\.[0-9a-f-]{36}\.tmp$/, '');
+}
+
+/** A full disk, in one line: the file, what is kept, and --resume only when some layer was saved. */
+function diskFull(file: ResultsFile, error: unknown, option: string): CliError {
+  const kept = file.saved
+    ? `the layers saved so far are in ${file.saved}; `
+    : existsSync(file.out)
+      ? `${file.out} is left as it was; `
+      : '';
+  const again = file.saved ? 'run again with --resume' : 'run again';
+  return new CliError(
+    `${option}: no space left to write ${pathOf(error, file.out)}; ${kept}free some space and ${again}`,
+  );
 }
 
 function writeSummary(results: Results, out: string, io: CliIo): void {
@@ -603,6 +664,11 @@ export function registerDissectCommand(program: Command, io: CliIo): void {
       'run on the workers of this Redis (redis://HOST:PORT; start them with neurodissect worker)',
     )
     .option('--shards <n>', 'with --queue: image shards, and label shards per layer (default 8)', integer)
+    .option(
+      '--redis-timeout <seconds>',
+      `with --queue: seconds to wait for Redis once it stops answering, then stop (exit 2; run again to go on) (default ${DEFAULT_REDIS_TIMEOUT_SECONDS})`,
+      integer,
+    )
     .requiredOption('--out <file>', 'the Results document to write (.json)')
     .action(async (options: DissectCommandOptions) => {
       await dissectCommand(options, io);

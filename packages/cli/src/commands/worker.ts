@@ -1,5 +1,9 @@
 import { isNeurodissectError } from '@neurodissect/core';
-import { createNodeDissectionEnvironment, startDissectionWorker } from '@neurodissect/jobs';
+import {
+  createNodeDissectionEnvironment,
+  DEFAULT_REDIS_TIMEOUT_SECONDS,
+  startDissectionWorker,
+} from '@neurodissect/jobs';
 import { createNodeRuntime, type ExecutionProvider } from '@neurodissect/runtime-node';
 import type { Command } from 'commander';
 import { CliError } from '../cli-error';
@@ -13,6 +17,8 @@ export interface WorkerCommandOptions {
   stallSeconds: number;
   ep: string;
   strict?: boolean;
+  /** Seconds to wait for Redis once it stops answering. */
+  redisTimeout: number;
 }
 
 /**
@@ -23,6 +29,7 @@ export async function workerCommand(o: WorkerCommandOptions, io: CliIo): Promise
   for (const [option, value] of [
     ['--concurrency', o.concurrency],
     ['--stall-seconds', o.stallSeconds],
+    ['--redis-timeout', o.redisTimeout],
   ] as const) {
     if (!(Number.isInteger(value) && value >= 1))
       throw new CliError(`${option}: ${value} is not a positive integer`);
@@ -33,8 +40,11 @@ export async function workerCommand(o: WorkerCommandOptions, io: CliIo): Promise
     throw error;
   });
   const log = (line: string) => io.stderr.write(`${new Date().toISOString()} ${line}\n`);
+  let lost: ((error: Error) => void) | undefined;
   try {
     const worker = await startDissectionWorker({
+      redisTimeout: o.redisTimeout,
+      onRedisLost: (error) => lost?.(error),
       url: o.queue,
       environment: createNodeDissectionEnvironment({ runtime }),
       concurrency: o.concurrency,
@@ -45,6 +55,7 @@ export async function workerCommand(o: WorkerCommandOptions, io: CliIo): Promise
       throw error;
     });
     log(`worker ${process.pid} listening on ${o.queue} (${o.concurrency} at a time)`);
+    let gaveUp: Error | undefined;
     await new Promise<void>((stopped) => {
       const stop = (signal: string) => {
         log(`${signal}: finishing the shards under way, then stopping`);
@@ -56,7 +67,14 @@ export async function workerCommand(o: WorkerCommandOptions, io: CliIo): Promise
       const onInt = () => stop('SIGINT');
       process.once('SIGTERM', onTerm);
       process.once('SIGINT', onInt);
+      lost = (error) => {
+        gaveUp = error;
+        process.off('SIGTERM', onTerm);
+        process.off('SIGINT', onInt);
+        worker.close().then(stopped, stopped);
+      };
     });
+    if (gaveUp) throw new CliError(`--queue: ${gaveUp.message}`);
     log('worker stopped');
   } finally {
     await runtime.dispose();
@@ -77,6 +95,12 @@ export function registerWorkerCommand(program: Command, io: CliIo): void {
       "seconds before a silent worker's shard is given to another worker",
       integer,
       30,
+    )
+    .option(
+      '--redis-timeout <seconds>',
+      'seconds to wait for Redis once it stops answering, then exit (2)',
+      integer,
+      DEFAULT_REDIS_TIMEOUT_SECONDS,
     )
     .option('--ep <providers>', 'execution providers in order of preference (cpu, cuda, tensorrt)', 'cpu')
     .option('--strict', 'fail instead of falling back to a later execution provider')
