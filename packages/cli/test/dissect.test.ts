@@ -337,9 +337,45 @@ describe('neurodissect dissect', () => {
     const ours = result.stderr.split('\n').filter((line) => line.startsWith('neurodissect:'));
     expect(ours).toHaveLength(1);
     expect(ours[0]).toMatch(
-      /^neurodissect: --ep: the execution provider "cuda" is not available \(.+\); install its libraries, or drop --strict to fall back to cpu$/,
+      /^neurodissect: --ep: the execution provider "cuda" is not available \(.+\); install its libraries \(docs\/gpu\.md\), or drop --strict to fall back to cpu$/,
     );
     expect(existsSync(out)).toBe(false);
+  });
+
+  it('with no provider left, says how to fall back; a fallback that ran is noted', async () => {
+    const out = join(work, 'cuda-only.json');
+    const only = await dissect(
+      out,
+      ...['--layers', 'layer4', '--concepts', concepts, '--labelers', 'clip-avg'],
+      ...['--ep', 'cuda', '--strict', '--no-cache'],
+    );
+    expect(only.code).toBe(2);
+    expect(only.stderr.split('\n').filter((line) => line.startsWith('neurodissect:'))).toEqual([
+      expect.stringMatching(
+        /^neurodissect: --ep: the execution provider "cuda" is not available \(.+\); install its libraries \(docs\/gpu\.md\), or run with --ep cuda,cpu to fall back to the CPU$/,
+      ),
+    ]);
+    const fellBack = await dissect(
+      join(work, 'cuda-cpu.json'),
+      ...[
+        '--layers',
+        'layer4',
+        '--concepts',
+        concepts,
+        '--labelers',
+        'clip-avg',
+        '--null',
+        '0',
+        '--held-out',
+        '0',
+      ],
+      ...['--ep', 'cuda,cpu', '--no-cache'],
+    );
+    expect(fellBack.code).toBe(0);
+    expect(fellBack.stderr).toMatch(
+      /note: --ep: cuda is not available for the target model \(.+\); it runs on cpu \(docs\/gpu\.md\)\n/,
+    );
+    expect(fellBack.stdout).toMatch(/\(cpu\)\n/);
   });
 
   it('names an unknown layer with the closest ones, and exits 2', async () => {

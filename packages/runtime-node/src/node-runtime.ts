@@ -35,6 +35,14 @@ export interface NodeRuntimeOptions extends SessionOptions {
    * @defaultValue false
    */
   probe?: boolean;
+  /**
+   * What onnxruntime's own native logger prints to stderr. Provider failures reach you through
+   * this runtime's errors and each model's `fallbacks`, so by default the native logger prints
+   * only fatal messages. The setting is onnxruntime's, for the whole process, and takes effect
+   * only before the process's first session.
+   * @defaultValue 'fatal'
+   */
+  nativeLogLevel?: 'verbose' | 'info' | 'warning' | 'error' | 'fatal';
 }
 
 /** {@link RuntimeCapabilities} with what onnxruntime-node offers on this platform. */
@@ -100,9 +108,12 @@ function identityModelBytes(): Uint8Array {
 /**
  * Creates a runtime on onnxruntime-node. Each model it loads opens on the first of
  * `executionProviders` that works (recorded on the model as `executionProvider`; `strict` makes a
- * fallback an error). Nothing global is configured: two runtimes with different options coexist.
+ * fallback an error). Nothing global is configured but onnxruntime's native log level
+ * ({@link NodeRuntimeOptions.nativeLogLevel}): two runtimes with different options coexist.
  */
 export async function createNodeRuntime(options: NodeRuntimeOptions = {}): Promise<NodeRuntime> {
+  // onnxruntime prints a missing provider's library errors itself, raw and coloured; ours say it.
+  ort.env.logLevel = options.nativeLogLevel ?? 'fatal';
   const offered = ort.listSupportedBackends().map(({ name, bundled }) => ({ name, bundled }));
   const requested = options.executionProviders?.length ? options.executionProviders : (['cpu'] as const);
   const offeredNames = new Set(offered.map((b) => b.name));
