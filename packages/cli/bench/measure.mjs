@@ -1,4 +1,4 @@
-// Runs a command as its own process under GNU time: wall seconds, peak RSS and CPU share.
+// Runs a command as its own process under GNU time: wall seconds, peak RSS, CPU share and CPU seconds.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,7 +8,7 @@ import { toyWorldModelPaths } from '@neurodissect/toyworld/node';
 export function measured(label, command, { cwd, work }) {
   const timing = join(work, `${label}.time`);
   console.log(`$ ${command.join(' ')}`);
-  const result = spawnSync('/usr/bin/time', ['-o', timing, '-f', '%e %M %P', ...command], {
+  const result = spawnSync('/usr/bin/time', ['-o', timing, '-f', '%e %M %P %U %S', ...command], {
     cwd,
     stdio: ['ignore', 'inherit', 'pipe'],
     maxBuffer: 1 << 26,
@@ -17,8 +17,14 @@ export function measured(label, command, { cwd, work }) {
     process.stderr.write(result.stderr);
     throw new Error(`${label} failed (exit ${result.status})`);
   }
-  const [wall, rssKiB, cpu] = readFileSync(timing, 'utf8').trim().split('\n').at(-1).split(' ');
-  return { wallSeconds: Number(wall), peakRssMiB: Math.round(Number(rssKiB) / 1024), cpu };
+  const [wall, rssKiB, cpu, user, system] = readFileSync(timing, 'utf8').trim().split('\n').at(-1).split(' ');
+  return {
+    wallSeconds: Number(wall),
+    peakRssMiB: Math.round(Number(rssKiB) / 1024),
+    cpu,
+    // User + system CPU seconds: the work done, less moved by other processes than wall time.
+    cpuSeconds: Number((Number(user) + Number(system)).toFixed(2)),
+  };
 }
 
 /**

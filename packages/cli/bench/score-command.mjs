@@ -135,12 +135,13 @@ try {
         withoutNull: without,
         withNull,
         overhead: Number((withNull.wallSeconds / without.wallSeconds - 1).toFixed(3)),
+        cpuOverhead: Number((withNull.cpuSeconds / without.cpuSeconds - 1).toFixed(3)),
         pBelow005: Number(share((r) => r.pValue).toFixed(4)),
         qBelow005: Number(share((r) => r.qValue).toFixed(4)),
       };
       report.functions.push(entry);
       console.log(
-        `${fn}: score --null 0 ${without.wallSeconds} s, ${without.peakRssMiB} MiB | --null 1000 ${withNull.wallSeconds} s, ${withNull.peakRssMiB} MiB → the null adds ${(100 * entry.overhead).toFixed(1)}%; on noise p < 0.05 for ${(100 * entry.pBelow005).toFixed(2)}% and q < 0.05 for ${(100 * entry.qBelow005).toFixed(2)}% of ${rows.length} neurons`,
+        `${fn}: score --null 0 ${without.wallSeconds} s, ${without.peakRssMiB} MiB | --null 1000 ${withNull.wallSeconds} s, ${withNull.peakRssMiB} MiB → the null adds ${(100 * entry.overhead).toFixed(1)}% wall time, ${(100 * entry.cpuOverhead).toFixed(1)}% CPU time (${without.cpuSeconds} → ${withNull.cpuSeconds} CPU s); on noise p < 0.05 for ${(100 * entry.pBelow005).toFixed(2)}% and q < 0.05 for ${(100 * entry.qBelow005).toFixed(2)}% of ${rows.length} neurons`,
       );
     }
     if (args.json) writeFileSync(args.json, JSON.stringify(report, null, 2));
