@@ -451,6 +451,7 @@ describe('"Dissect in your browser" on the demo site', () => {
       await expectAllLoaded(thumbs);
     };
     await checkRunNeuron();
+    expect(await page.locator('.run-banner').textContent()).toContain('kept here until removed');
     await browser.screenshot('in-browser-neuron');
     // A reload shows the same run (kept in IndexedDB), not the prebuilt site's data.
     await page.reload();

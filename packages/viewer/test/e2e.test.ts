@@ -145,7 +145,8 @@ describe('the site in headless Chromium', () => {
           .evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth),
       )
       .toBe(1);
-    expect(await first.locator('img.heatmap').count()).toBe(1);
+    // The heatmap, drawn over the image once both are in.
+    await expect.poll(() => first.locator('canvas.heatmap-region').count()).toBe(1);
     expect(await first.locator('.activation').textContent()).toBe('act 3.250');
     expect(await page.locator('.tiles .tile').nth(2).locator('.placeholder').count()).toBe(1);
   });

@@ -15,6 +15,21 @@ export interface ImageTile {
   heatmap?: string;
 }
 
+/** A tile's frame for an image it cannot show: it says so and shows the path. */
+function placeholder(image: SiteImage, why: string): HTMLElement {
+  return h(
+    'div',
+    {
+      class: 'tile-frame placeholder',
+      role: 'img',
+      'aria-label': `Image not available: ${image.uri}`,
+      title: why,
+    },
+    h('span', { class: 'placeholder-title' }, 'Image not available'),
+    h('span', { class: 'placeholder-path' }, image.uri),
+  );
+}
+
 /**
  * One image: the thumbnail (with its heatmap overlaid when there is one) or, when the site has
  * no thumbnail, a placeholder that says so and shows the path.
@@ -28,6 +43,12 @@ export function imageTile(tile: ImageTile): HTMLElement {
     width: TILE,
     height: TILE,
   });
+  // An image whose server does not send it says so, as a missing one does.
+  picture.addEventListener(
+    'error',
+    () => frame.replaceWith(placeholder(image, 'the image could not be loaded from its address')),
+    { once: true },
+  );
   const plainHeatmap = tile.heatmap
     ? h('img', { class: 'heatmap', src: tile.heatmap, alt: '', 'aria-hidden': 'true' })
     : null;
@@ -45,17 +66,7 @@ export function imageTile(tile: ImageTile): HTMLElement {
           : picture,
         plainHeatmap,
       )
-    : h(
-        'div',
-        {
-          class: 'tile-frame placeholder',
-          role: 'img',
-          'aria-label': `Image not available: ${image.uri}`,
-          title: missingImageText(image),
-        },
-        h('span', { class: 'placeholder-title' }, 'Image not available'),
-        h('span', { class: 'placeholder-path' }, image.uri),
-      );
+    : placeholder(image, missingImageText(image));
   if (image.thumb && tile.heatmap && plainHeatmap)
     // Drawn once both images are in; until then (or if they cannot be read) the plain overlay shows.
     renderHeatmap(picture, tile.heatmap, plainHeatmap, TILE).catch(() => {});

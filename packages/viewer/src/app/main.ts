@@ -67,6 +67,8 @@ async function start(): Promise<void> {
   const runStore = createIndexedDbRunStore();
   // Runs this page made, also when the browser would not keep them.
   const madeHere = new Map<string, RunContent>();
+  // Why a run made here could not be kept (a reload loses it).
+  const notKept = new Map<string, string>();
   /** The in-browser run the current page belongs to; undefined for the site's own pages. */
   let runId: string | undefined;
 
@@ -103,7 +105,10 @@ async function start(): Promise<void> {
     const go = () => {
       location.hash = formatRunHash(id, '#/');
     };
-    runStore.save(id, content).then(go, go);
+    runStore.save(id, content).then(go, (error: unknown) => {
+      notKept.set(id, error instanceof Error ? error.message : String(error));
+      go();
+    });
   };
   // The in-browser page's runs outlive its view: one controller for the whole visit.
   let dissect: DissectController | undefined;
@@ -163,7 +168,9 @@ async function start(): Promise<void> {
     return h(
       'p',
       { class: 'run-banner', role: 'note' },
-      'Results dissected in this browser, kept here until removed. ',
+      notKept.has(id)
+        ? `Results dissected in this browser; they could not be kept (${notKept.get(id)}), so a reload loses them. `
+        : 'Results dissected in this browser, kept here until removed. ',
       h('a', { href: '#/', 'data-site-link': 'true' }, 'The site’s own results'),
       ' · ',
       h(

@@ -6,7 +6,7 @@ export type RunContent = Pick<SiteContent, 'manifest' | 'layers' | 'concepts'>;
 
 /** Where runs dissected in the browser are kept, so their addresses (`#/run/ID/…`) survive a reload. */
 export interface RunStore {
-  /** Keeps a run under `id`, with the images its thumbnails show (resolves once it is written). */
+  /** Keeps a run under `id`, with its thumbnails (at most 224 px; resolves once it is written). */
   save(id: string, content: RunContent): Promise<void>;
   /** The run kept under `id`, its thumbnails as new object URLs; undefined when there is none. */
   load(id: string): Promise<RunContent | undefined>;
@@ -28,6 +28,31 @@ function request<T>(req: IDBRequest<T>): Promise<T> {
     req.onsuccess = () => resolve(req.result);
     req.onerror = () => reject(req.error ?? new Error('IndexedDB request failed'));
   });
+}
+
+/** The longest side of the thumbnails a kept run stores. */
+const KEPT_SIZE = 224;
+
+/**
+ * The image at a `blob:` URL as a small WebP, drawn through a canvas: the site's content security
+ * policy lets it show blob: images but not fetch them, and a thumbnail is all a run shows.
+ */
+async function thumbnailBlob(url: string): Promise<Blob> {
+  const image = new Image();
+  image.src = url;
+  await image.decode();
+  const scale = Math.min(1, KEPT_SIZE / Math.max(image.naturalWidth, image.naturalHeight));
+  const canvas = document.createElement('canvas');
+  canvas.width = Math.max(1, Math.round(image.naturalWidth * scale));
+  canvas.height = Math.max(1, Math.round(image.naturalHeight * scale));
+  canvas.getContext('2d')!.drawImage(image, 0, 0, canvas.width, canvas.height);
+  return new Promise((resolve, reject) =>
+    canvas.toBlob(
+      (blob) => (blob ? resolve(blob) : reject(new Error('the thumbnail could not be encoded'))),
+      'image/webp',
+      0.9,
+    ),
+  );
 }
 
 /** The layers with every thumbnail URL passed through `map`. */
@@ -86,7 +111,7 @@ export function createIndexedDbRunStore(factory: IDBFactory = indexedDB): RunSto
         for (const image of Object.values(layer.images)) {
           const thumb = image.thumb;
           if (thumb?.startsWith('blob:') && images[thumb] === undefined)
-            images[thumb] = await (await fetch(thumb)).blob();
+            images[thumb] = await thumbnailBlob(thumb);
         }
       }
       const stored: StoredRun = { content, images };
