@@ -91,6 +91,39 @@ export {
 export { type ActivationSummary, resolveSummary, summarizeActivations } from './pipeline/summarize';
 export { sha256, type WasmMemory } from './platform';
 export { type OperationOptions, type ProgressCallback, type ProgressEvent, throwIfAborted } from './progress';
+// Relations between neurons: across layers of one model, and across models on one probe set.
+export {
+  COMPARISON_FORMAT,
+  type ComparedDissection,
+  type ComparedMatch,
+  type CompareOptions,
+  type Comparison,
+  type ConceptOnlyIn,
+  compareDissections,
+  comparisonRefusal,
+  type LabelsSideBySide,
+  type LayerPairComparison,
+  type SharedUnit,
+  summaryFeatureKey,
+  type UnitComparison,
+} from './relations/compare';
+export {
+  bestMatches,
+  type CorrelateLayersOptions,
+  correlateLayers,
+  type LayerCorrelation,
+  type RelatedUnit,
+  strongestRelations,
+  type UnitMatch,
+} from './relations/correlate';
+export {
+  type AttachRelationsOptions,
+  attachRelations,
+  checkRelationOptions,
+  RELATION_DEFAULTS,
+  type RelationOptions,
+  relationPairs,
+} from './relations/stage';
 // The Results document: one zod-validated, versioned format.
 export { createResults, type ResultsInit } from './results/create';
 export {
@@ -112,6 +145,8 @@ export {
   LayerSchema,
   type LayerTrust,
   LayerTrustSchema,
+  type NeuronRelation,
+  NeuronRelationSchema,
   NeuronSchema,
   RESULTS_FORMAT,
   RESULTS_VERSION,

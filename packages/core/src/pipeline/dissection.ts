@@ -19,6 +19,12 @@ import type {
 import { topKPerColumn } from '../math/top-k';
 import { now, sha256 } from '../platform';
 import { type OperationOptions, throwIfAborted } from '../progress';
+import {
+  attachRelations,
+  checkRelationOptions,
+  RELATION_DEFAULTS,
+  type RelationOptions,
+} from '../relations/stage';
 import { createResults } from '../results/create';
 import { parseResults } from '../results/parse';
 import type { Results, ResultsFailure, ResultsLayer, ResultsNeuron } from '../results/schema';
@@ -120,6 +126,12 @@ export interface DissectionOptions extends OperationOptions {
    * @defaultValue {@link TRUST_DEFAULTS} (a null of 1,000, no stability, 2 folds, seed 0)
    */
   trust?: TrustOptions | false;
+  /**
+   * Relations between neurons (docs/relations.md): each neuron's most correlated units of the layer
+   * dissected before it and of the `from` layers, recorded in its `relations`. `false` records none.
+   * @defaultValue {@link RELATION_DEFAULTS} (the layer before, top 10)
+   */
+  relations?: RelationOptions | false;
   /**
    * Labels computed elsewhere (the label shards of a distributed run, see
    * {@link Dissection.labelShard}), used instead of running the labelers: for a layer, each
@@ -289,6 +301,7 @@ function checkDissectionOptions(o: DissectionOptions): void {
     if (ids.has(id)) throw invalid('labelers', `two labelers have the id ${id}; give each its own.`);
     ids.add(id);
   }
+  if (o.relations) checkRelationOptions(o.relations);
   if (o.clip) {
     if (typeof o.clip.model?.embedImages !== 'function') throw invalid('clip.model', 'give the CLIP model.');
     if (!isText(o.clip.name))
@@ -340,6 +353,7 @@ async function runDissection(o: DissectionOptions): Promise<Results> {
   ctx.timings.textEmbeddings = now() - t;
   // Stage 3: every labeler on every fresh layer; finished layers are saved as they come.
   await labelStage(ctx, features);
+  if (o.relations !== false) await relationStage(ctx, features);
   // Stage 4: heatmaps of each neuron's top images.
   if (o.heatmaps) {
     t = now();
@@ -353,6 +367,39 @@ async function runDissection(o: DissectionOptions): Promise<Results> {
     ctx.timings.heatmaps = now() - t;
   }
   return parseResults(ctx.results, 'the dissection Results');
+}
+
+/** Stage 3b: the relations between the layers' neurons, from their summaries (docs/relations.md). */
+async function relationStage(ctx: RunContext, features: Features): Promise<void> {
+  const { o } = ctx;
+  const t = now();
+  const relations = { ...RELATION_DEFAULTS, ...(o.relations || {}) };
+  ctx.results.run.parameters.relations = relations;
+  const extra = new Map<string, Promise<Matrix>>();
+  const pairs = await attachRelations(ctx.results.layers, {
+    order: o.layers,
+    relations,
+    fresh: new Set(ctx.fresh),
+    // Layers not collected in stage 1 (kept from `resume`, or only related to) from the store or
+    // one more pass; the run's own failures and images are left as they are.
+    activations: (layer) => {
+      const held = features.activations.get(layer);
+      if (held) return Promise.resolve(held);
+      if (!extra.has(layer)) {
+        const scratch = { ...ctx.results, failures: [], probe: { ...ctx.results.probe } };
+        const collect = collectFeatures({ ...ctx, fresh: [layer], needsClip: false, results: scratch });
+        extra.set(
+          layer,
+          collect.then((more) => more.activations.get(layer)!),
+        );
+      }
+      return extra.get(layer)!;
+    },
+    matmul: o.kernels?.matmul,
+    signal: o.signal,
+    onProgress: o.onProgress,
+  });
+  if (pairs.length > 0) ctx.timings.relations = now() - t;
 }
 
 /**

@@ -4,6 +4,7 @@ import { ErrorCode, isNeurodissectError, NeurodissectError } from '../errors';
 import type { ClipModel, Labeler, ProbeDataset, RgbImage, ScoringKernels, TargetModel } from '../interfaces';
 import { sha256 } from '../platform';
 import type { OperationOptions } from '../progress';
+import { RELATION_DEFAULTS, type RelationOptions } from '../relations/stage';
 import { ContentHashSchema } from '../results/schema';
 import type { Tensor } from '../tensor';
 import { TRUST_DEFAULTS, type TrustOptions } from '../trust/assess';
@@ -93,6 +94,16 @@ export const DissectionSpecSchema = z.object({
       seed: z.number().int().nonnegative(),
     })
     .optional(),
+  /**
+   * Relations between neurons (docs/relations.md): the layers besides the one before that every
+   * dissected layer is related to, and the units kept each way; `false`: none. Absent: the defaults.
+   */
+  relations: z
+    .union([
+      z.literal(false),
+      z.object({ from: z.array(z.string().min(1)), top: z.number().int().positive() }),
+    ])
+    .optional(),
 });
 
 /** A parsed dissection spec. */
@@ -139,6 +150,8 @@ export interface DissectionSpecInput {
   heatmaps?: boolean;
   /** Trust measures; unset fields take {@link TRUST_DEFAULTS}. */
   trust?: TrustOptions;
+  /** Relations between neurons; unset fields take {@link RELATION_DEFAULTS}, `false` records none. */
+  relations?: RelationOptions | false;
 }
 
 /** A spec with the defaults every front end shares. @throws `ND_INVALID_OPTION` naming the field. */
@@ -172,6 +185,17 @@ export function createDissectionSpec(input: DissectionSpecInput): DissectionSpec
     topImages: input.topImages ?? 20,
     heatmaps: input.heatmaps ?? false,
     trust: { ...TRUST_DEFAULTS, ...input.trust },
+    ...(input.relations === undefined
+      ? {}
+      : {
+          relations:
+            input.relations === false
+              ? false
+              : {
+                  from: [...(input.relations.from ?? [])],
+                  top: input.relations.top ?? RELATION_DEFAULTS.top,
+                },
+        }),
   });
 }
 
@@ -298,6 +322,8 @@ export async function openDissection(
       return loaded;
     });
     for (const layer of spec.layers) await inField('layers', () => target.model.resolveLayer?.(layer));
+    for (const layer of spec.relations ? spec.relations.from : [])
+      await inField('relations', () => target.model.resolveLayer?.(layer));
     const concepts = await inField('concepts', async () => {
       const set = await environment.readConcepts(spec.concepts.uri);
       sameContent('concepts', spec.concepts.uri, spec.concepts.hash, await conceptSetHash(set.concepts));
@@ -365,6 +391,7 @@ export async function openDissection(
       onResumeMismatch: options.onResumeMismatch,
       heatmaps: spec.heatmaps,
       trust: spec.trust,
+      ...(spec.relations === undefined ? {} : { relations: spec.relations }),
       mapMemory: options.mapMemory,
       labels: options.labels,
       signal: options.signal,

@@ -17,8 +17,9 @@ export type ResultsValidation =
 /**
  * Migrations from each older version to the next, keyed by the version they read, so every reader
  * keeps accepting older files. 1 → 2: version 1 is checked as it was written, then carried over
- * unchanged but for its version (version 2 only adds the optional `trust` figures; a version-1
- * document holds none, and one that claims them is not a valid version-1 document).
+ * unchanged but for its version (version 2 only adds the optional `trust` figures and neuron
+ * `relations`; a version-1 document holds neither, and one that claims them is not a valid
+ * version-1 document).
  */
 const MIGRATIONS: Readonly<Record<number, (doc: Record<string, unknown>) => Record<string, unknown>>> = {
   1: (doc) => {
@@ -32,6 +33,16 @@ const MIGRATIONS: Readonly<Record<number, (doc: Record<string, unknown>) => Reco
     if (claimsTrust) {
       throw new MigrationError([
         { path: ['version'], message: 'a version-1 document has no "trust" figures; write version 2' },
+      ]);
+    }
+    const claimsRelations = layers.some((layer) =>
+      ((layer as { neurons?: { relations?: unknown }[] }).neurons ?? []).some(
+        (n) => n.relations !== undefined,
+      ),
+    );
+    if (claimsRelations) {
+      throw new MigrationError([
+        { path: ['version'], message: 'a version-1 document has no "relations"; write version 2' },
       ]);
     }
     return { ...doc, version: 2 };

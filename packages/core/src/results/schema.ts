@@ -99,6 +99,21 @@ export const LayerTrustSchema = z.object({
     .optional(),
 });
 
+/**
+ * The units of another layer whose activation summaries over the probe images correlate most with
+ * this neuron's (Pearson `r`, highest first; see docs/relations.md).
+ */
+export const NeuronRelationSchema = z.object({
+  /** The other layer (of this model; it may be one that was not dissected). */
+  layer: z.string().min(1),
+  /**
+   * `from`: the other layer comes before this one and may feed it (this neuron is "driven with"
+   * its units); `to`: it comes after (this neuron "drives with" its units).
+   */
+  direction: z.enum(['from', 'to']),
+  units: z.array(z.object({ unit: z.number().int().nonnegative(), r: z.number().min(-1).max(1) })),
+});
+
 /** One neuron (a channel of a layer). */
 export const NeuronSchema = z.object({
   /** 0-based unit index within the layer. */
@@ -111,6 +126,8 @@ export const NeuronSchema = z.object({
   issues: z.array(z.string()).optional(),
   /** How far each labeler's best label can be believed, per labeler id (version 2). */
   trust: z.record(z.string(), LabelTrustSchema).optional(),
+  /** The most correlated units of other layers, per layer and direction (version 2). */
+  relations: z.array(NeuronRelationSchema).optional(),
 });
 
 /** One dissected layer. */
@@ -264,6 +281,18 @@ function checkReferences(doc: z.infer<ReturnType<typeof resultsShape>>, ctx: z.R
           });
         }
       }
+      (neuron.relations ?? []).forEach((relation, ri) => {
+        const other = doc.layers.find((l) => l.name === relation.layer);
+        relation.units.forEach((related, ui) => {
+          if (other && related.unit >= other.units) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [...path, 'relations', ri, 'units', ui, 'unit'],
+              message: `unit ${related.unit} is outside layer "${other.name}"'s ${other.units} units`,
+            });
+          }
+        });
+      });
       for (const id of Object.keys(neuron.trust ?? {})) {
         if (!labelerIds.has(id)) {
           ctx.addIssue({
@@ -291,7 +320,8 @@ export const ResultsV1Schema = resultsShape(1).superRefine(checkReferences);
 
 /**
  * The Results document, version 2: version 1 plus how far each label can be believed (`trust` per
- * neuron and per layer).
+ * neuron and per layer) and the relations between neurons of different layers (`relations` per
+ * neuron).
  */
 export const ResultsV2Schema = resultsShape(2).superRefine(checkReferences);
 
@@ -310,3 +340,4 @@ export type ImageEntry = z.infer<typeof ImageEntrySchema>;
 export type RunInfo = z.infer<typeof RunSchema>;
 export type LabelTrust = z.infer<typeof LabelTrustSchema>;
 export type LayerTrust = z.infer<typeof LayerTrustSchema>;
+export type NeuronRelation = z.infer<typeof NeuronRelationSchema>;
