@@ -60,6 +60,11 @@ describe('neurodissect import', () => {
       'data/broden1_224/images/dtd/woven_0005.jpg',
     );
     expect(io.out()).toMatch(/4 layer\(s\), 3840 neurons/);
+    // The Broden paths are kept, and the output says how to show the images.
+    expect(io.out()).toContain(
+      `image paths are kept as the files give them (e.g. ${results!.probe.images[0].uri}): neurodissect site --image-base URL`,
+    );
+    expect(results!.probe.images[0].uri).toMatch(/^data\/broden1_224\/images\//);
   });
 
   it("imports CLIP-Dissect's descriptions.csv", async () => {

@@ -133,6 +133,8 @@ describe('the site in headless Chromium', () => {
     await page.waitForURL((u) => u.hash === '#/neuron/layer2/41');
     await page.keyboard.press('/');
     await page.waitForURL((u) => u.hash === '#/search');
+    // …where the search box has the focus, ready for typing.
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('concept-query');
   });
 
   it('shows a thumbnail with its activation and heatmap where the image exists', async () => {

@@ -113,6 +113,11 @@ export async function importCommand(
   io.stdout.write(
     `wrote ${o.out}: ${results.layers.length} layer(s), ${neurons} neurons (${perLayer}), labeler ${results.labelers.map((l) => l.id).join(', ')}${skipped > 0 ? `; skipped ${skipped} malformed row(s)` : ''}\n`,
   );
+  const example = results.probe.images.find((image) => !/^https?:\/\//i.test(image.uri))?.uri;
+  if (example !== undefined)
+    io.stdout.write(
+      `image paths are kept as the files give them (e.g. ${example}): neurodissect site --image-base URL shows them from a web server holding them, --image-root DIR from a local copy\n`,
+    );
 }
 
 /** Adds `import` (with one subcommand per format) to the program. */
