@@ -184,7 +184,17 @@ export interface ActivationMapBatch {
 export interface ActivationMapSource {
   /** N, the readable probe images. */
   readonly images: number;
+  /** K, h and w of the maps, when known without reading a batch (the pipeline's, after its features pass). */
+  readonly shape?: { readonly units: number; readonly height: number; readonly width: number };
   batches(options?: OperationOptions): AsyncIterable<ActivationMapBatch>;
+  /**
+   * Each unit's top-`quantile` threshold over every image and map position (the value at rank
+   * ⌊(1−q)(n−1)⌋ of its n sorted values), exact. The pipeline's source has it for the quantiles
+   * its labelers declare ({@link Labeler.mapQuantiles}) from the features pass, else finds it in
+   * one pass of its own; `undefined` when it cannot within its memory budget (the labeler then
+   * finds it itself).
+   */
+  quantileThresholds?(quantile: number, options?: OperationOptions): Promise<Float32Array | undefined>;
 }
 
 /** Ranked labels for each neuron of a layer (index = unit). */
@@ -199,6 +209,12 @@ export interface Labeler {
   readonly requires: readonly ('activations' | 'clip' | 'annotations' | 'activation-maps')[];
   /** Its options, recorded in the Results. */
   readonly options: Readonly<Record<string, unknown>>;
+  /**
+   * The top quantiles of each unit's map values it reads through
+   * {@link ActivationMapSource.quantileThresholds} (NetDissect's 0.005): the pipeline finds them
+   * while its features pass runs the model, so the labeler's own passes over the maps are fewer.
+   */
+  readonly mapQuantiles?: readonly number[];
   label(context: LabelerContext): Promise<LayerLabels>;
   /**
    * Labels several layers of one run at once, for labelers that share work between layers

@@ -71,6 +71,8 @@ export interface SpatialMaps {
  */
 export async function requireSpatialMaps(context: LabelerContext, labeler: string): Promise<SpatialMaps> {
   const source = activationMapSourceOf(context, labeler);
+  // The pipeline's source knows its shape: no model run just to read it.
+  if (source.shape) return { source, ...source.shape };
   for await (const { maps } of source.batches({ signal: context.signal })) {
     if (maps.dims.length !== 4) break;
     const [, units, height, width] = maps.dims as [number, number, number, number];

@@ -47,6 +47,9 @@ export interface NetDissectOptions {
  * gets its concepts ranked by IoU (none when it never overlaps a label); it is a detector when its
  * best IoU reaches `threshold` (`scoreScaleOf` gives that level to reports). The maps are streamed
  * ({@link LabelerContext.activationMapSource}): memory does not grow with the number of images.
+ * In the pipeline the thresholds come from its features pass (`mapQuantiles`), so the labeler
+ * reads the maps once, to tally; maps given otherwise take three more passes (an exact radix
+ * selection). Its progress counts the images of every pass.
  */
 export function netDissect(options: NetDissectOptions = {}): Labeler {
   const quantile = options.quantile ?? 0.005;
@@ -62,6 +65,7 @@ export function netDissect(options: NetDissectOptions = {}): Labeler {
     id: 'netdissect',
     version: '1',
     requires: ['activation-maps', 'annotations'],
+    mapQuantiles: [quantile],
     options: {
       quantile,
       threshold,
@@ -75,13 +79,27 @@ export function netDissect(options: NetDissectOptions = {}): Labeler {
       const { source, units: K, height: h, width: w } = maps;
       const N = source.images;
       const plane = h * w;
-      // Four passes over the maps, one batch in memory at a time: three to find each unit's exact
-      // threshold, one to tally.
-      const thresholds = await quantileThresholds(maps, quantile, {
+      // Each unit's exact threshold: from the pipeline (found during its features pass, or in one
+      // pass of its own), else in three passes here (a radix selection); then one pass to tally.
+      // Progress counts the images of every pass.
+      const report = (done: number, passes: number) =>
+        context.onProgress?.({ stage: 'netdissect', done, total: passes * N });
+      let ownPass = false;
+      const given = await source.quantileThresholds?.(quantile, {
         signal: context.signal,
-        onProgress: (event) =>
-          context.onProgress?.({ stage: 'netdissect', done: event.done, total: (event.total! * 4) / 3 }),
+        onProgress: (event) => {
+          ownPass = true;
+          report(event.done, 2);
+        },
       });
+      const thresholds =
+        given ??
+        (await quantileThresholds(maps, quantile, {
+          signal: context.signal,
+          onProgress: (event) => report(event.done, 4),
+        }));
+      const passes = given ? (ownPass ? 2 : 1) : 4;
+      const offset = (passes - 1) * N;
       // Per image: its annotated categories, mask size, and Σ|L_c| per concept, once per probe set
       // (the same for every layer and unit).
       const census = await annotationCensus(annotations, N, context, use);
@@ -143,7 +161,7 @@ export function netDissect(options: NetDissectOptions = {}): Labeler {
             for (const category of counted) maskArea[k].set(category, (maskArea[k].get(category) ?? 0) + on);
           }
         }
-        context.onProgress?.({ stage: 'netdissect', done: 3 * N + start + batch.dims[0], total: 4 * N });
+        report(offset + start + batch.dims[0], passes);
       }
       const labelArea = census.labelArea;
       return Array.from({ length: K }, (_, k) => {

@@ -97,6 +97,7 @@ export function samGroundingDino(options: SamGroundingDinoOptions): Labeler {
     id: 'sam-grounding-dino',
     version: '1',
     requires: ['activations', 'activation-maps'],
+    mapQuantiles: [quantile],
     options: { topImages, boxThreshold, textThreshold, quantile, topLabels },
     async label(context: LabelerContext): Promise<LayerLabels> {
       throwIfAborted(context.signal);
@@ -110,11 +111,17 @@ export function samGroundingDino(options: SamGroundingDinoOptions): Labeler {
         );
       const conceptIndex = new Map(context.concepts.map((c, m) => [c, m]));
       const chunks = chunkPrompts(context.concepts, detector);
-      const thresholds = await quantileThresholds(maps, quantile, {
+      // From the pipeline (its features pass, or one pass of its own), else three passes here.
+      const thresholdOptions = {
         signal: context.signal,
         stage: 'sam-grounding-dino: thresholds',
         onProgress: context.onProgress,
-      });
+      };
+      const thresholds =
+        (await maps.source.quantileThresholds?.(quantile, {
+          ...thresholdOptions,
+          onProgress: (event) => context.onProgress?.({ ...event, stage: thresholdOptions.stage }),
+        })) ?? (await quantileThresholds(maps, quantile, thresholdOptions));
       const n = Math.min(topImages, N);
       const top = topKPerColumn(context.activations, n);
       const images = [...new Set(top.indices)].sort((a, b) => a - b);

@@ -32,6 +32,12 @@ import { ContentHashSchema } from '../results/schema';
 import { createMatrix, type Matrix, type Tensor } from '../tensor';
 import { type LayerTrustFigures, labelWithTrust, TRUST_DEFAULTS, type TrustOptions } from '../trust/assess';
 import { heatmapDataUri } from './heatmap';
+import {
+  createTopMapValues,
+  type TopMapValues,
+  topMapValuesBytes,
+  valuesAtOrAboveQuantile,
+} from './map-quantiles';
 import { mapLayoutOf, toActivationMaps } from './map-source';
 import { type ActivationSummary, resolveSummary, summarizeActivations } from './summarize';
 
@@ -114,6 +120,15 @@ export interface DissectionOptions extends OperationOptions {
    * stays bounded whatever the probe set's size. @defaultValue 256 MiB
    */
   mapMemory?: number;
+  /**
+   * Bytes for finding, during the features pass, each unit's top-quantile threshold that
+   * mask-based labelers declare ({@link Labeler.mapQuantiles}): a buffer of each unit's largest
+   * q·N·h·w values (4·K·q·N·h·w bytes per layer, plus an eighth), for every layer being labelled at
+   * once. Then NetDissect makes one pass over the maps (its tally) instead of four. Layers beyond
+   * the budget, in the order given, have their thresholds found in passes of their own.
+   * @defaultValue 3 GiB
+   */
+  thresholdMemory?: number;
   /**
    * Attach a small activation heatmap to each neuron's top images (a second pass over the union of
    * the top images, for spatial layers). @defaultValue false
@@ -338,6 +353,15 @@ interface Features {
   textEmbeddings?: Matrix;
   /** Indices (in the probe set) of the readable images, in order: every row indexes these. */
   valid: number[];
+  /** Per layer read by the features pass: its map shape, and its units' largest values when collected. */
+  maps: Map<string, LayerMaps>;
+}
+
+/** What the features pass learnt of a layer's maps. */
+interface LayerMaps {
+  shape?: { units: number; height: number; width: number };
+  /** Each unit's largest values, and the largest quantile they were kept for. */
+  top?: { values: TopMapValues; quantile: number };
 }
 
 async function runDissection(o: DissectionOptions): Promise<Results> {
@@ -624,13 +648,14 @@ function checkKnownMapLayouts(o: DissectionOptions, layers: readonly string[]): 
 async function collectFeatures(ctx: RunContext): Promise<Features> {
   const { o, items, results } = ctx;
   if (ctx.fresh.length === 0) {
-    if (!o.resume) return { activations: new Map(), summaries: new Map(), valid: items.map((_, i) => i) };
+    if (!o.resume)
+      return { activations: new Map(), summaries: new Map(), valid: items.map((_, i) => i), maps: new Map() };
     results.probe = o.resume.probe;
     results.failures.push(...o.resume.failures.filter((f) => f.stage === 'read-image'));
     // The kept layers index the images the earlier run could read.
     const position = new Map(items.map((item, i) => [item.id, i]));
     const valid = o.resume.probe.images.map((image) => position.get(image.id) ?? -1).filter((i) => i >= 0);
-    return { activations: new Map(), summaries: new Map(), valid };
+    return { activations: new Map(), summaries: new Map(), valid, maps: new Map() };
   }
   const parts = featureParts(ctx);
   const layerKeys = new Map<string, string>();
@@ -640,6 +665,7 @@ async function collectFeatures(ctx: RunContext): Promise<Features> {
   // Cached features, each with the unreadable images it left out.
   const activations = new Map<string, Matrix>();
   const summaries = new Map<string, Exclude<ActivationSummary, 'auto'>>();
+  const cachedMaps = new Map<string, LayerMaps>();
   let skipped: SkippedImage[] | undefined;
   const fits = (hit: StoredFeature | undefined): hit is StoredFeature => fitsRange(hit, 0, items.length);
   for (const [layer, key] of layerKeys) {
@@ -648,6 +674,8 @@ async function collectFeatures(ctx: RunContext): Promise<Features> {
     activations.set(layer, { rows: hit.tensor.dims[0], cols: hit.tensor.dims[1], data: hit.tensor.data });
     const recorded = storedSummary(hit) ?? knownSummary(o, layer);
     if (recorded) summaries.set(layer, recorded);
+    const shape = storedMapShape(hit);
+    if (shape) cachedMaps.set(layer, { shape });
     skipped ??= hit.meta.skipped as SkippedImage[];
   }
   let imageEmbeddings: Matrix | undefined;
@@ -660,17 +688,20 @@ async function collectFeatures(ctx: RunContext): Promise<Features> {
   }
   const missing = ctx.fresh.filter((layer) => !activations.has(layer));
   const embed = clipKey !== undefined && !imageEmbeddings;
+  const maps = cachedMaps;
   if (missing.length > 0 || embed) {
-    const pass = await featurePass(ctx, missing, embed, skipped);
+    const pass = await featurePass(ctx, missing, embed, skipped, undefined, mapQuantilesOf(o));
     skipped = pass.skipped;
+    for (const [layer, found] of pass.maps) maps.set(layer, found);
     for (const [layer, matrix] of pass.activations) {
       activations.set(layer, matrix);
       const summary = pass.summaries.get(layer);
       if (summary) summaries.set(layer, summary);
+      const shape = pass.maps.get(layer)?.shape;
       await o.store?.put(
         layerKeys.get(layer)!,
         { dtype: 'float32', dims: [matrix.rows, matrix.cols], data: matrix.data },
-        { layer, skipped, ...(summary ? { summary } : {}) },
+        { layer, skipped, ...(summary ? { summary } : {}), ...(shape ? { maps: shape } : {}) },
       );
     }
     if (pass.imageEmbeddings) {
@@ -699,7 +730,25 @@ async function collectFeatures(ctx: RunContext): Promise<Features> {
     );
   }
   results.probe.images = valid.map((i) => ({ id: items[i].id, uri: items[i].uri }));
-  return { activations, summaries, imageEmbeddings, valid };
+  return { activations, summaries, imageEmbeddings, valid, maps };
+}
+
+/** The largest top quantile of map values that the run's mask-based labelers declare, if any. */
+function mapQuantilesOf(o: DissectionOptions): number | undefined {
+  const quantiles = o.labelers
+    .filter((l) => l.requires.includes('activation-maps'))
+    .flatMap((l) => l.mapQuantiles ?? [])
+    .filter((q) => q > 0 && q < 1);
+  return quantiles.length > 0 ? Math.max(...quantiles) : undefined;
+}
+
+/** The map shape a stored feature records its layer has. */
+function storedMapShape(hit: StoredFeature): LayerMaps['shape'] {
+  const shape = hit.meta.maps as { units?: unknown; height?: unknown; width?: unknown } | undefined;
+  const whole = (value: unknown): value is number => Number.isInteger(value) && (value as number) > 0;
+  return shape && whole(shape.units) && whole(shape.height) && whole(shape.width)
+    ? { units: shape.units, height: shape.height, width: shape.width }
+    : undefined;
 }
 
 /** The summary a stored feature records it was made with. */
@@ -764,13 +813,17 @@ async function featurePass(
   embed: boolean,
   known: readonly SkippedImage[] | undefined,
   range: IndexRange = { start: 0, end: ctx.items.length },
+  quantile?: number,
 ): Promise<{
   activations: Map<string, Matrix>;
   summaries: Map<string, Exclude<ActivationSummary, 'auto'>>;
   imageEmbeddings?: Matrix;
   skipped: SkippedImage[];
+  maps: Map<string, LayerMaps>;
 }> {
   const { o, batchSize } = ctx;
+  const maps = new Map<string, LayerMaps>();
+  let thresholdBytes = o.thresholdMemory ?? 3 * 2 ** 30;
   const summaries = new Map<string, Exclude<ActivationSummary, 'auto'>>();
   const skipped: SkippedImage[] = [...(known ?? [])];
   const knownBad = new Set(skipped.map((entry) => entry.index));
@@ -804,7 +857,11 @@ async function featurePass(
             ErrorCode.InvalidFormat,
             `The model returned no output for layer ${layer}.`,
           );
-        if (start === range.start) checkMapLayout(o, layer, tensor.dims);
+        if (!maps.has(layer)) {
+          checkMapLayout(o, layer, tensor.dims);
+          maps.set(layer, layerMapsOf(tensor.dims));
+        }
+        maps.get(layer)!.top?.values.add(tensor);
         parts.get(layer)!.push(summarizeActivations(tensor, o.target.summary ?? 'auto'));
         summaries.set(layer, resolveSummary(tensor.dims.length, o.target.summary));
       }
@@ -824,7 +881,21 @@ async function featurePass(
     summaries,
     ...(embed && embeddings.length > 0 ? { imageEmbeddings: concatRows(embeddings) } : {}),
     skipped,
+    maps,
   };
+
+  // A layer's map shape, with a buffer of each unit's largest values while the budget lasts.
+  function layerMapsOf(dims: readonly number[]): LayerMaps {
+    const layout = mapLayoutOf(dims, o.target.prefixTokens);
+    if (layout.kind === 'none') return {};
+    const shape = { units: layout.units, height: layout.height, width: layout.width };
+    if (quantile === undefined) return { shape };
+    const keep = valuesAtOrAboveQuantile((range.end - range.start) * layout.height * layout.width, quantile);
+    const bytes = topMapValuesBytes(layout.units, keep);
+    if (bytes > thresholdBytes) return { shape };
+    thresholdBytes -= bytes;
+    return { shape, top: { values: createTopMapValues(layout, keep), quantile } };
+  }
 }
 
 /** Stacks row blocks of equal width into one matrix. */
@@ -879,8 +950,15 @@ async function labelStage(ctx: RunContext, features: Features): Promise<void> {
   const topImages = Math.min(o.topImages ?? 20, o.probe.size, Math.max(1, valid.length));
   const annotations = remapAnnotations(o.probe.conceptAnnotations, valid, ctx.items.length);
   const mapBudget = o.mapMemory ?? 256 * 2 ** 20;
+  const layerParts = featureParts(ctx).layers;
   const mapSources = new Map(
-    fresh.map((name) => [name, streamActivationMaps(o, name, valid, ctx.batchSize, mapBudget)]),
+    fresh.map((name) => [
+      name,
+      streamActivationMaps(o, name, valid, ctx.batchSize, mapBudget, {
+        maps: features.maps.get(name) ?? { shape: graphMapShape(o, name) },
+        thresholdKey: layerParts.get(name),
+      }),
+    ]),
   );
   const contextOf = (name: string, labeler: Labeler, stage: string): LabelerContext => ({
     layer: name,
@@ -974,15 +1052,29 @@ async function labelStage(ctx: RunContext, features: Features): Promise<void> {
       ),
     );
     mapSources.delete(name); // its maps, if held, go with it
+    features.maps.delete(name);
     timings[`label:${name}`] = now() - t;
     await o.onLayer?.(results);
   }
 }
 
+/** A layer's map shape from the shape its graph records, when it records one with maps. */
+function graphMapShape(o: DissectionOptions, layer: string): LayerMaps['shape'] {
+  const dims = o.target.model.layers.find((l) => l.name === layer || l.tensor === layer)?.shape;
+  if (!dims) return undefined;
+  const layout = mapLayoutOf(dims, o.target.prefixTokens);
+  return layout.kind === 'none'
+    ? undefined
+    : { units: layout.units, height: layout.height, width: layout.width };
+}
+
 /**
  * A layer's raw maps over the readable probe images, streamed: each pass reads the images and runs
  * the model again, one batch at a time. A layer whose maps fit in `budget` bytes is kept after its
- * first complete pass and replayed from memory; a larger one is never held.
+ * first complete pass and replayed from memory; a larger one is never held. Its units' top-quantile
+ * thresholds come from the features pass's buffers (`extra.maps.top`), else from the feature store
+ * (under `extra.thresholdKey`), else from one pass of their own within `thresholdMemory`; found
+ * ones are stored.
  */
 function streamActivationMaps(
   o: DissectionOptions,
@@ -990,10 +1082,47 @@ function streamActivationMaps(
   valid: readonly number[],
   batchSize: number,
   budget: number,
+  extra: { maps?: LayerMaps; thresholdKey?: object } = {},
 ): ActivationMapSource {
   let held: ActivationMapBatch[] | undefined;
-  return {
+  const found = new Map<number, Float32Array>();
+  const source: ActivationMapSource = {
     images: valid.length,
+    ...(extra.maps?.shape ? { shape: extra.maps.shape } : {}),
+    async quantileThresholds(quantile, options = {}) {
+      const known = found.get(quantile);
+      if (known) return known;
+      const top = extra.maps?.top;
+      let thresholds: Float32Array | undefined;
+      if (top && quantile <= top.quantile) thresholds = top.values.thresholds(quantile, valid.length);
+      const key = extra.thresholdKey
+        ? await cacheKey({ ...extra.thresholdKey, kind: 'map-thresholds', quantile })
+        : undefined;
+      if (!thresholds && key) {
+        const hit = await o.store?.get(key);
+        if (hit?.tensor.dims.length === 1 && hit.meta.images === valid.length) thresholds = hit.tensor.data;
+      }
+      if (!thresholds) {
+        thresholds = await thresholdsPass(source, quantile, o.thresholdMemory ?? 3 * 2 ** 30, {
+          signal: options.signal ?? o.signal,
+          onProgress: options.onProgress,
+        });
+        if (!thresholds) return undefined;
+      }
+      if (key && o.store)
+        await o.store.put(
+          key,
+          { dtype: 'float32', dims: [thresholds.length], data: thresholds },
+          {
+            kind: 'map-thresholds',
+            layer,
+            quantile,
+            images: valid.length,
+          },
+        );
+      found.set(quantile, thresholds);
+      return thresholds;
+    },
     async *batches(options = {}) {
       const signal = options.signal ?? o.signal;
       if (held) {
@@ -1032,6 +1161,37 @@ function streamActivationMaps(
       if (bytes <= budget) held = kept;
     },
   };
+  return source;
+}
+
+/**
+ * Each unit's exact top-`quantile` threshold in one pass over `source`, with a buffer of its
+ * largest values; `undefined` when that buffer would exceed `memory` bytes.
+ */
+async function thresholdsPass(
+  source: ActivationMapSource,
+  quantile: number,
+  memory: number,
+  options: OperationOptions,
+): Promise<Float32Array | undefined> {
+  let top: TopMapValues | undefined;
+  const fits = (units: number, height: number, width: number) =>
+    topMapValuesBytes(units, valuesAtOrAboveQuantile(source.images * height * width, quantile)) <= memory;
+  if (source.shape && !fits(source.shape.units, source.shape.height, source.shape.width)) return undefined;
+  for await (const { start, maps } of source.batches({ signal: options.signal })) {
+    if (!top) {
+      if (maps.dims.length !== 4) return undefined;
+      const [, units, height, width] = maps.dims;
+      if (!fits(units, height, width)) return undefined;
+      top = createTopMapValues(
+        { kind: 'spatial', units, height, width },
+        valuesAtOrAboveQuantile(source.images * height * width, quantile),
+      );
+    }
+    top.add(maps);
+    options.onProgress?.({ stage: 'thresholds', done: start + maps.dims[0], total: source.images });
+  }
+  return top?.thresholds(quantile, source.images);
 }
 
 /**
@@ -1278,11 +1438,13 @@ async function featureShard(o: DissectionOptions, range: IndexRange): Promise<Sh
   let written = 0;
   for (const [layer, matrix] of pass.activations) {
     const summary = pass.summaries.get(layer);
+    const shape = pass.maps.get(layer)?.shape;
     await store.put(layerKeys.get(layer)!, matrixTensor(matrix), {
       layer,
       images,
       skipped: pass.skipped,
       ...(summary ? { summary } : {}),
+      ...(shape ? { maps: shape } : {}),
     });
     written += tensorBytes(matrix);
   }
@@ -1346,6 +1508,7 @@ async function joinFeatureShards(
     const blocks: Matrix[] = [];
     const skipped: SkippedImage[] = [];
     let summary: string | undefined;
+    let shape: LayerMaps['shape'];
     for (const range of ranges) {
       const hit = await store.get(await cacheKey({ ...keyParts, images: [range.start, range.end] }));
       if (!fitsRange(hit, range.start, range.end)) {
@@ -1357,11 +1520,17 @@ async function joinFeatureShards(
       }
       skipped.push(...(hit.meta.skipped as SkippedImage[]));
       summary ??= storedSummary(hit);
+      shape ??= storedMapShape(hit);
       if (hit.tensor.dims[0] > 0)
         blocks.push({ rows: hit.tensor.dims[0], cols: hit.tensor.dims[1], data: hit.tensor.data });
     }
     const matrix = blocks.length > 0 ? concatRows(blocks) : createMatrix(0, 0);
-    await store.put(key, matrixTensor(matrix), { ...meta, skipped, ...(summary ? { summary } : {}) });
+    await store.put(key, matrixTensor(matrix), {
+      ...meta,
+      skipped,
+      ...(summary ? { summary } : {}),
+      ...(shape ? { maps: shape } : {}),
+    });
     return matrix.cols;
   };
   for (const [layer, layerParts] of parts.layers) units[layer] = await join(layerParts, { layer });
@@ -1438,7 +1607,10 @@ async function labelShard(
   const needMaps = labelers.some((l) => l.requires.includes('activation-maps'));
   const maps = needMaps
     ? unitsOfMaps(
-        streamActivationMaps(o, layer, features.valid, ctx.batchSize, o.mapMemory ?? 256 * 2 ** 20),
+        streamActivationMaps(o, layer, features.valid, ctx.batchSize, o.mapMemory ?? 256 * 2 ** 20, {
+          maps: features.maps.get(layer) ?? { shape: graphMapShape(o, layer) },
+          thresholdKey: featureParts(ctx).layers.get(layer),
+        }),
         range,
       )
     : undefined;
@@ -1573,6 +1745,11 @@ function columnRange(matrix: Matrix, range: IndexRange): Matrix {
 function unitsOfMaps(source: ActivationMapSource, range: IndexRange): ActivationMapSource {
   return {
     images: source.images,
+    ...(source.shape ? { shape: { ...source.shape, units: range.end - range.start } } : {}),
+    async quantileThresholds(quantile, options) {
+      const all = await source.quantileThresholds?.(quantile, options);
+      return all?.slice(range.start, range.end);
+    },
     async *batches(options) {
       for await (const batch of source.batches(options)) {
         const [n, k, ...plane] = batch.maps.dims;
