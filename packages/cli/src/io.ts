@@ -1,4 +1,5 @@
-import type { ProgressMode } from './progress-bar';
+/** How long work is reported: a redrawn bar (a terminal), plain lines (logs, CI, schedulers), or not at all. */
+export type ProgressMode = 'bar' | 'lines' | 'off';
 
 /** Where the CLI reads and writes; tests pass their own. */
 export interface CliIo {

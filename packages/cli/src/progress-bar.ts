@@ -1,9 +1,6 @@
 import type { ProgressCallback, ProgressEvent } from '@neurodissect/core';
 import cliProgress from 'cli-progress';
-import type { CliIo } from './io';
-
-/** How long work is reported: a redrawn bar (a terminal), plain lines (logs, CI, schedulers), or not at all. */
-export type ProgressMode = 'bar' | 'lines' | 'off';
+import type { CliIo, ProgressMode } from './io';
 
 /** Options of {@link createProgressRenderer}; tests pass a clock. */
 export interface ProgressRendererOptions {

@@ -24,7 +24,13 @@ export {
 } from './image-preprocess';
 export { modulePathOfNode, type OnnxGraph, parseOnnxGraph, withExtraOutputs } from './onnx-graph';
 export { type OnnxTypes, onnx } from './onnx-proto';
-export { isShapeFailure, type OpenOnProviderOptions, openOnProvider } from './open-on-provider';
+export {
+  isShapeFailure,
+  type OpenOnProviderOptions,
+  openOnProvider,
+  type ProviderFallback,
+  type ProviderSession,
+} from './open-on-provider';
 export {
   createSessionClipModel,
   type SessionClipModel,
@@ -33,8 +39,6 @@ export {
 } from './session-clip-model';
 export {
   createSessionTargetModel,
-  type ProviderFallback,
-  type ProviderSession,
   type SessionTargetModel,
   type SessionTargetModelOptions,
 } from './session-target-model';

@@ -1,6 +1,18 @@
 import { ErrorCode, NeurodissectError } from '@neurodissect/core';
 import type { InferenceSession } from 'onnxruntime-common';
-import type { ProviderFallback, ProviderSession } from './session-target-model';
+
+/** A provider that was tried before the one that ran, and why it failed. */
+export interface ProviderFallback<P extends string = string> {
+  readonly provider: P;
+  readonly reason: string;
+}
+
+/** An onnxruntime session opened on some execution provider. */
+export interface ProviderSession<P extends string = string> {
+  readonly session: InferenceSession;
+  readonly provider: P;
+  readonly fallbacks: readonly ProviderFallback<P>[];
+}
 
 /** What {@link openOnProvider} needs from a runtime. */
 export interface OpenOnProviderOptions<P extends string> {

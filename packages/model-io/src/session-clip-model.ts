@@ -14,8 +14,8 @@ import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
 import type { ClipTokenizer } from './clip-tokenizer';
 import { type ClipTowerIo, ONNX_ELEMENT_TYPE } from './clip-tower-io';
 import { type PreprocessConfig, preprocessBatch } from './image-preprocess';
+import type { ProviderFallback, ProviderSession } from './open-on-provider';
 import { failureReason, isShapeFailure } from './open-on-provider';
-import type { ProviderFallback, ProviderSession } from './session-target-model';
 
 /** A {@link ClipModel} on two onnxruntime sessions (Node or web). */
 export interface SessionClipModel<P extends string = string> extends ClipModel {

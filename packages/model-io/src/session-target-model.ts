@@ -14,20 +14,12 @@ import {
 } from '@neurodissect/core';
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
 import { type OnnxGraph, parseOnnxGraph, withExtraOutputs } from './onnx-graph';
-import { failureReason, isShapeFailure } from './open-on-provider';
-
-/** A provider that was tried before the one that ran, and why it failed. */
-export interface ProviderFallback<P extends string = string> {
-  readonly provider: P;
-  readonly reason: string;
-}
-
-/** An onnxruntime session opened on some execution provider. */
-export interface ProviderSession<P extends string = string> {
-  readonly session: InferenceSession;
-  readonly provider: P;
-  readonly fallbacks: readonly ProviderFallback<P>[];
-}
+import {
+  failureReason,
+  isShapeFailure,
+  type ProviderFallback,
+  type ProviderSession,
+} from './open-on-provider';
 
 /** A {@link TargetModel} on an onnxruntime session (Node or web), with its layers exposed. */
 export interface SessionTargetModel<P extends string = string> extends TargetModel {
