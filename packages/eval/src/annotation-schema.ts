@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AccuracySchema } from './report-schema';
+import { AccuracySchema } from './accuracy-schema';
 
 // The report's ground-truth detail: who annotated, how (blind, sampled), Table 1's intervals and,
 // with several annotators, their agreement. Kept apart from the per-labeler tables of report-schema;

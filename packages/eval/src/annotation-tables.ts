@@ -1,6 +1,6 @@
 import type { ProportionReport } from './annotation-schema';
 import type { EvalReport } from './report-schema';
-import { formatNumber, type ReportSection, type ReportTable } from './report-tables';
+import { formatNumber, type ReportSection, type ReportTable } from './report-table';
 
 /** A proportion as `0.375 [0.137, 0.694]` (the estimate and its 95% interval), `–` when there is none. */
 export function formatProportion(p: ProportionReport | null): string {

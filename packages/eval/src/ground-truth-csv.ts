@@ -1,36 +1,13 @@
 import { ErrorCode, formatCsvField, NeurodissectError, parseCsv } from '@neurodissect/core';
-import type { GroundTruth, GroundTruthEntry, GroundTruthOptions } from './ground-truth';
+import type {
+  GroundTruth,
+  GroundTruthAnnotation,
+  GroundTruthEntry,
+  GroundTruthOptions,
+  GroundTruthSample,
+} from './ground-truth-types';
 
-/**
- * The sample a ground truth was drawn from: `perLayer` neurons of each layer, drawn at random with
- * `seed`. A ground truth labelled on a sample says so, and the report gives its accuracies with
- * intervals and as "a sample of n of K".
- */
-export interface GroundTruthSample {
-  /** The seed the sample was drawn with. */
-  seed: number;
-  /** Neurons drawn per layer (all of a layer that has fewer). */
-  perLayer: number;
-  /** Per layer: how many neurons were drawn, of how many the layer has. */
-  layers: { layer: string; drawn: number; of: number }[];
-}
-
-/**
- * How a ground truth was made, as its file's header comment records it (the site's label mode
- * writes one). Every field is optional: a file without the comment has none of them.
- */
-export interface GroundTruthAnnotation {
-  /** Who labelled the neurons. */
-  annotator?: string;
-  /** How many of the file's neurons were labelled in blind mode (no labeler's labels shown). */
-  blindNeurons?: number;
-  /** The labeler whose top labels the annotator was offered (outside blind mode). */
-  shownLabeler?: string;
-  /** The sample the neurons were drawn from; absent when they were not sampled. */
-  sample?: GroundTruthSample;
-  /** The Results document labelled: its model and when it was made. */
-  results?: { model: string; createdAt: string };
-}
+export type { GroundTruthAnnotation, GroundTruthSample };
 
 /** One row of a ground-truth CSV: `label` null for a non-interpretable neuron. */
 export interface GroundTruthRow {

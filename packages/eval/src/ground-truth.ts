@@ -1,41 +1,9 @@
 import { ErrorCode, NeurodissectError } from '@neurodissect/core';
 import { z } from 'zod';
-import { type GroundTruthAnnotation, groundTruthFromRows, parseGroundTruthCsv } from './ground-truth-csv';
+import { groundTruthFromRows, parseGroundTruthCsv } from './ground-truth-csv';
+import type { GroundTruth, GroundTruthEntry, GroundTruthOptions } from './ground-truth-types';
 
-/** The ground truth of one neuron. */
-export interface GroundTruthEntry {
-  layer: string;
-  /** 0-based unit index. */
-  unit: number;
-  /** The concept the neuron detects, or `null` when it is not interpretable. */
-  label: string | null;
-}
-
-/** A ground truth: one entry per neuron that was annotated. */
-export interface GroundTruth {
-  entries: GroundTruthEntry[];
-  /** Where it came from, for messages and the report. */
-  source: string;
-  /** How it was made (annotator, blind mode, sample), from the CSV's header comment. */
-  annotation?: GroundTruthAnnotation;
-}
-
-/** Options of {@link parseGroundTruth}. */
-export interface GroundTruthOptions {
-  /** The file, for messages. @defaultValue 'ground-truth' */
-  source?: string;
-  /** `csv` or `json`; by default JSON when the text starts with `[` or `{`, else CSV. */
-  format?: 'csv' | 'json';
-  /**
-   * Labels that mean "non-interpretable" (compared case-insensitively), besides the empty label.
-   * @defaultValue ['non-interpretable']
-   */
-  nonInterpretableMarkers?: readonly string[];
-  /** Report and skip malformed CSV rows instead of failing. @defaultValue false */
-  lenient?: boolean;
-  /** Receives one `file:line: problem` message per skipped row (lenient mode). */
-  onSkip?: (message: string) => void;
-}
+export type { GroundTruth, GroundTruthEntry, GroundTruthOptions };
 
 /** A ground-truth entry in JSON: `label` null, empty or a marker means non-interpretable. */
 export const GroundTruthEntrySchema = z.object({

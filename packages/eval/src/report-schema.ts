@@ -1,5 +1,8 @@
 import { z } from 'zod';
+import { AccuracySchema } from './accuracy-schema';
 import { AnnotationReportSchema } from './annotation-schema';
+
+export { AccuracySchema };
 
 /** The format tag of `report.json`. */
 export const EVAL_REPORT_FORMAT = 'neurodissect.eval-report';
@@ -38,23 +41,6 @@ export const QuantilesSchema = z.object({
   p50: z.number(),
   p75: z.number(),
   p90: z.number(),
-});
-
-/** Table 1: top-k accuracy against the ground truth (top-3 counts include top-1, top-5 include top-3). */
-export const AccuracySchema = z.object({
-  top1: count,
-  top3: count,
-  top5: count,
-  /** Interpretable, but the true label is not among the first 5 predictions. */
-  incorrect: count,
-  nonInterpretable: count,
-  /** Neurons with both a ground truth and a prediction. */
-  total: count,
-  interpretable: count,
-  /** `top5 / interpretable`; null when no neuron is interpretable. */
-  top5AccuracyInterpretable: nullableNumber,
-  /** Ground-truth neurons that the Results do not hold (not counted above). */
-  missing: count,
 });
 
 /** Table 2: mean max score by correctness (null where the group is empty). */
