@@ -39,6 +39,27 @@ export async function readNpyMatrix(path: string, option: string): Promise<Matri
   }
 }
 
+/**
+ * Refuses an embedding matrix with a row of zeros (it has no direction: its cosine with anything
+ * is undefined), as `search` does, naming the first such row.
+ */
+export function requireNonZeroRows(matrix: Matrix, path: string, option: string): void {
+  for (let r = 0; r < matrix.rows; r++) {
+    let zero = true;
+    for (let c = 0, at = r * matrix.cols; c < matrix.cols; c++, at++) {
+      if (matrix.data[at] !== 0) {
+        zero = false;
+        break;
+      }
+    }
+    if (zero) {
+      throw new CliError(
+        `${option}: row ${r} of ${path} is all zeros, so it has no direction; embed it again or leave it out`,
+      );
+    }
+  }
+}
+
 /** A block of rows of a 2-D `.npy` file (see {@link npyRowBlocks}). */
 export interface NpyRowBlock {
   /** Rows `firstRow .. firstRow + block.rows` as float32 (a view valid until the next block). */

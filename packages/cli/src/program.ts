@@ -88,6 +88,22 @@ function unexpectedErrorLine(error: unknown): { line: string; exitCode: number }
   return { line: `unexpected error: ${message} (run with --debug for details)`, exitCode: 70 };
 }
 
+/** The longest line of a message or warning; a longer one (a quoted 10 MB label) is shortened. */
+const MAX_MESSAGE_LINE = 1000;
+
+/** `text` with every line longer than {@link MAX_MESSAGE_LINE} cut in the middle, saying how much. */
+function boundLines(text: string): string {
+  if (text.length <= MAX_MESSAGE_LINE) return text;
+  return text
+    .split('\n')
+    .map((line) =>
+      line.length <= MAX_MESSAGE_LINE
+        ? line
+        : `${line.slice(0, 600)}… (${line.length - 800} characters left out) …${line.slice(-200)}`,
+    )
+    .join('\n');
+}
+
 /**
  * Runs the CLI with `argv` (without the node and script entries). Never throws: returns the exit
  * code (0 ok, 1 a check failed, 2 bad input or usage, 130 interrupted, 70 an unexpected error, in
@@ -101,7 +117,10 @@ export async function runCli(argv: readonly string[], given: CliIo): Promise<num
   const io: CliIo = {
     ...given,
     stdout: { write: (text: string) => given.stdout.write(terminalSafe(text)) },
-    stderr: { write: (text: string) => given.stderr.write(terminalSafe(text)), isTTY: given.stderr.isTTY },
+    stderr: {
+      write: (text: string) => given.stderr.write(terminalSafe(boundLines(text))),
+      isTTY: given.stderr.isTTY,
+    },
   };
   let exitCode = 0;
   const program = createProgram(io, (code) => {

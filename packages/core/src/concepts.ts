@@ -25,6 +25,25 @@ export interface ConceptSet {
   readonly source?: string;
   /** 1-based lines whose bytes were not valid UTF-8 (their bad bytes became U+FFFD); see {@link parseConceptSetBytes}. */
   readonly invalidUtf8Lines?: readonly number[];
+  /** The encoding a file was read in when it was not UTF-8 (detected by {@link parseConceptSetBytes}). */
+  readonly encoding?: 'utf-16le' | 'utf-16be';
+}
+
+/** The longest concept a concept list may hold, in characters, by default. */
+export const MAX_CONCEPT_LENGTH = 1000;
+
+/** `text` as a message quotes it: at most 80 characters (the rest elided), in double quotes. */
+function quoteForMessage(text: string, max = 80): string {
+  return JSON.stringify(text.length > max ? `${text.slice(0, max - 1)}…` : text);
+}
+
+/** The code of the first control character in `text` other than tab, or `undefined`. */
+function firstControlCharacter(text: string): number | undefined {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if ((code < 0x20 && code !== 0x09) || code === 0x7f) return code;
+  }
+  return undefined;
 }
 
 /** Options of {@link parseConceptSet}. */
@@ -33,6 +52,11 @@ export interface ParseConceptSetOptions {
   source?: string;
   /** Allow a set with no concepts (otherwise an {@link ErrorCode.EmptyConceptSet} error). @defaultValue false */
   allowEmpty?: boolean;
+  /**
+   * The longest concept allowed, in characters: a longer line is refused (`ND_INVALID_FORMAT`
+   * naming the line) before anything is embedded. @defaultValue {@link MAX_CONCEPT_LENGTH}
+   */
+  maxLength?: number;
 }
 
 /**
@@ -50,9 +74,27 @@ export function parseConceptSet(text: string, options: ParseConceptSetOptions = 
   const duplicates: DuplicateConcept[] = [];
   const blankLines: number[] = [];
   const firstSeen = new Map<string, number>();
+  const maxLength = options.maxLength ?? MAX_CONCEPT_LENGTH;
+  const where = options.source ? `${options.source} line` : 'line';
   rawLines.forEach((raw, i) => {
     const line = i + 1;
     const concept = raw.trim();
+    if (concept.length > maxLength) {
+      throw new NeurodissectError(
+        ErrorCode.InvalidFormat,
+        `${where} ${line} is ${concept.length} characters long (it starts ${quoteForMessage(concept, 40)}); a concept may have at most ${maxLength}: is this a concept list, one concept per line?`,
+        { details: { path: options.source, line } },
+      );
+    }
+    // Control characters (NUL from a UTF-16 file read as UTF-8, escape codes) make no word.
+    const control = firstControlCharacter(concept);
+    if (control !== undefined) {
+      throw new NeurodissectError(
+        ErrorCode.InvalidFormat,
+        `${where} ${line} holds the control character U+${control.toString(16).toUpperCase().padStart(4, '0')}; save the concept list as plain UTF-8 text, one concept per line.`,
+        { details: { path: options.source, line } },
+      );
+    }
     if (concept === '') {
       blankLines.push(line);
       return;
@@ -79,9 +121,15 @@ export function parseConceptSet(text: string, options: ParseConceptSetOptions = 
 /**
  * {@link parseConceptSet} on a file's bytes, decoded as UTF-8. Bytes that are not valid UTF-8
  * become U+FFFD, and the lines that held them are listed in `invalidUtf8Lines` (and said by
- * {@link describeConceptSetChanges}) rather than passing silently as other concepts.
+ * {@link describeConceptSetChanges}) rather than passing silently as other concepts. A UTF-16
+ * file (by its byte-order mark, or its zero bytes) is read as UTF-16, and `encoding` says so.
  */
 export function parseConceptSetBytes(bytes: Uint8Array, options: ParseConceptSetOptions = {}): ConceptSet {
+  const utf16 = utf16Encoding(bytes);
+  if (utf16) {
+    const text = new TextDecoder(utf16).decode(bytes);
+    return { ...parseConceptSet(text, options), encoding: utf16 };
+  }
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -98,17 +146,40 @@ export function parseConceptSetBytes(bytes: Uint8Array, options: ParseConceptSet
   return parseConceptSet(text, options);
 }
 
+/**
+ * UTF-16 by its byte-order mark, or (without one) by its zero bytes: text in UTF-16 has a zero
+ * byte in every other place for Latin letters, which UTF-8 text never has.
+ */
+function utf16Encoding(bytes: Uint8Array): 'utf-16le' | 'utf-16be' | undefined {
+  if (bytes.length >= 2 && bytes[0] === 0xff && bytes[1] === 0xfe) return 'utf-16le';
+  if (bytes.length >= 2 && bytes[0] === 0xfe && bytes[1] === 0xff) return 'utf-16be';
+  const sample = Math.min(bytes.length - (bytes.length % 2), 4096);
+  if (sample < 4) return undefined;
+  let evenZeros = 0;
+  let oddZeros = 0;
+  for (let i = 0; i < sample; i += 2) {
+    if (bytes[i] === 0) evenZeros++;
+    if (bytes[i + 1] === 0) oddZeros++;
+  }
+  const pairs = sample / 2;
+  if (oddZeros >= pairs * 0.7 && evenZeros < pairs * 0.05) return 'utf-16le';
+  if (evenZeros >= pairs * 0.7 && oddZeros < pairs * 0.05) return 'utf-16be';
+  return undefined;
+}
+
 /** Builds a {@link ConceptSet} from an array (normalised the same way as a file). */
 export function conceptSetFromList(
   list: readonly string[],
   options: ParseConceptSetOptions = {},
 ): ConceptSet {
-  return parseConceptSet(list.join('\n'), options);
+  // A list made in code (labels of a Results document, say) is not bounded as a file is.
+  return parseConceptSet(list.join('\n'), { maxLength: Number.POSITIVE_INFINITY, ...options });
 }
 
 /** One-line summary of what normalisation changed, or `undefined` when nothing did. */
 export function describeConceptSetChanges(set: ConceptSet): string | undefined {
   const parts: string[] = [];
+  if (set.encoding) parts.push(`read as ${set.encoding.toUpperCase()} (save it as UTF-8)`);
   if (set.hadBom) parts.push('stripped a byte-order mark');
   const invalid = set.invalidUtf8Lines ?? [];
   if (invalid.length > 0) {
@@ -120,7 +191,7 @@ export function describeConceptSetChanges(set: ConceptSet): string | undefined {
   if (set.duplicates.length > 0) {
     const shown = set.duplicates
       .slice(0, 3)
-      .map((d) => `"${d.concept}" (line ${d.line}, first on line ${d.firstLine})`)
+      .map((d) => `${quoteForMessage(d.concept)} (line ${d.line}, first on line ${d.firstLine})`)
       .join(', ');
     parts.push(
       `dropped ${set.duplicates.length} duplicate(s): ${shown}${set.duplicates.length > 3 ? ', …' : ''}`,

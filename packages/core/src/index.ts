@@ -8,6 +8,7 @@ export {
   conceptSetFromList,
   type DuplicateConcept,
   describeConceptSetChanges,
+  MAX_CONCEPT_LENGTH,
   normalizeLabel,
   type ParseConceptSetOptions,
   parseConceptSet,

@@ -27,8 +27,13 @@ import {
 
 /** Options of {@link openProbeUri}. */
 export interface OpenProbeOptions {
-  /** Receives a warning per file of an image folder that is skipped (not an image, a link that leads out of it). */
+  /**
+   * Receives a warning per file of an image folder that is skipped (not an image, a link that
+   * leads out of it), and for a Broden index that lists an image twice or unknown label numbers.
+   */
   onWarning?: (warning: FileWarning) => void;
+  /** The most pixels a probe image may have; larger ones fail their read. @defaultValue 50 megapixels */
+  maxPixels?: number;
 }
 
 /**
@@ -46,8 +51,9 @@ export async function openProbeUri(uri: string, options: OpenProbeOptions = {}):
       { details: { path: root } },
     );
   }
-  if (broden || existsSync(join(root, 'index.csv'))) return createBrodenDataset({ root });
-  return createImageFolderDataset({ root, onWarning: options.onWarning });
+  if (broden || existsSync(join(root, 'index.csv')))
+    return createBrodenDataset({ root, maxPixels: options.maxPixels, onWarning: options.onWarning });
+  return createImageFolderDataset({ root, onWarning: options.onWarning, maxPixels: options.maxPixels });
 }
 
 // Content hashes by path, size and modification time, shared by every spec built and opened in
@@ -71,6 +77,8 @@ function hashOf(path: string): Promise<string> {
 export interface NodeDissectionEnvironmentOptions {
   /** The runtime that loads the models and scores (`createNodeRuntime`). */
   runtime: NodeRuntime;
+  /** The most pixels a probe image may have; larger ones are left out (listed as failures). @defaultValue 50 megapixels */
+  maxPixels?: number;
 }
 
 /**
@@ -102,7 +110,7 @@ export function createNodeDissectionEnvironment(
       const hash = await clipModelHash(await hashOf(model.files.vision), await hashOf(model.files.text));
       return { model, hash };
     },
-    openProbe: openProbeUri,
+    openProbe: (uri) => openProbeUri(uri, { maxPixels: options.maxPixels }),
     readConcepts: (uri) => readConceptSetFile(uri),
     prepare: (images, preprocessing) => preprocessBatch(images, preprocessing as PreprocessConfig),
     createLabelers: (names, shared) =>

@@ -13,7 +13,7 @@ import {
 import sharp, { type OutputInfo } from 'sharp';
 import { filesFingerprint } from './files-fingerprint';
 import { decodeImage } from './image-decode';
-import { checkDatasetIndex, type FileProbeDataset } from './image-folder-dataset';
+import { checkDatasetIndex, type FileProbeDataset, type FileWarning } from './image-folder-dataset';
 import { createProbeRoot } from './probe-root';
 
 /** A row of Broden's `category.csv`. */
@@ -105,6 +105,13 @@ export interface BrodenDatasetOptions {
   name?: string;
   /** Keep only the images of this split (`train`, `val`). @defaultValue all */
   split?: string;
+  /** The most pixels an image may have (see `decodeImage`). @defaultValue 50 megapixels */
+  maxPixels?: number;
+  /**
+   * Receives a warning (`ND_BRODEN_INDEX`) when `index.csv` lists an image twice or names label
+   * numbers that `label.csv` does not list: one per kind, with a count and the first row.
+   */
+  onWarning?: (warning: FileWarning) => void;
 }
 
 const META_COLUMNS = ['image', 'split', 'ih', 'iw', 'sh', 'sw'] as const;
@@ -238,6 +245,9 @@ export async function createBrodenDataset(options: BrodenDatasetOptions): Promis
   const confined = createProbeRoot(root);
   const lines: number[] = [];
   const rowOf = (line: number) => `${indexPath} line ${line}`;
+  const firstRow = new Map<string, number>();
+  const repeated: { image: string; line: number; first: number }[] = [];
+  const unknown: { label: number; category: string; line: number }[] = [];
   for (const r of index.rows) {
     if (r.fields.length !== index.header.length) {
       throw new NeurodissectError(
@@ -260,6 +270,7 @@ export async function createBrodenDataset(options: BrodenDatasetOptions): Promis
       for (const entry of get(r, category).split(';')) {
         if (!entry) continue;
         if (/^\d+$/.test(entry)) {
+          if (!labels.has(Number(entry))) unknown.push({ label: Number(entry), category, line: r.line });
           imageLabels[category] ??= [];
           imageLabels[category].push(Number(entry));
         } else {
@@ -270,6 +281,9 @@ export async function createBrodenDataset(options: BrodenDatasetOptions): Promis
       }
     }
     confined.path('images', image, rowOf(r.line));
+    const first = firstRow.get(image);
+    if (first !== undefined) repeated.push({ image, line: r.line, first });
+    else firstRow.set(image, r.line);
     items.push({ id: image, uri: `images/${image}` });
     lines.push(r.line);
     rows.push({
@@ -280,6 +294,22 @@ export async function createBrodenDataset(options: BrodenDatasetOptions): Promis
       maskWidth: integer(get(r, 'sw'), indexPath, r, 'sw'),
       labels: imageLabels,
       masks,
+    });
+  }
+  if (repeated.length > 0) {
+    const { image, line, first } = repeated[0];
+    options.onWarning?.({
+      code: 'ND_BRODEN_INDEX',
+      message: `${indexPath} lists ${repeated.length} image(s) more than once (e.g. ${image} on line ${line}, first on line ${first}); each row counts as an image of its own.`,
+      path: indexPath,
+    });
+  }
+  if (unknown.length > 0) {
+    const { label, category, line } = unknown[0];
+    options.onWarning?.({
+      code: 'ND_BRODEN_INDEX',
+      message: `${indexPath} names ${unknown.length} label number(s) that label.csv does not list (e.g. ${label} as ${category} on line ${line}); they have no name and match no concept.`,
+      path: indexPath,
     });
   }
   if (items.length === 0) {
@@ -392,7 +422,7 @@ export async function createBrodenDataset(options: BrodenDatasetOptions): Promis
       throwIfAborted(readOptions.signal);
       const path = pathOf(i);
       await confined.check(path, items[i].id, rowOf(lines[i]));
-      return decodeImage(path);
+      return decodeImage(path, { maxPixels: options.maxPixels });
     },
     readMasks,
     conceptAnnotations: {

@@ -3,16 +3,25 @@ import { ErrorCode, NeurodissectError, type RgbImage, type Tensor } from '@neuro
 import { type PreprocessConfig, type PreprocessPreset, preprocessImage } from '@neurodissect/model-io';
 import sharp from 'sharp';
 
+/** The most pixels an image may have, by default, before it is decoded: 50 megapixels. */
+export const DEFAULT_MAX_PIXELS = 50_000_000;
+
 /** Options for {@link decodeImage}. */
 export interface DecodeImageOptions {
   /** Name used in error messages when `input` is bytes (e.g. the file or URL it came from). */
   name?: string;
+  /**
+   * The most pixels (width × height) an image may have: a larger one is refused from its header,
+   * before any pixel is decoded (a small file can hold a huge image). @defaultValue {@link DEFAULT_MAX_PIXELS}
+   */
+  maxPixels?: number;
 }
 
 /**
  * Decodes an image file (or its bytes) to 8-bit RGB, as Pillow's `convert('RGB')` does before the
  * reference pipelines resize: EXIF orientation applied, greyscale and palette expanded, CMYK and
  * other colour spaces converted to sRGB, 16-bit reduced to 8-bit, alpha dropped (not composited).
+ * An image of more than `maxPixels` is refused before it is decoded.
  * @throws {@link @neurodissect/core!NeurodissectError | NeurodissectError} `ND_FILE_NOT_FOUND` for a missing
  * file, `ND_IMAGE_DECODE_FAILED` for a corrupt or non-image one; both name the file.
  */
@@ -38,8 +47,26 @@ export async function decodeImage(
   } else {
     bytes = input;
   }
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const header = await sharp(bytes)
+    .metadata()
+    .catch(() => undefined);
+  if (
+    header?.width !== undefined &&
+    header.height !== undefined &&
+    header.width * header.height > maxPixels
+  ) {
+    throw new NeurodissectError(
+      ErrorCode.ImageDecodeFailed,
+      `The image ${name} is ${header.width}×${header.height} (${megapixels(header.width * header.height)} megapixels), more than the ${megapixels(maxPixels)} megapixels allowed; shrink it, or raise the limit (--max-pixels).`,
+      { details: { path: name } },
+    );
+  }
   try {
-    const { data, info } = await sharp(bytes, { failOn: 'error', limitInputPixels: 2 ** 28 })
+    const { data, info } = await sharp(bytes, {
+      failOn: 'error',
+      limitInputPixels: Math.max(1, Math.floor(maxPixels)),
+    })
       .autoOrient()
       .toColourspace('srgb')
       .removeAlpha()
@@ -60,6 +87,11 @@ export async function decodeImage(
       { cause, details: { path: name } },
     );
   }
+}
+
+function megapixels(pixels: number): string {
+  const mp = pixels / 1e6;
+  return mp >= 10 ? mp.toFixed(0) : mp.toPrecision(2);
 }
 
 /** Decodes an image file and preprocesses it into a float32 CHW tensor `[3, crop, crop]`. */

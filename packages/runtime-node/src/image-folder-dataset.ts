@@ -42,6 +42,8 @@ export interface ImageFolderDatasetOptions {
    * @defaultValue `['png', 'jpg', 'jpeg', 'webp']`
    */
   extensions?: readonly string[];
+  /** The most pixels an image may have (see `decodeImage`). @defaultValue 50 megapixels */
+  maxPixels?: number;
   /**
    * Receives a warning for each file that is skipped: not an image (`ND_SKIPPED_NON_IMAGE`), or a
    * symbolic link that leads outside the folder (`ND_SKIPPED_OUTSIDE_ROOT`).
@@ -198,7 +200,7 @@ export async function createImageFolderDataset(
       const path = pathOf(index);
       // A link replaced since the folder was listed is refused as one found then would be.
       await confined.check(path, items[index].id, `The image folder ${root}`);
-      return decodeImage(path);
+      return decodeImage(path, { maxPixels: options.maxPixels });
     },
   };
 }

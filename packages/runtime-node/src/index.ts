@@ -63,7 +63,12 @@ export {
 } from './file-feature-store';
 export { readConceptSetFile, readNpyFile, writeFileAtomic, writeNpyFile } from './files';
 export { type GroundingDinoDetector, type GroundingDinoOptions, loadGroundingDino } from './grounding-dino';
-export { type DecodeImageOptions, decodeImage, loadPreprocessedImage } from './image-decode';
+export {
+  DEFAULT_MAX_PIXELS,
+  type DecodeImageOptions,
+  decodeImage,
+  loadPreprocessedImage,
+} from './image-decode';
 export {
   checkDatasetIndex,
   createImageFolderDataset,

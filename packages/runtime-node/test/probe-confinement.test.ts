@@ -105,3 +105,24 @@ describe('an image folder follows only the symbolic links that stay inside it', 
     ]);
   });
 });
+
+describe('a Broden index with repeated rows or unknown label numbers', () => {
+  it('says so, once per kind, with a count and the first row', async () => {
+    const root = join(scratch, 'oddities');
+    await put(
+      join(root, 'index.csv'),
+      'image,split,ih,iw,sh,sw,color,texture\na.png,val,3,4,3,4,,1\nb.png,val,3,4,3,4,,99\na.png,val,3,4,3,4,,98\n',
+    );
+    await put(join(root, 'label.csv'), 'number,name,category,frequency,coverage,syns\n1,red,color(1),1,1,\n');
+    await put(join(root, 'category.csv'), 'name,first,last,count,frequency\ncolor,1,1,1,1\n');
+    await put(join(root, 'c_color.csv'), 'code,number,name,frequency,coverage\n1,1,red,1,1\n');
+    const warnings: FileWarning[] = [];
+    const dataset = await createBrodenDataset({ root, onWarning: (w) => warnings.push(w) });
+    expect(dataset.size).toBe(3);
+    const index = join(root, 'index.csv');
+    expect(warnings.map((w) => w.message)).toEqual([
+      `${index} lists 1 image(s) more than once (e.g. a.png on line 4, first on line 2); each row counts as an image of its own.`,
+      `${index} names 2 label number(s) that label.csv does not list (e.g. 99 as texture on line 3); they have no name and match no concept.`,
+    ]);
+  });
+});

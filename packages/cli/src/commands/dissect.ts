@@ -82,6 +82,8 @@ export interface DissectCommandOptions {
   shards?: number;
   /** Seconds a distributed run waits for Redis once it stops answering. */
   redisTimeout?: number;
+  /** The most pixels a probe image may have (larger ones are left out, listed as failures). */
+  maxPixels?: number;
   /** Pseudo-neurons of each layer's permutation null (0: no significance). */
   null: number;
   /** Bootstrap resamples for stability (0: off). */
@@ -267,6 +269,7 @@ export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promi
     ['--top-k', o.topK],
     ['--shards', o.shards],
     ['--redis-timeout', o.redisTimeout],
+    ['--max-pixels', o.maxPixels],
   ] as const) {
     if (value !== undefined && !(Number.isInteger(value) && value >= 1)) {
       throw new CliError(`${option}: ${value} is not a positive integer`);
@@ -313,7 +316,7 @@ export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promi
   const runtime = await createNodeRuntime({ executionProviders, strict: o.strict }).catch((e) =>
     fail(e, '--ep: '),
   );
-  const base = createNodeDissectionEnvironment({ runtime });
+  const base = createNodeDissectionEnvironment({ runtime, maxPixels: o.maxPixels });
   const environment: DissectionEnvironment = {
     ...base,
     loadTarget: async (uri) => {
@@ -629,6 +632,11 @@ export function registerDissectCommand(program: Command, io: CliIo): void {
         .default('touched'),
     )
     .option('--batch-size <n>', 'images per batch', integer, 16)
+    .option(
+      '--max-pixels <n>',
+      'the most pixels (width × height) a probe image may have: larger ones are left out before they are decoded (default 50000000)',
+      integer,
+    )
     .addOption(
       new Option('--preset <name>', 'target preprocessing').choices(['imagenet', 'clip']).default('imagenet'),
     )

@@ -40,6 +40,7 @@ import {
   npyRowBlocks,
   readInput,
   readNpyMatrix,
+  requireNonZeroRows,
   requireOutputFile,
   requireOutputFolder,
   writeOutput,
@@ -193,6 +194,8 @@ export async function scoreCommand(o: ScoreCommandOptions, io: CliIo): Promise<v
       const texts = await readNpyMatrix(o.textEmb!, '--text-emb');
       checkFinite(images, o.imageEmb!, '--image-emb');
       checkFinite(texts, o.textEmb!, '--text-emb');
+      requireNonZeroRows(images, o.imageEmb!, '--image-emb');
+      requireNonZeroRows(texts, o.textEmb!, '--text-emb');
       if (images.cols !== texts.cols) {
         throw new CliError(
           `--text-emb: ${o.textEmb} has dimension ${texts.cols} but ${o.imageEmb} has ${images.cols}; embed images and texts with the same CLIP model`,

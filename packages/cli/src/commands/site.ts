@@ -1,4 +1,5 @@
-import { realpath } from 'node:fs/promises';
+import { existsSync, readdirSync } from 'node:fs';
+import { realpath, rm } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, sep } from 'node:path';
 import { NeurodissectError, type Results } from '@neurodissect/core';
 import { toyWorldModelPaths } from '@neurodissect/toyworld/node';
@@ -93,7 +94,7 @@ export function formatSiteReport(report: SiteBuildReport, outDir: string): strin
   if (images.missingCount > 0) {
     const example = images.missing[0];
     lines.push(
-      `  placeholders, e.g. ${example.uri}: ${example.reason}${images.missingCount > 1 ? ` (and ${images.missingCount - 1} more)` : ''}`,
+      `  placeholders, e.g. ${quoteShort(example.uri)}: ${quoteShort(example.reason)}${images.missingCount > 1 ? ` (and ${images.missingCount - 1} more)` : ''}`,
     );
   }
   if (report.heatmaps.dropped > 0)
@@ -121,6 +122,8 @@ export async function siteCommand(o: SiteCommandOptions, io: CliIo): Promise<voi
     );
   }
   const progress = createProgressRenderer(io);
+  // A site that fails half-way (a full disk) is removed when the folder held nothing before.
+  const fresh = !existsSync(o.out) || readdirSync(o.out).length === 0;
   let report: SiteBuildReport;
   try {
     report = await buildSite({
@@ -139,7 +142,19 @@ export async function siteCommand(o: SiteCommandOptions, io: CliIo): Promise<voi
       onProgress: progress.onProgress,
     });
   } catch (error) {
-    if (!(error instanceof NeurodissectError)) throw error;
+    if (!(error instanceof NeurodissectError)) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (fresh && typeof code === 'string') {
+        await rm(o.out, { recursive: true, force: true });
+        const path = (error as NodeJS.ErrnoException).path;
+        throw new CliError(
+          code === 'ENOSPC'
+            ? `--out: no space left to write the site${path ? ` (${path})` : ''}; the half-written ${o.out} was removed: free some space and run again`
+            : `--out: could not write the site in ${o.out} (${code}${path ? `: ${path}` : ''}); the half-written folder was removed`,
+        );
+      }
+      throw error;
+    }
     const details = error.details as {
       imageRoot?: unknown;
       imageBase?: unknown;

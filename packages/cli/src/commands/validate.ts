@@ -6,7 +6,11 @@ import type { CliIo } from '../io';
 
 /** `neurodissect validate FILE`: checks a Results document of any version. Exit 1 when invalid. */
 export async function validateCommand(file: string, io: CliIo): Promise<number> {
-  const text = (await readInput(file, 'FILE')).toString('utf8');
+  const raw = (await readInput(file, 'FILE')).toString('utf8');
+  // A byte-order mark (some editors save one) is no part of the JSON: read past it, and say so.
+  const bom = raw.charCodeAt(0) === 0xfeff;
+  const text = bom ? raw.slice(1) : raw;
+  if (bom) io.stderr.write(`note: ${file} starts with a byte-order mark (U+FEFF); it was read past\n`);
   let value: unknown;
   try {
     value = JSON.parse(text);
