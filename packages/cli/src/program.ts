@@ -2,6 +2,7 @@ import { isNeurodissectError } from '@neurodissect/core';
 import { Command, CommanderError } from 'commander';
 import { CliError } from './cli-error';
 import { registerActivationsCommand } from './commands/activations';
+import { registerCompareCommand } from './commands/compare';
 import { registerDemoCommand } from './commands/demo';
 import { registerDissectCommand } from './commands/dissect';
 import { registerEmbedCommand } from './commands/embed';
@@ -41,6 +42,7 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
   registerValidateCommand(program, io, setExitCode);
   registerImportCommand(program, io);
   registerEvalCommand(program, io);
+  registerCompareCommand(program, io);
   registerSearchCommand(program, io);
   registerNeuronCommand(program, io);
   registerSiteCommand(program, io);

@@ -92,6 +92,9 @@ export interface DissectCommandOptions {
   heldOut: number;
   /** Seeds the null, the resamples and the folds. */
   seed: number;
+  /** `--no-relations` sets false; `--relations-from` names more layers, comma-separated. */
+  relations?: boolean;
+  relationsFrom?: string;
   out: string;
 }
 
@@ -252,6 +255,21 @@ export function trustOf(o: Pick<DissectCommandOptions, 'null' | 'stability' | 'h
   return { permutations: o.null, stability: o.stability, folds: o.heldOut, seed: o.seed };
 }
 
+/** `--no-relations` and `--relations-from`, checked (undefined: the defaults). */
+function relationsOf(o: Pick<DissectCommandOptions, 'relations' | 'relationsFrom'>) {
+  const from = (o.relationsFrom ?? '')
+    .split(',')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  if (o.relations === false) {
+    if (from.length > 0) throw new CliError('--relations-from: drop --no-relations to relate layers');
+    return false as const;
+  }
+  if (o.relationsFrom !== undefined && from.length === 0)
+    throw new CliError('--relations-from: name at least one layer, e.g. --relations-from layer2');
+  return from.length > 0 ? { from, top: 10 } : undefined;
+}
+
 /** `neurodissect dissect`: labels every neuron of the chosen layers; writes a Results document. */
 export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promise<DissectOutcome> {
   const layers = o.layers
@@ -295,10 +313,12 @@ export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promi
   if (o.prefixTokens !== undefined && !(Number.isInteger(o.prefixTokens) && o.prefixTokens >= 0))
     throw new CliError(`--prefix-tokens: ${o.prefixTokens} is not an integer ≥ 0`);
   const described = await specOf(o, layers, io);
-  const spec =
+  const prefixed =
     o.prefixTokens === undefined
       ? described
       : parseDissectionSpec({ ...described, prefixTokens: o.prefixTokens });
+  const relations = relationsOf(o);
+  const spec = relations === undefined ? prefixed : parseDissectionSpec({ ...prefixed, relations });
   // Labeler files are loaded (and checked) before any work, with the options the built-ins share.
   const fileLabelers = new Map<string, Labeler>();
   for (const name of spec.labelers.names) {
@@ -545,6 +565,7 @@ export function timingSummary(timings: Record<string, number> | undefined): stri
     const each = labelling.map(([key, ms]) => `${key.slice('label:'.length)} ${seconds(ms)}`).join(', ');
     parts.push(`labelling ${seconds(total)} (${each})`);
   }
+  if (timings.relations !== undefined) parts.push(`relations ${seconds(timings.relations)}`);
   if (timings.heatmaps !== undefined) parts.push(`heatmaps ${seconds(timings.heatmaps)}`);
   if (parts.length === 0) return undefined;
   const total = Object.values(timings).reduce((sum, ms) => sum + ms, 0);
@@ -677,6 +698,11 @@ export function registerDissectCommand(program: Command, io: CliIo): void {
       `with --queue: seconds to wait for Redis once it stops answering, then stop (exit 2; run again to go on) (default ${DEFAULT_REDIS_TIMEOUT_SECONDS})`,
       integer,
     )
+    .option(
+      '--relations-from <layers>',
+      "comma-separated layers (dissected or not) whose most correlated units each neuron lists, besides the layer dissected before it's (docs/relations.md)",
+    )
+    .option('--no-relations', 'do not relate neurons to those of other layers')
     .requiredOption('--out <file>', 'the Results document to write (.json)')
     .action(async (options: DissectCommandOptions) => {
       await dissectCommand(options, io);
