@@ -107,6 +107,7 @@ export {
   type SharedUnit,
   summaryFeatureKey,
   type UnitComparison,
+  UNCHANGED_R,
 } from './relations/compare';
 export {
   bestMatches,
@@ -125,6 +126,7 @@ export {
   type RelationOptions,
   relationPairs,
 } from './relations/stage';
+export { type NeuronRelationView, neuronRelationViews, type RelatedUnitView } from './relations/view';
 // The Results document: one zod-validated, versioned format.
 export { createResults, type ResultsInit } from './results/create';
 export {

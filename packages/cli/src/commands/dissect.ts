@@ -700,7 +700,7 @@ export function registerDissectCommand(program: Command, io: CliIo): void {
     )
     .option(
       '--relations-from <layers>',
-      "comma-separated layers (dissected or not) whose most correlated units each neuron lists, besides the layer dissected before it's (docs/relations.md)",
+      'comma-separated layers (dissected or not) whose most correlated units each neuron lists, besides those of the layer dissected before (docs/relations.md)',
     )
     .option('--no-relations', 'do not relate neurons to those of other layers')
     .requiredOption('--out <file>', 'the Results document to write (.json)')

@@ -1,3 +1,4 @@
+import { type NeuronRelationView, neuronRelationViews } from '@neurodissect/core';
 import { createSearchIndex, type NeuronView } from '@neurodissect/search';
 import type { Command } from 'commander';
 import { CliError } from '../cli-error';
@@ -35,19 +36,45 @@ export function formatNeuronText(neuron: NeuronView): string {
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * The neuron's relations in words: per other layer, the units it fires with, most correlated
+ * first ("driven with" the layer before, "drives with" a layer after), with their labels.
+ */
+export function formatRelationsText(relations: readonly NeuronRelationView[]): string {
+  const lines: string[] = [];
+  for (const relation of relations) {
+    lines.push(`${relation.direction === 'from' ? 'driven with' : 'drives with'} ${relation.layer}:`);
+    const width = String(relation.units.length).length;
+    relation.units.forEach((related, i) => {
+      const label = related.label === undefined ? '' : ` ${related.label}`;
+      lines.push(
+        `  ${String(i + 1).padStart(width)}. ${related.layer} #${related.unit}${label}  r = ${related.r.toFixed(2)}`,
+      );
+    });
+  }
+  return lines.length > 0 ? `${lines.join('\n')}\n` : '';
+}
+
 /** `neurodissect neuron`: prints one neuron's labels and top images. */
 export async function neuronCommand(o: NeuronCommandOptions, io: CliIo): Promise<void> {
   if (o.unit < 0) throw new CliError(`--unit: must be 0 or more, got ${o.unit}`);
   const results = await readResultsFile(o.results, '--results');
   const neuron = asCliError(() => createSearchIndex(results).neuron(o.layer, o.unit));
-  io.stdout.write(o.json ? `${JSON.stringify(neuron, null, 2)}\n` : formatNeuronText(neuron));
+  const relations = neuronRelationViews(results, o.layer, o.unit);
+  io.stdout.write(
+    o.json
+      ? `${JSON.stringify(relations.length > 0 ? { ...neuron, relations } : neuron, null, 2)}\n`
+      : formatNeuronText(neuron) + formatRelationsText(relations),
+  );
 }
 
 /** Adds `neuron` to the program. */
 export function registerNeuronCommand(program: Command, io: CliIo): void {
   program
     .command('neuron')
-    .description('Show one neuron: its ranked labels per labeler with scores, and its top images.')
+    .description(
+      'Show one neuron: its ranked labels per labeler with scores, its top images, and the units of other layers it fires with.',
+    )
     .requiredOption('--results <file>', 'the Results document (.json)')
     .requiredOption('--layer <name>', 'the layer, e.g. layer4')
     .requiredOption('--unit <n>', 'the unit (0-based)', integer)

@@ -50,17 +50,26 @@ export interface UnitComparison {
   readonly layer: string;
   readonly unit: number;
   /**
-   * The unit of the second model it is: the one of the same index while they correlate at least
-   * the threshold, else its mutual best match of the same layer when that one does (a unit that
-   * moved), else the one of the same index.
+   * The unit of the second model it is: its mutual best match in the same layer when they
+   * correlate at least the threshold and more than the unit of the same index does (a unit that
+   * moved), else the unit of the same index.
    */
   readonly counterpart: number;
   /** The correlation of the unit and its counterpart. */
   readonly r: number;
   readonly labels: LabelsSideBySide;
   /** Whether some labeler's best label differs between the unit and its counterpart. */
+  readonly labelChanged: boolean;
+  /**
+   * Label drift: the label changed and so did the unit (`r` below {@link UNCHANGED_R}). A unit
+   * whose activations are unchanged can still get another label from labelers that weigh each
+   * concept against the whole layer (soft-WPMI's `p(c)`), when other units changed.
+   */
   readonly drift: boolean;
 }
+
+/** The correlation from which a unit and its counterpart count as unchanged. */
+export const UNCHANGED_R = 0.999;
 
 /** A unit both models have: a mutual best match at least the threshold. */
 export interface SharedUnit {
@@ -242,14 +251,16 @@ export async function compareDissections(
       if (sameArchitecture && layerA.name === layerB.name) {
         const byUnit = new Map(matches.map((m) => [m.unitA, m]));
         for (let unit = 0; unit < layerA.units; unit++) {
-          const same = r.data[unit * r.cols + unit];
+          const same = round(r.data[unit * r.cols + unit]);
           const moved = byUnit.get(unit);
+          // Followed to its mutual best match only where that is the stronger one.
           const counterpart =
-            !(same >= threshold) && moved?.mutual && moved.r >= threshold ? moved.unitB : unit;
+            moved?.mutual && moved.r >= threshold && !(same >= moved.r) ? moved.unitB : unit;
           const rc = r.data[unit * r.cols + counterpart];
           const labels = sideBySide(neuronOf(layerA, unit), neuronOf(layerB, counterpart));
-          const drift = labelers.some((id) => labels[id] && labels[id].a !== labels[id].b);
-          units.push({ layer: layerA.name, unit, counterpart, r: round(rc), labels, drift });
+          const labelChanged = labelers.some((id) => labels[id] && labels[id].a !== labels[id].b);
+          const drift = labelChanged && !(round(rc) >= UNCHANGED_R);
+          units.push({ layer: layerA.name, unit, counterpart, r: round(rc), labels, labelChanged, drift });
         }
       }
       options.onProgress?.({ stage: 'compare', done: layers.length, total });
