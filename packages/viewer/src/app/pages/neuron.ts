@@ -1,6 +1,7 @@
 import { formatRoute, layerRoute, type NeuronRoute, searchRoute } from '../../route';
 import type { AppContext } from '../context';
 import { formatNumber, h } from '../dom';
+import { relationsView } from '../relations-view';
 import { topImagesView } from '../top-images';
 import {
   hasLabelTrust,
@@ -245,6 +246,7 @@ export async function renderNeuron(
       heatmapToggle,
       grid,
     ),
+    relationsView(ctx, neuron),
     h(
       'section',
       { class: 'similar-section', 'aria-labelledby': 'similar-heading' },
