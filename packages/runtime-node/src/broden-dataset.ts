@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import {
   type CsvRecord,
@@ -81,7 +81,8 @@ export interface BrodenDataset extends FileProbeDataset {
   readonly categoryCodes: ReadonlyMap<string, readonly BrodenCategoryCode[]>;
   /**
    * The annotations in core's shape, for labelers: each label's name and primary category (the
-   * one where it covers most pixels, as NetDissect assigns it), image labels and masks.
+   * one where it covers most pixels, as NetDissect assigns it), image labels and masks. An image
+   * whose index row names a mask file that does not exist has neither (the labelers skip it).
    */
   readonly conceptAnnotations: ProbeAnnotations;
   /** The index row of image `index`. */
@@ -109,7 +110,9 @@ export interface BrodenDatasetOptions {
   maxPixels?: number;
   /**
    * Receives a warning (`ND_BRODEN_INDEX`) when `index.csv` lists an image twice or names label
-   * numbers that `label.csv` does not list: one per kind, with a count and the first row.
+   * numbers that `label.csv` does not list, and (`ND_BRODEN_MASK_MISSING`) when rows name mask
+   * files that do not exist (those images are left out of `conceptAnnotations`): one per kind,
+   * with a count and the first row.
    */
   onWarning?: (warning: FileWarning) => void;
 }
@@ -168,6 +171,23 @@ function integer(value: string, path: string, record: CsvRecord, column: string)
 function number(value: string): number {
   const n = Number(value);
   return value.trim() === '' || !Number.isFinite(n) ? 0 : n;
+}
+
+/** The entries whose file (by `pathOf`) does not exist, in order; 64 checked at a time. */
+async function missingFiles<T>(entries: readonly T[], pathOf: (entry: T) => string): Promise<T[]> {
+  const missing = new Array<boolean>(entries.length).fill(false);
+  let next = 0;
+  const worker = async () => {
+    while (next < entries.length) {
+      const k = next++;
+      missing[k] = !(await stat(pathOf(entries[k])).then(
+        (info) => info.isFile(),
+        () => false,
+      ));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(64, entries.length) }, worker));
+  return entries.filter((_, k) => missing[k]);
 }
 
 /**
@@ -399,6 +419,23 @@ export async function createBrodenDataset(options: BrodenDatasetOptions): Promis
     conceptLabels.set(n, { name: label.name, category: primary.get(n)?.category ?? fallback });
   }
 
+  // An image whose mask file is missing is left out of the annotations the labelers get (NetDissect
+  // and Broden-label skip it), rather than failing every image's labels: said once, with a count.
+  const unannotated = new Set<number>();
+  const missingMasks = await missingFiles(
+    rows.flatMap((row, i) => Object.values(row.masks).flatMap((files) => files.map((file) => ({ i, file })))),
+    ({ file }) => join(root, 'images', file),
+  );
+  for (const { i } of missingMasks) unannotated.add(i);
+  if (missingMasks.length > 0) {
+    const { i, file } = missingMasks[0];
+    options.onWarning?.({
+      code: 'ND_BRODEN_MASK_MISSING',
+      message: `${unannotated.size} image(s) of ${indexPath} name a mask file that does not exist (e.g. ${join(root, 'images', file)}, line ${lines[i]}); their annotations are left out, so NetDissect and Broden-label skip them.`,
+      path: join(root, 'images', file),
+    });
+  }
+
   const fingerprint = await filesFingerprint(items.map((_, i) => pathOf(i)));
   return {
     name: options.name ?? basename(root),
@@ -429,9 +466,9 @@ export async function createBrodenDataset(options: BrodenDatasetOptions): Promis
       labels: conceptLabels,
       imageLabels(i) {
         checkDatasetIndex(i, items.length);
-        return rows[i].labels;
+        return unannotated.has(i) ? {} : rows[i].labels;
       },
-      masks: (i, maskOptions) => readMasks(i, maskOptions),
+      masks: async (i, maskOptions) => (unannotated.has(i) ? [] : readMasks(i, maskOptions)),
     },
   };
 }

@@ -126,3 +126,35 @@ describe('a Broden index with repeated rows or unknown label numbers', () => {
     ]);
   });
 });
+
+describe('a Broden image whose mask file is missing', () => {
+  it('is left out of the annotations the labelers get, with one warning and a count', async () => {
+    const root = await broden('mask-missing', 'a.png', 'a_color.png');
+    const index = join(root, 'index.csv');
+    await writeFile(
+      index,
+      `${await import('node:fs/promises').then((fs) => fs.readFile(index, 'utf8'))}b.png,val,3,4,3,4,b_color.png\n`,
+    );
+    await put(join(root, 'images/a.png'), await png(1));
+    await put(join(root, 'images/b.png'), await png(2));
+    const mask = await sharp(Buffer.alloc(4 * 3 * 3, 0).fill(1, 0, 1), {
+      raw: { width: 4, height: 3, channels: 3 },
+    })
+      .png()
+      .toBuffer();
+    await put(join(root, 'images/b_color.png'), mask);
+    const warnings: FileWarning[] = [];
+    const dataset = await createBrodenDataset({ root, onWarning: (w) => warnings.push(w) });
+    expect(warnings.map((w) => [w.code, w.message])).toEqual([
+      [
+        'ND_BRODEN_MASK_MISSING',
+        `1 image(s) of ${index} name a mask file that does not exist (e.g. ${join(root, 'images/a_color.png')}, line 2); their annotations are left out, so NetDissect and Broden-label skip them.`,
+      ],
+    ]);
+    expect(await dataset.conceptAnnotations.masks(0)).toEqual([]);
+    expect(dataset.conceptAnnotations.imageLabels(0)).toEqual({});
+    expect((await dataset.conceptAnnotations.masks(1)).map((m) => m.file)).toEqual(['b_color.png']);
+    // The index itself is read as it is.
+    await expect(dataset.readMasks(0)).rejects.toThrow(/a_color\.png could not be read/);
+  });
+});
