@@ -197,3 +197,77 @@ describe('validate reads past a byte-order mark', () => {
     expect(result.stdout).toMatch(/^valid: .* is a Results document, version 2\n$/);
   });
 });
+
+describe('dissect on a Broden probe with a missing mask', () => {
+  it('skips that image for NetDissect with a note and a count, and labels the layer', {
+    timeout: 120_000,
+  }, async () => {
+    const { writeToyWorld, toyWorldModelPaths } = await import('@neurodissect/toyworld/node');
+    const { readdirSync, rmSync, readFileSync } = await import('node:fs');
+    const { parseResults } = await import('@neurodissect/core');
+    const dir = tempDir();
+    const world = join(dir, 'world');
+    await writeToyWorld(world, { seed: 2, count: 8 });
+    const masks = readdirSync(join(world, 'images'), { recursive: true, encoding: 'utf8' }).filter((f) =>
+      /object/.test(f),
+    );
+    expect(masks.length).toBeGreaterThan(0);
+    rmSync(join(world, 'images', masks[0]));
+    writeFileSync(join(dir, 'concepts.txt'), 'red\nblue\n');
+    const out = join(dir, 'results.json');
+    const result = await cli(
+      'dissect',
+      '--model',
+      toyWorldModelPaths().targetModel,
+      '--layers',
+      'layer1',
+      '--probe',
+      `broden:${world}`,
+      '--concepts',
+      join(dir, 'concepts.txt'),
+      '--labelers',
+      'netdissect',
+      '--input-size',
+      '64',
+      '--null',
+      '0',
+      '--held-out',
+      '0',
+      '--out',
+      out,
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(
+      /note: 1 image\(s\) of .*index\.csv name a mask file that does not exist \(e\.g\. .*, line \d+\); their annotations are left out, so NetDissect and Broden-label skip them\./,
+    );
+    const results = parseResults(readFileSync(out, 'utf8'));
+    expect(results.failures).toEqual([]);
+    expect(results.layers[0].neurons.some((n) => (n.labels.netdissect ?? []).length > 0)).toBe(true);
+  });
+});
+
+describe('messages stay short whatever they quote', () => {
+  it('cuts a line of standard error over 1,000 characters in the middle, saying how much was left out', async () => {
+    const model = join(fixturePath('runtime-node'), 'resnet/narrow-resnet.onnx');
+    const dir = tempDir();
+    const images = join(fixturePath('runtime-node'), 'preprocess');
+    const layer = `layer${'9'.repeat(100_000)}`;
+    const result = await cli(
+      'activations',
+      '--model',
+      model,
+      '--layers',
+      layer,
+      '--images',
+      images,
+      '--out',
+      join(dir, 'out'),
+    );
+    expect(result.code).toBe(2);
+    expect(Math.max(...result.stderr.split('\n').map((line) => line.length))).toBeLessThanOrEqual(1000);
+    const errors = result.stderr.split('\n').filter((line) => line.startsWith('neurodissect:'));
+    expect(errors).toEqual([
+      expect.stringMatching(/^neurodissect: .*layer9{100}.*… \(\d+ characters left out\) …/),
+    ]);
+  });
+});
