@@ -76,11 +76,19 @@ function columnMoments(m: Matrix): ColumnMoments {
   return { mean, inverseStd, std };
 }
 
-/** Rows `[start, end)` standardised and transposed: `K × n`, unusable units all zero. */
-function standardisedBlock(m: Matrix, moments: ColumnMoments, start: number, end: number): Matrix {
+/**
+ * Rows `[start, end)` standardised and transposed into `out` (`K × n`, reused from block to block
+ * so that nothing is allocated per block), unusable units all zero.
+ */
+function standardisedBlock(
+  m: Matrix,
+  moments: ColumnMoments,
+  start: number,
+  end: number,
+  out: Matrix,
+): Matrix {
   const n = end - start;
   const k = m.cols;
-  const out = createMatrix(k, n);
   for (let i = start; i < end; i++) {
     const row = i * k;
     const col = i - start;
@@ -121,11 +129,14 @@ export async function correlateLayers(
   const add = (sum: Float64Array, product: Matrix) => {
     for (let i = 0; i < sum.length; i++) sum[i] += product.data[i];
   };
+  const buffers = (rows: number) => ({ a: createMatrix(a.cols, rows), b: createMatrix(b.cols, rows) });
+  const full = buffers(Math.min(blockRows, n));
   for (let start = 0; start < n; start += blockRows) {
     throwIfAborted(options.signal);
     const end = Math.min(n, start + blockRows);
-    const za = standardisedBlock(a, ma, start, end);
-    const zb = standardisedBlock(b, mb, start, end);
+    const block = end - start === full.a.cols ? full : buffers(end - start);
+    const za = standardisedBlock(a, ma, start, end, block.a);
+    const zb = standardisedBlock(b, mb, start, end, block.b);
     add(ab, await matmul(za, zb));
     if (aa && bb) {
       add(aa, await matmul(za, za));
