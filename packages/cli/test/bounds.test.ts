@@ -195,6 +195,10 @@ describe('validate reads past a byte-order mark', () => {
     expect(result.code, result.stdout).toBe(0);
     expect(result.stderr).toBe(`note: ${file} starts with a byte-order mark (U+FEFF); it was read past\n`);
     expect(result.stdout).toMatch(/^valid: .* is a Results document, version 2\n$/);
+    // The commands that read --results read past it too.
+    const search = await cli('search', '--results', file, '--concept', 'dog');
+    expect(search.code, search.stderr).toBe(0);
+    expect(search.stdout).toContain('layer1');
   });
 });
 
@@ -243,6 +247,37 @@ describe('dissect on a Broden probe with a missing mask', () => {
     const results = parseResults(readFileSync(out, 'utf8'));
     expect(results.failures).toEqual([]);
     expect(results.layers[0].neurons.some((n) => (n.labels.netdissect ?? []).length > 0)).toBe(true);
+  });
+});
+
+describe('dissect --max-pixels', () => {
+  it('leaves out probe images over the limit, before decoding them', { timeout: 60_000 }, async () => {
+    const fixtures = fixturePath('runtime-node');
+    const dir = tempDir();
+    writeFileSync(join(dir, 'concepts.txt'), 'dog\ncat\n');
+    const result = await cli(
+      'dissect',
+      '--model',
+      join(fixtures, 'resnet/narrow-resnet.onnx'),
+      '--layers',
+      'layer1',
+      '--probe',
+      join(fixtures, 'preprocess'),
+      '--concepts',
+      join(dir, 'concepts.txt'),
+      '--labelers',
+      'clip-dissect',
+      '--clip',
+      clip,
+      '--max-pixels',
+      '1000',
+      '--out',
+      join(dir, 'results.json'),
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(
+      /neurodissect: No image of the probe set preprocess could be read: all \d+ failed, the first with: The image .* is \d+×\d+ \([\d.]+ megapixels\), more than the 0\.0010 megapixels allowed; shrink it, or raise the limit \(--max-pixels\)\./,
+    );
   });
 });
 

@@ -43,7 +43,9 @@ export interface SearchCommandOptions {
 
 /** Reads and validates a Results document; problems become one-line CLI errors naming `option`. */
 export async function readResultsFile(path: string, option: string): Promise<Results> {
-  const text = (await readInput(path, option)).toString('utf8');
+  const raw = (await readInput(path, option)).toString('utf8');
+  // A byte-order mark (some editors save one) is no part of the JSON.
+  const text = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
   try {
     return parseResults(text, path);
   } catch (error) {
