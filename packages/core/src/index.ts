@@ -106,8 +106,8 @@ export {
   type LayerPairComparison,
   type SharedUnit,
   summaryFeatureKey,
-  type UnitComparison,
   UNCHANGED_R,
+  type UnitComparison,
 } from './relations/compare';
 export {
   bestMatches,
