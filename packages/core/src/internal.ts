@@ -17,6 +17,7 @@ export {
 } from './kernels/pmi-wasm';
 export { softmaxRowInto } from './math/softmax';
 export { type ColumnTopK, type ColumnTopKAccumulator, createColumnTopK } from './math/top-k';
+export { prefetched } from './pipeline/prefetch';
 export { checkInteger, checkNumber, withTopKDefault } from './similarity/options';
 export {
   buildSlotIndex,

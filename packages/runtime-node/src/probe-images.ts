@@ -38,16 +38,26 @@ export async function readProbeImages(
   const images: RgbImage[] = [];
   const read: number[] = [];
   const failures: ProbeReadFailure[] = [];
-  for (const [done, index] of indices.entries()) {
-    throwIfAborted(options.signal);
-    try {
-      images.push(await dataset.read(index, options));
+  throwIfAborted(options.signal);
+  // Decoded concurrently (sharp works off the main thread), reported in order.
+  let done = 0;
+  const outcomes = await Promise.allSettled(
+    indices.map((index) =>
+      dataset.read(index, options).finally(() => {
+        options.onProgress?.({ stage: 'read-images', done: ++done, total: indices.length });
+      }),
+    ),
+  );
+  for (const [j, outcome] of outcomes.entries()) {
+    const index = indices[j];
+    if (outcome.status === 'fulfilled') {
+      images.push(outcome.value);
       read.push(index);
-    } catch (error) {
-      if (!isNeurodissectError(error) || error.code === 'ND_ABORTED') throw error;
-      failures.push({ index, id: dataset.item(index).id, code: error.code, message: error.message });
+      continue;
     }
-    options.onProgress?.({ stage: 'read-images', done: done + 1, total: indices.length });
+    const error = outcome.reason;
+    if (!isNeurodissectError(error) || error.code === 'ND_ABORTED') throw error;
+    failures.push({ index, id: dataset.item(index).id, code: error.code, message: error.message });
   }
   return { images, indices: read, failures };
 }

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { createMatrix, isNeurodissectError, matrixToTensor, type RgbImage } from '@neurodissect/core';
+import { prefetched } from '@neurodissect/core/internal';
 import {
   createImageFolderDataset,
   createTargetModel,
@@ -90,6 +91,22 @@ export async function* readImageBatches(
   }
 }
 
+/**
+ * {@link readImageBatches} with each batch also turned into the model's input by `prepare`, one
+ * batch ahead: the next batch is decoded and preprocessed while the current one runs.
+ */
+export function preparedImageBatches<T>(
+  batches: AsyncIterable<{ images: RgbImage[]; ids: string[] }>,
+  prepare: (images: RgbImage[]) => T,
+): AsyncGenerator<{ images: RgbImage[]; ids: string[]; input?: T }> {
+  return prefetched(
+    (async function* () {
+      for await (const batch of batches)
+        yield { ...batch, ...(batch.images.length > 0 ? { input: prepare(batch.images) } : {}) };
+    })(),
+  );
+}
+
 /** The file a layer's activations are written to: its name with path separators replaced. */
 export function layerFileName(layer: string): string {
   return `${layer.replace(/[\\/:*?"<>|]/g, '_')}.npy`;
@@ -141,12 +158,15 @@ export async function activationsCommand(o: ActivationsCommandOptions, io: CliIo
     const chunks = new Map<string, Float32Array[]>(layers.map((l) => [l, []]));
     const units = new Map<string, number>();
     let done = 0;
-    for await (const batch of readImageBatches(dataset, o.batchSize, io, skipped)) {
+    const batches = preparedImageBatches(readImageBatches(dataset, o.batchSize, io, skipped), (images) =>
+      preprocessBatch(images, preprocessing),
+    );
+    for await (const batch of batches) {
       done += batch.ids.length;
-      if (batch.images.length > 0) {
+      if (batch.input) {
         let summarized: Awaited<ReturnType<NodeTargetModel['runSummarized']>>;
         try {
-          summarized = await model.runSummarized(preprocessBatch(batch.images, preprocessing), layers, {
+          summarized = await model.runSummarized(batch.input, layers, {
             summary: o.pool,
           });
         } catch (error) {

@@ -11,6 +11,7 @@ import {
 import {
   loadClipModel,
   type NodeClipModel,
+  preprocessBatch,
   readConceptSetFile,
   writeFileAtomic,
   writeNpyFile,
@@ -21,7 +22,7 @@ import { requireOutputFile } from '../files';
 import type { CliIo } from '../io';
 import { clipPreprocessOption, integer } from '../option-parsers';
 import { createProgressRenderer } from '../progress-bar';
-import { openImageFolder, readImageBatches, type SkippedImage } from './activations';
+import { openImageFolder, preparedImageBatches, readImageBatches, type SkippedImage } from './activations';
 
 /** Options of `neurodissect embed`, as parsed. */
 export interface EmbedCommandOptions {
@@ -58,10 +59,13 @@ async function embedImageFolder(
   const chunks: Float32Array[] = [];
   let done = 0;
   try {
-    for await (const batch of readImageBatches(dataset, o.batchSize, io, skipped)) {
+    const batches = preparedImageBatches(readImageBatches(dataset, o.batchSize, io, skipped), (images) =>
+      preprocessBatch(images, model.preprocess),
+    );
+    for await (const batch of batches) {
       done += batch.ids.length;
-      if (batch.images.length > 0) {
-        const embeds = await model.embedImages(batch.images).catch((e) => fail(e, '--clip: '));
+      if (batch.input) {
+        const embeds = await model.embedPixels(batch.input).catch((e) => fail(e, '--clip: '));
         chunks.push(embeds.data);
         rows.push(...batch.ids);
       }

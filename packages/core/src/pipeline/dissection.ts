@@ -39,6 +39,7 @@ import {
   valuesAtOrAboveQuantile,
 } from './map-quantiles';
 import { mapLayoutOf, toActivationMaps } from './map-source';
+import { prefetched } from './prefetch';
 import { type ActivationSummary, resolveSummary, summarizeActivations } from './summarize';
 
 /** The network being dissected, with how probe images become its input. */
@@ -831,25 +832,36 @@ async function featurePass(
   const embeddings: Matrix[] = [];
   const stage =
     layers.length > 0 && embed ? 'features' : layers.length > 0 ? 'activations' : 'image-embeddings';
-  for (let start = range.start; start < range.end; start += batchSize) {
-    throwIfAborted(o.signal);
-    const count = Math.min(batchSize, range.end - start);
-    const images: RgbImage[] = [];
-    for (let i = start; i < start + count; i++) {
-      if (knownBad.has(i)) continue;
-      try {
-        images.push(await o.probe.read(i, { signal: o.signal }));
-      } catch (error) {
+  // Decoding and preparing the next batch overlap this batch's inference.
+  const batches = async function* () {
+    for (let start = range.start; start < range.end; start += batchSize) {
+      throwIfAborted(o.signal);
+      const count = Math.min(batchSize, range.end - start);
+      const images: RgbImage[] = [];
+      // A batch's images are decoded concurrently (the runtime decodes off the main thread).
+      const wanted = Array.from({ length: count }, (_, j) => start + j).filter((i) => !knownBad.has(i));
+      const read = await Promise.allSettled(wanted.map((i) => o.probe.read(i, { signal: o.signal })));
+      for (const [j, outcome] of read.entries()) {
+        if (outcome.status === 'fulfilled') {
+          images.push(outcome.value);
+          continue;
+        }
+        const error = outcome.reason;
         if (isNeurodissectError(error, ErrorCode.Aborted) || o.signal?.aborted) throw error;
         skipped.push({
-          index: i,
+          index: wanted[j],
           code: isNeurodissectError(error) ? error.code : undefined,
           message: error instanceof Error ? error.message : String(error),
         });
       }
+      const input = images.length > 0 && layers.length > 0 ? o.target.prepare(images) : undefined;
+      yield { start, count, images, input };
     }
-    if (images.length > 0 && layers.length > 0) {
-      const raw = await o.target.model.run(o.target.prepare(images), layers, { signal: o.signal });
+  };
+  for await (const { start, count, images, input } of prefetched(batches())) {
+    throwIfAborted(o.signal);
+    if (input) {
+      const raw = await o.target.model.run(input, layers, { signal: o.signal });
       for (const layer of layers) {
         const tensor = raw.get(layer);
         if (!tensor)
@@ -1134,12 +1146,19 @@ function streamActivationMaps(
       }
       const kept: ActivationMapBatch[] = [];
       let bytes = 0;
-      for (let start = 0; start < valid.length; start += batchSize) {
+      // Decoding and preparing the next batch overlap this batch's inference.
+      const inputs = async function* () {
+        for (let start = 0; start < valid.length; start += batchSize) {
+          throwIfAborted(signal);
+          const rgb = await Promise.all(
+            valid.slice(start, start + batchSize).map((index) => o.probe.read(index, { signal })),
+          );
+          yield { start, input: o.target.prepare(rgb) };
+        }
+      };
+      for await (const { start, input } of prefetched(inputs())) {
         throwIfAborted(signal);
-        const rgb: RgbImage[] = [];
-        for (const index of valid.slice(start, start + batchSize))
-          rgb.push(await o.probe.read(index, { signal }));
-        const raw = await o.target.model.run(o.target.prepare(rgb), [layer], { signal });
+        const raw = await o.target.model.run(input, [layer], { signal });
         const output = raw.get(layer);
         if (!output) {
           throw new NeurodissectError(
