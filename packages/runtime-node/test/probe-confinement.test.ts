@@ -153,7 +153,7 @@ describe('a Broden image whose mask file is missing', () => {
     ]);
     expect(await dataset.conceptAnnotations.masks(0)).toEqual([]);
     expect(dataset.conceptAnnotations.imageLabels(0)).toEqual({});
-    expect((await dataset.conceptAnnotations.masks(1)).map((m) => m.file)).toEqual(['b_color.png']);
+    expect((await dataset.conceptAnnotations.masks(1)).map((m) => m.category)).toEqual(['color']);
     // The index itself is read as it is.
     await expect(dataset.readMasks(0)).rejects.toThrow(/a_color\.png could not be read/);
   });
