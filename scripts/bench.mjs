@@ -70,6 +70,29 @@ const runs = [
     ],
   },
   {
+    title: `forward passes beside torch's own loop, pairs back to back: neurodissect activations (ResNet-50 layers 1-4, ${quick ? 64 : 500} images) and embed --images (ViT-B/16-size CLIP image tower, ${quick ? 32 : 200} images); needs Debian's torch`,
+    command: [
+      'node',
+      'packages/cli/bench/forward-command.mjs',
+      '--images',
+      quick ? '64' : '500',
+      '--vit-images',
+      quick ? '32' : '200',
+      '--rounds',
+      quick ? '1' : '3',
+    ],
+  },
+  {
+    title: `the whole job: neurodissect dissect of ResNet-50 layers 1-4 with a ViT-B/16-size CLIP on ${quick ? '100 images × 2,000' : '500 images × 20,000'} words beside the reference's pipeline in torch, extrapolated to Broden's 63,305 images; NetDissect beside Broden-label on ResNet-18's layer1 (${quick ? 100 : 600} images); needs Debian's torch`,
+    command: [
+      'node',
+      'packages/cli/bench/whole-job-command.mjs',
+      ...(quick ? ['--quick', '--netdissect-images', '100'] : ['--images', '500', '--concepts', '20000']),
+      '--netdissect',
+      ...referenceArgs,
+    ],
+  },
+  {
     title: `neurodissect dissect --queue with 1, 2 and 3 neurodissect worker processes on Redis, beside a local dissect (toy world, ${quick ? 200 : 1000} images)`,
     command: [
       'node',

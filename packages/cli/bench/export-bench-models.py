@@ -1,7 +1,8 @@
 """Writes the whole-job benchmark's models with seeded random weights (dev-time only; nothing here is
 committed), each as ONNX for neurodissect and as a state dict for the torch reference:
 
-- `resnet50.onnx` / `resnet50.pt`: torchvision's ResNet-50 (dynamic batch);
+- `resnet50.onnx` / `resnet50.pt`: torchvision's ResNet-50 (dynamic batch); `resnet18.onnx`:
+  torchvision's ResNet-18 (the NetDissect pair of `whole-job-command.mjs --netdissect`);
 - `clip-b16/`: a CLIP folder in the OpenCLIP layout whose image tower has ViT-B/16 CLIP's size
   (16-px patches at 224 px, 12 pre-LN blocks of width 768, 12 heads, 512-d projection;
   `visual.onnx`, `visual.pt`) and whose text tower is `export-clip-b16-text.py`'s (`textual.onnx`,
@@ -86,6 +87,12 @@ def main():
         resnet = torchvision.models.resnet50().eval()
         torch.save(resnet.state_dict(), args.out / "resnet50.pt")
         torch.onnx.export(resnet, torch.zeros(1, 3, 224, 224), args.out / "resnet50.onnx",
+                          input_names=["input"], output_names=["logits"],
+                          dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
+                          opset_version=14, do_constant_folding=True)
+        torch.manual_seed(3)
+        resnet18 = torchvision.models.resnet18().eval()
+        torch.onnx.export(resnet18, torch.zeros(1, 3, 224, 224), args.out / "resnet18.onnx",
                           input_names=["input"], output_names=["logits"],
                           dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
                           opset_version=14, do_constant_folding=True)

@@ -16,6 +16,7 @@ import time
 
 import numpy as np
 import torch
+import torch.utils.mkldnn
 import torchvision
 from PIL import Image
 from torchvision import transforms
@@ -41,6 +42,8 @@ def main():
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--out", required=True, type=pathlib.Path)
+    parser.add_argument("--mkldnn", action="store_true",
+                        help="run Linear layers through oneDNN (Debian's torch has only a generic BLAS)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -58,6 +61,8 @@ def main():
         layers = []
     model.load_state_dict(torch.load(args.weights))
     model.eval()
+    if args.mkldnn:
+        model = torch.utils.mkldnn.to_mkldnn(model)
     caught = {layer: [] for layer in layers}
     for layer in layers:
         model.get_submodule(layer).register_forward_hook(
@@ -77,7 +82,8 @@ def main():
     else:
         np.save(args.out / "image-embeddings.npy", np.concatenate(outputs).astype(np.float32))
     print(json.dumps({"mode": args.mode, "images": len(files), "seconds": round(seconds, 2),
-                      "imagesPerSecond": round(len(files) / seconds, 2), "threads": args.threads}))
+                      "imagesPerSecond": round(len(files) / seconds, 2), "threads": args.threads,
+                      "mkldnn": args.mkldnn}))
 
 
 if __name__ == "__main__":
