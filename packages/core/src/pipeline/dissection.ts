@@ -24,6 +24,7 @@ import {
   checkRelationOptions,
   RELATION_DEFAULTS,
   type RelationOptions,
+  relationPairs,
 } from '../relations/stage';
 import { createResults } from '../results/create';
 import { parseResults } from '../results/parse';
@@ -369,8 +370,9 @@ async function runDissection(o: DissectionOptions): Promise<Results> {
   const ctx = await openRun(o);
   checkKnownMapLayouts(o, o.heatmaps ? o.layers : ctx.fresh);
   let t = now();
-  // Stage 1: activations and CLIP image embeddings, in one pass over the probe set.
-  const features = await collectFeatures(ctx);
+  // Stage 1: activations and CLIP image embeddings, in one pass over the probe set; the layers the
+  // fresh ones are related to (kept from `resume`, or only related to) are summarised in it too.
+  const features = await collectFeatures(ctx, relationPartners(ctx));
   ctx.timings.features = now() - t;
   // Stage 2: the concept set's CLIP embeddings.
   t = now();
@@ -392,6 +394,22 @@ async function runDissection(o: DissectionOptions): Promise<Results> {
     ctx.timings.heatmaps = now() - t;
   }
   return parseResults(ctx.results, 'the dissection Results');
+}
+
+/**
+ * The layers a fresh layer is related to that are not fresh themselves (kept from `resume`, or only
+ * related to): stage 1 summarises them in its one pass.
+ */
+function relationPartners(ctx: RunContext): string[] {
+  const { o } = ctx;
+  if (o.relations === false || ctx.fresh.length === 0) return [];
+  const fresh = new Set(ctx.fresh);
+  const partners = new Set<string>();
+  for (const [a, b] of relationPairs(o.layers, o.relations?.from ?? RELATION_DEFAULTS.from)) {
+    if (fresh.has(a) && !fresh.has(b)) partners.add(b);
+    if (fresh.has(b) && !fresh.has(a)) partners.add(a);
+  }
+  return [...partners];
 }
 
 /** Stage 3b: the relations between the layers' neurons, from their summaries (docs/relations.md). */
@@ -646,9 +664,9 @@ function checkKnownMapLayouts(o: DissectionOptions, layers: readonly string[]): 
  * decoded once and the same batch feeds the target model and CLIP. Unreadable images are left out
  * and reported in the Results' failures.
  */
-async function collectFeatures(ctx: RunContext): Promise<Features> {
+async function collectFeatures(ctx: RunContext, partners: readonly string[] = []): Promise<Features> {
   const { o, items, results } = ctx;
-  if (ctx.fresh.length === 0) {
+  if (ctx.fresh.length === 0 && partners.length === 0) {
     if (!o.resume)
       return { activations: new Map(), summaries: new Map(), valid: items.map((_, i) => i), maps: new Map() };
     results.probe = o.resume.probe;
@@ -658,7 +676,7 @@ async function collectFeatures(ctx: RunContext): Promise<Features> {
     const valid = o.resume.probe.images.map((image) => position.get(image.id) ?? -1).filter((i) => i >= 0);
     return { activations: new Map(), summaries: new Map(), valid, maps: new Map() };
   }
-  const parts = featureParts(ctx);
+  const parts = featureParts(ctx, partners);
   const layerKeys = new Map<string, string>();
   for (const [layer, layerParts] of parts.layers) layerKeys.set(layer, await cacheKey(layerParts));
   const clipKey = parts.clip ? await cacheKey(parts.clip) : undefined;
@@ -687,11 +705,19 @@ async function collectFeatures(ctx: RunContext): Promise<Features> {
       skipped ??= hit.meta.skipped as SkippedImage[];
     }
   }
-  const missing = ctx.fresh.filter((layer) => !activations.has(layer));
+  const missing = [...ctx.fresh, ...partners].filter((layer) => !activations.has(layer));
   const embed = clipKey !== undefined && !imageEmbeddings;
   const maps = cachedMaps;
   if (missing.length > 0 || embed) {
-    const pass = await featurePass(ctx, missing, embed, skipped, undefined, mapQuantilesOf(o));
+    const pass = await featurePass(
+      ctx,
+      missing,
+      embed,
+      skipped,
+      undefined,
+      mapQuantilesOf(o),
+      new Set(partners),
+    );
     skipped = pass.skipped;
     for (const [layer, found] of pass.maps) maps.set(layer, found);
     for (const [layer, matrix] of pass.activations) {
@@ -770,11 +796,14 @@ function knownSummary(o: DissectionOptions, layer: string): Exclude<ActivationSu
  * What determines each feature of the fresh layers (and the CLIP image embeddings, when a labeler
  * needs them): the parts of their cache keys.
  */
-function featureParts(ctx: RunContext): { layers: Map<string, object>; clip?: object } {
+function featureParts(
+  ctx: RunContext,
+  partners: readonly string[] = [],
+): { layers: Map<string, object>; clip?: object } {
   const { o } = ctx;
   const summary = o.target.summary ?? 'auto';
   const layers = new Map<string, object>();
-  for (const layer of ctx.fresh) {
+  for (const layer of [...ctx.fresh, ...partners]) {
     layers.set(layer, {
       kind: 'activations',
       model: o.target.hash,
@@ -815,6 +844,7 @@ async function featurePass(
   known: readonly SkippedImage[] | undefined,
   range: IndexRange = { start: 0, end: ctx.items.length },
   quantile?: number,
+  summariesOnly: ReadonlySet<string> = new Set(),
 ): Promise<{
   activations: Map<string, Matrix>;
   summaries: Map<string, Exclude<ActivationSummary, 'auto'>>;
@@ -869,11 +899,14 @@ async function featurePass(
             ErrorCode.InvalidFormat,
             `The model returned no output for layer ${layer}.`,
           );
-        if (!maps.has(layer)) {
-          checkMapLayout(o, layer, tensor.dims);
-          maps.set(layer, layerMapsOf(tensor.dims));
+        // A layer read only for its summaries (a relation's partner) needs nothing of its maps.
+        if (!summariesOnly.has(layer)) {
+          if (!maps.has(layer)) {
+            checkMapLayout(o, layer, tensor.dims);
+            maps.set(layer, layerMapsOf(tensor.dims));
+          }
+          maps.get(layer)!.top?.values.add(tensor);
         }
-        maps.get(layer)!.top?.values.add(tensor);
         parts.get(layer)!.push(summarizeActivations(tensor, o.target.summary ?? 'auto'));
         summaries.set(layer, resolveSummary(tensor.dims.length, o.target.summary));
       }
