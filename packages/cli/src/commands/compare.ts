@@ -25,7 +25,7 @@ import { CliError } from '../cli-error';
 import { requireOutputFolder, writeOutput } from '../files';
 import type { CliIo } from '../io';
 import { createProgressRenderer } from '../progress-bar';
-import { readResultsFile } from './search';
+import { readResultsFile } from '../results-reader';
 
 /** Options of `neurodissect compare`, as parsed. */
 export interface CompareCommandOptions {

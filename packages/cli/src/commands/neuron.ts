@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { CliError } from '../cli-error';
 import type { CliIo } from '../io';
 import { integer } from '../option-parsers';
-import { asCliError, readResultsFile } from './search';
+import { asCliError, readResultsFile } from '../results-reader';
 
 /** Options of `neurodissect neuron`, as parsed. */
 export interface NeuronCommandOptions {

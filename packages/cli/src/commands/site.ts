@@ -10,7 +10,7 @@ import { requireOutputFolder } from '../files';
 import type { CliIo } from '../io';
 import { integer } from '../option-parsers';
 import { createProgressRenderer } from '../progress-bar';
-import { readResultsFile } from './search';
+import { readResultsFile } from '../results-reader';
 
 /** Options of `neurodissect site`, as parsed. */
 export interface SiteCommandOptions {
