@@ -36,13 +36,13 @@ import {
 import { type Command, Option } from 'commander';
 import { CliError } from '../cli-error';
 import { lockOutput, pathForDocument, requireInputFile, requireOutputFile } from '../files';
+import { noteFixedTextLength } from '../fixed-text-length-note';
 import type { CliIo } from '../io';
 import { LABELER_FILE_PREFIX, labelerFileName, loadLabelerFile } from '../labeler-file';
 import { clipPreprocessOption, integer } from '../option-parsers';
 import { createProgressRenderer } from '../progress-bar';
 import { openResultsFile, type ResultsFile } from '../results-file';
 import { version } from '../version';
-import { noteFixedTextLength } from './embed';
 
 /** Options of `neurodissect dissect`, as parsed. */
 export interface DissectCommandOptions {

@@ -19,10 +19,16 @@ import {
 import type { Command } from 'commander';
 import { CliError } from '../cli-error';
 import { requireOutputFile } from '../files';
+import { noteFixedTextLength } from '../fixed-text-length-note';
+import {
+  openImageFolder,
+  preparedImageBatches,
+  readImageBatches,
+  type SkippedImage,
+} from '../image-folder-batches';
 import type { CliIo } from '../io';
 import { clipPreprocessOption, integer } from '../option-parsers';
 import { createProgressRenderer } from '../progress-bar';
-import { openImageFolder, preparedImageBatches, readImageBatches, type SkippedImage } from './activations';
 
 /** Options of `neurodissect embed`, as parsed. */
 export interface EmbedCommandOptions {
@@ -102,15 +108,6 @@ async function embedConcepts(
     return { matrix, rows: [...set.concepts] };
   } finally {
     progress.stop();
-  }
-}
-
-/** Says once that a text graph fixed at the context length runs every text at full length. */
-export function noteFixedTextLength(model: NodeClipModel, asked: string | undefined, io: CliIo): void {
-  if (model.textPadding === 'context' && asked !== 'context') {
-    io.stderr.write(
-      `note: ${model.files.text} takes a fixed ${model.tokenizer.contextLength} tokens, so every concept runs at full length; a text graph exported with a dynamic sequence axis embeds short concepts many times faster\n`,
-    );
   }
 }
 
