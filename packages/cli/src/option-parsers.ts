@@ -1,4 +1,5 @@
 import { InvalidArgumentError, Option } from 'commander';
+import { CliError } from './cli-error';
 
 /** Parses a finite number option. */
 export function number(value: string): number {
@@ -27,4 +28,20 @@ export function clipPreprocessOption(): Option {
   )
     .choices(['folder', 'openai'])
     .default('folder');
+}
+
+/**
+ * `--layers a,b`: the layers named, trimmed, at least one, each once (a CLI error naming the
+ * option otherwise). Shared by every command that selects layers.
+ */
+export function layerList(text: string): string[] {
+  const layers = text
+    .split(',')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  if (layers.length === 0)
+    throw new CliError('--layers: name at least one layer, e.g. --layers layer1,layer4');
+  const twice = layers.find((layer, i) => layers.indexOf(layer) !== i);
+  if (twice !== undefined) throw new CliError(`--layers: ${twice} is named twice; name each layer once`);
+  return layers;
 }

@@ -23,7 +23,7 @@ export type { SkippedImage };
 
 import { requireOutputFolder } from '../files';
 import type { CliIo } from '../io';
-import { integer } from '../option-parsers';
+import { integer, layerList } from '../option-parsers';
 import { createProgressRenderer } from '../progress-bar';
 
 /** Options of `neurodissect activations`, as parsed. */
@@ -52,12 +52,7 @@ export function layerFileName(layer: string): string {
 /** `neurodissect activations`: N×K summarised activations of each layer over a folder of images. */
 export async function activationsCommand(o: ActivationsCommandOptions, io: CliIo): Promise<void> {
   requireOutputFolder(o.out, '--out');
-  const layers = o.layers
-    .split(',')
-    .map((l) => l.trim())
-    .filter(Boolean);
-  if (layers.length === 0)
-    throw new CliError('--layers: name at least one layer, e.g. --layers layer1,layer4');
+  const layers = layerList(o.layers);
   if (o.batchSize < 1)
     throw new CliError(`--batch-size: ${o.batchSize} is not a positive integer; use e.g. 16`);
   if (o.inputSize !== undefined && o.inputSize < 1) {

@@ -39,7 +39,7 @@ import { lockOutput, pathForDocument, requireInputFile, requireOutputFile } from
 import { noteFixedTextLength } from '../fixed-text-length-note';
 import type { CliIo } from '../io';
 import { LABELER_FILE_PREFIX, labelerFileName, loadLabelerFile } from '../labeler-file';
-import { clipPreprocessOption, integer } from '../option-parsers';
+import { clipPreprocessOption, integer, layerList } from '../option-parsers';
 import { createProgressRenderer } from '../progress-bar';
 import { openResultsFile, type ResultsFile } from '../results-file';
 import { version } from '../version';
@@ -272,14 +272,7 @@ function relationsOf(o: Pick<DissectCommandOptions, 'relations' | 'relationsFrom
 
 /** `neurodissect dissect`: labels every neuron of the chosen layers; writes a Results document. */
 export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promise<DissectOutcome> {
-  const layers = o.layers
-    .split(',')
-    .map((l) => l.trim())
-    .filter(Boolean);
-  if (layers.length === 0)
-    throw new CliError('--layers: name at least one layer, e.g. --layers layer1,layer4');
-  const twice = layers.find((layer, i) => layers.indexOf(layer) !== i);
-  if (twice !== undefined) throw new CliError(`--layers: ${twice} is named twice; name each layer once`);
+  const layers = layerList(o.layers);
   for (const [option, value] of [
     ['--batch-size', o.batchSize],
     ['--top-images', o.topImages],
