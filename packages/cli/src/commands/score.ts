@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import {
   assertFinite,
   benjaminiHochberg,
+  COS_CUBED_DEFAULTS,
+  type CosCubedOptions,
   createPermutationNull,
   describeConceptSetChanges,
   formatDescriptionsCsv,
@@ -17,14 +19,20 @@ import {
   parseConceptSetBytes,
   permutationPValues,
   pseudoActivations,
+  RANK_REORDER_DEFAULTS,
+  type RankReorderOptions,
   rankLabels,
   SIMILARITY_NAMES,
   type SimilarityName,
   type SimilaritySource,
+  SOFT_WPMI_DEFAULTS,
+  type SoftWpmiOptions,
   scoreNeurons,
   serializeNpy,
   similarityFromEmbeddings,
   similarityFromMatrix,
+  WPMI_DEFAULTS,
+  type WpmiOptions,
 } from '@neurodissect/core';
 import {
   type ColumnTopKAccumulator,
@@ -50,7 +58,11 @@ import { integer, number } from '../option-parsers';
 import { createProgressRenderer } from '../progress-bar';
 
 /** Options of `neurodissect score`, as parsed. */
-export interface ScoreCommandOptions {
+/** Every similarity function's options (core's names), as the command's flags give them. */
+type FunctionFlags = Partial<SoftWpmiOptions & WpmiOptions & CosCubedOptions & RankReorderOptions>;
+
+/** Options of `neurodissect score`, as parsed. */
+export interface ScoreCommandOptions extends Omit<FunctionFlags, 'baselinePermutations'> {
   fn: string;
   /** `FILE`, or `NAME=FILE` once per layer. */
   activations?: string | string[];
@@ -58,17 +70,6 @@ export interface ScoreCommandOptions {
   imageEmb?: string;
   textEmb?: string;
   out: string;
-  topK?: number;
-  a?: number;
-  lambda?: number;
-  minProb?: number;
-  pStart?: number;
-  pEnd?: number;
-  p?: number;
-  topFraction?: number;
-  scaleP?: number;
-  minNorm?: number;
-  seed?: number;
   concepts?: string;
   labels?: string;
   layer: string;
@@ -85,21 +86,21 @@ function checkFinite(matrix: Matrix, path: string, option: string): void {
   }
 }
 
+/** Each function's option names: those of its defaults in core (cos has none). */
+const FUNCTION_OPTIONS: Record<SimilarityName, readonly (keyof FunctionFlags)[]> = {
+  soft_wpmi: Object.keys(SOFT_WPMI_DEFAULTS) as (keyof FunctionFlags)[],
+  wpmi: Object.keys(WPMI_DEFAULTS) as (keyof FunctionFlags)[],
+  cos: [],
+  cos_cubed: Object.keys(COS_CUBED_DEFAULTS) as (keyof FunctionFlags)[],
+  rank_reorder: Object.keys(RANK_REORDER_DEFAULTS) as (keyof FunctionFlags)[],
+};
+
+/** The options of function `fn` that were given on the command line. */
 function functionOptions(fn: SimilarityName, o: ScoreCommandOptions): Record<string, number> {
-  const pick = (names: (keyof ScoreCommandOptions)[]) =>
-    Object.fromEntries(names.filter((n) => o[n] !== undefined).map((n) => [n, o[n] as number]));
-  switch (fn) {
-    case 'soft_wpmi':
-      return pick(['topK', 'a', 'lambda', 'minProb', 'pStart', 'pEnd']);
-    case 'wpmi':
-      return pick(['topK', 'a', 'lambda', 'minProb']);
-    case 'cos':
-      return {};
-    case 'cos_cubed':
-      return pick(['minNorm']);
-    case 'rank_reorder':
-      return pick(['p', 'topFraction', 'scaleP', 'seed']);
-  }
+  const flags = o as FunctionFlags;
+  return Object.fromEntries(
+    FUNCTION_OPTIONS[fn].filter((n) => flags[n] !== undefined).map((n) => [n, flags[n] as number]),
+  );
 }
 
 /** One `--activations` value: a layer name and its `.npy` file. */
