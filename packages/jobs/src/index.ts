@@ -1,8 +1,10 @@
 export { type DistributedDissectionOptions, runDistributedDissection, splitRange } from './coordinator';
 export {
+  createFileHashes,
   createNodeDissectionEnvironment,
   type DissectionFiles,
   dissectionSpecFromFiles,
+  type FileHashes,
   type NodeDissectionEnvironmentOptions,
   type OpenProbeOptions,
   openProbeUri,

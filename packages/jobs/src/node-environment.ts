@@ -56,21 +56,31 @@ export async function openProbeUri(uri: string, options: OpenProbeOptions = {}):
   return createImageFolderDataset({ root, onWarning: options.onWarning, maxPixels: options.maxPixels });
 }
 
-// Content hashes by path, size and modification time, shared by every spec built and opened in
-// this process: building a spec and opening it (the CLI does both) hashes each model file once.
-const knownHashes = new Map<string, Promise<string>>();
+/**
+ * Files' content hashes (`sha256:…`), each computed once per path, size and modification time.
+ * Pass one to {@link dissectionSpecFromFiles} and {@link createNodeDissectionEnvironment} so that
+ * building a spec and opening it (the CLI does both) hashes each model file once.
+ */
+export interface FileHashes {
+  of(path: string): Promise<string>;
+}
 
-/** A file's content hash (`sha256:…`), computed once per path, size and modification time. */
-function hashOf(path: string): Promise<string> {
-  const stat = statSync(path);
-  const key = `${resolve(path)}\0${stat.size}\0${stat.mtimeMs}`;
-  let hash = knownHashes.get(key);
-  if (hash === undefined) {
-    hash = hashFile(path).then((hex) => `sha256:${hex}`);
-    hash.catch(() => knownHashes.delete(key));
-    knownHashes.set(key, hash);
-  }
-  return hash;
+/** A new, empty {@link FileHashes}. */
+export function createFileHashes(): FileHashes {
+  const known = new Map<string, Promise<string>>();
+  return {
+    of(path) {
+      const stat = statSync(path);
+      const key = `${resolve(path)}\0${stat.size}\0${stat.mtimeMs}`;
+      let hash = known.get(key);
+      if (hash === undefined) {
+        hash = hashFile(path).then((hex) => `sha256:${hex}`);
+        hash.catch(() => known.delete(key));
+        known.set(key, hash);
+      }
+      return hash;
+    },
+  };
 }
 
 /** Options of {@link createNodeDissectionEnvironment}. */
@@ -79,6 +89,8 @@ export interface NodeDissectionEnvironmentOptions {
   runtime: NodeRuntime;
   /** The most pixels a probe image may have; larger ones are left out (listed as failures). @defaultValue 50 megapixels */
   maxPixels?: number;
+  /** Where model files' hashes are kept. @defaultValue a new {@link createFileHashes} */
+  hashes?: FileHashes;
 }
 
 /**
@@ -90,6 +102,8 @@ export function createNodeDissectionEnvironment(
   options: NodeDissectionEnvironmentOptions,
 ): DissectionEnvironment {
   const { runtime } = options;
+  const hashes = options.hashes ?? createFileHashes();
+  const hashOf = (path: string) => hashes.of(path);
   return {
     async loadTarget(uri) {
       if (!existsSync(uri)) {
@@ -136,6 +150,8 @@ export interface DissectionFiles extends Omit<DissectionSpecInput, 'model' | 'cl
   concepts: string;
   /** Receives a warning per probe file that is skipped (see {@link OpenProbeOptions}). */
   onWarning?: (warning: FileWarning) => void;
+  /** Where the files' hashes are kept. @defaultValue a new {@link createFileHashes} */
+  hashes?: FileHashes;
 }
 
 /**
@@ -144,7 +160,8 @@ export interface DissectionFiles extends Omit<DissectionSpecInput, 'model' | 'cl
  * on a shared volume mounted at the same place). Errors name the field in `details.field`.
  */
 export async function dissectionSpecFromFiles(input: DissectionFiles): Promise<DissectionSpec> {
-  const { onWarning, ...files } = input;
+  const { onWarning, hashes = createFileHashes(), ...files } = input;
+  const hashOf = (path: string) => hashes.of(path);
   const named = async <T>(field: string, make: () => Promise<T>): Promise<T> => {
     try {
       return await make();

@@ -17,9 +17,11 @@ import {
 } from '@neurodissect/core';
 import {
   checkRedis,
+  createFileHashes,
   createNodeDissectionEnvironment,
   DEFAULT_REDIS_TIMEOUT_SECONDS,
   dissectionSpecFromFiles,
+  type FileHashes,
   openProbeUri,
   runDistributedDissection,
 } from '@neurodissect/jobs';
@@ -203,8 +205,10 @@ async function specOf(
   o: DissectCommandOptions,
   layers: readonly string[],
   io: CliIo,
+  hashes: FileHashes,
 ): Promise<DissectionSpec> {
   return dissectionSpecFromFiles({
+    hashes,
     model: o.model,
     clip: o.clip,
     ...(o.clipPreprocess === 'openai' ? { clipPreprocess: 'openai' as const } : {}),
@@ -305,7 +309,9 @@ export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promi
     );
   if (o.prefixTokens !== undefined && !(Number.isInteger(o.prefixTokens) && o.prefixTokens >= 0))
     throw new CliError(`--prefix-tokens: ${o.prefixTokens} is not an integer ≥ 0`);
-  const described = await specOf(o, layers, io);
+  // The spec and the environment that opens it share the model files' hashes: each is hashed once.
+  const hashes = createFileHashes();
+  const described = await specOf(o, layers, io, hashes);
   const prefixed =
     o.prefixTokens === undefined
       ? described
@@ -329,7 +335,7 @@ export async function dissectCommand(o: DissectCommandOptions, io: CliIo): Promi
   const runtime = await createNodeRuntime({ executionProviders, strict: o.strict }).catch((e) =>
     fail(e, '--ep: '),
   );
-  const base = createNodeDissectionEnvironment({ runtime, maxPixels: o.maxPixels });
+  const base = createNodeDissectionEnvironment({ runtime, maxPixels: o.maxPixels, hashes });
   const environment: DissectionEnvironment = {
     ...base,
     loadTarget: async (uri) => {

@@ -25,6 +25,7 @@ import {
   type WebTargetModel,
 } from '@neurodissect/runtime-web';
 import { createToyWorldDataset } from '@neurodissect/toyworld';
+import packageJson from '../../package.json' with { type: 'json' };
 import { checkInBrowserJob } from './job-checks';
 import type { InBrowserClipSource, InBrowserJob } from './protocol';
 
@@ -37,7 +38,7 @@ export interface InBrowserJobOptions extends OperationOptions {
 }
 
 /** The name and version recorded in the Results as the tool. */
-export const IN_BROWSER_TOOL = { name: 'neurodissect (in the browser)', version: '0.1.0' };
+export const IN_BROWSER_TOOL = { name: 'neurodissect (in the browser)', version: packageJson.version };
 
 function invalid(message: string): NeurodissectError {
   return new NeurodissectError(ErrorCode.InvalidOption, message);
