@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serializeNpy } from '@neurodissect/core';
+import { resultsFixture } from '@neurodissect/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadClipSearch } from '../../../scripts/test-setup/clip-search';
 import type { CliIo } from '../src/io';
@@ -83,6 +84,34 @@ describe('neurodissect search', () => {
       (await cli('search', '--results', resultsPath, '--concept', 'stirped', '--json')).stdout,
     );
     expect(json.closest[0]).toEqual({ label: 'striped', occurrences: 250, distance: 1 });
+  });
+
+  it('says when the concept is in the concept set but no neuron has it among its labels', async () => {
+    const doc = resultsFixture({
+      layers: [
+        {
+          name: 'layer1',
+          neurons: [
+            {
+              unit: 0,
+              topImages: [],
+              labels: { 'clip-dissect': [{ label: 'dog', score: 0.3, concept: 0 }] },
+            },
+          ],
+        },
+      ],
+      concepts: { name: 'words', size: 3, items: ['dog', 'stripes', 'cat'] },
+    });
+    const file = join(dir, 'unlabelled.json');
+    writeFileSync(file, JSON.stringify(doc));
+    const { code, stderr } = await cli('search', '--results', file, '--concept', 'Stripes');
+    expect(code).toBe(0);
+    expect(stderr).toBe(
+      'note: "stripes" is in the concept set (3 concepts) but in no neuron\'s top 1 labels; dissect keeps more with --top-labels N\n',
+    );
+    // A concept outside the set, or one some neuron has, gets no such note.
+    expect((await cli('search', '--results', file, '--concept', 'zebra')).stderr).toBe('');
+    expect((await cli('search', '--results', file, '--concept', 'dog')).stderr).toBe('');
   });
 
   it('prints per layer each matching neuron, best rank first with --order rank', async () => {

@@ -221,6 +221,26 @@ export async function searchCommand(o: SearchCommandOptions, io: CliIo): Promise
   io.stdout.write(
     o.json ? `${JSON.stringify(searchJson(result, shape), null, 2)}\n` : formatSearchText(result, shape),
   );
+  const unlabelled = conceptNoNeuronHas(results, o.concept, result.total);
+  if (unlabelled && !o.json) io.stderr.write(`note: ${unlabelled}\n`);
+}
+
+/**
+ * When a search found nothing but the query is one of the concept set's concepts: a note saying
+ * so, with how many labels each neuron keeps (a neuron labelled with it further down its list
+ * would need more).
+ */
+export function conceptNoNeuronHas(results: Results, query: string, hits: number): string | undefined {
+  const items = results.concepts.items;
+  if (hits > 0 || items === undefined) return undefined;
+  const wanted = normalizeLabel(query);
+  const concept = items.find((item) => normalizeLabel(item) === wanted);
+  if (concept === undefined) return undefined;
+  let kept = 0;
+  for (const layer of results.layers)
+    for (const neuron of layer.neurons)
+      for (const ranked of Object.values(neuron.labels)) kept = Math.max(kept, ranked.length);
+  return `"${concept}" is in the concept set (${items.length} concepts) but in no neuron's top ${kept} labels; dissect keeps more with --top-labels N`;
 }
 
 /** Adds `search` to the program. */
