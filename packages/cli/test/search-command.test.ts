@@ -114,6 +114,35 @@ describe('neurodissect search', () => {
     expect((await cli('search', '--results', file, '--concept', 'dog')).stderr).toBe('');
   });
 
+  it('cuts a label of megabytes to 200 characters in the text report, and keeps it whole in --json', async () => {
+    const huge = `dog${'g'.repeat(5_000_000)}`;
+    const doc = resultsFixture({
+      layers: [
+        { name: 'layer1', neurons: [{ unit: 0, topImages: [], labels: { x: [{ label: huge, score: 1 }] } }] },
+      ],
+    });
+    const file = join(dir, 'huge-label.json');
+    writeFileSync(file, JSON.stringify(doc));
+    const text = await cli(
+      'search',
+      '--results',
+      file,
+      '--concept',
+      huge.slice(0, 3),
+      '--match',
+      'fuzzy',
+      '--max-distance',
+      '0',
+    );
+    const exact = await cli('search', '--results', file, '--concept', huge);
+    expect(exact.code).toBe(0);
+    const longest = Math.max(...`${text.stdout}${exact.stdout}`.split('\n').map((line) => line.length));
+    expect(longest).toBeLessThan(500);
+    expect(exact.stdout).toMatch(/unit 0 {2}dogg+… \(5000003 characters\) {2}rank 1/);
+    const json = JSON.parse((await cli('search', '--results', file, '--concept', huge, '--json')).stdout);
+    expect(json.layers[0].hits[0].label).toBe(huge);
+  });
+
   it('prints per layer each matching neuron, best rank first with --order rank', async () => {
     const { code, stdout, stderr } = await cli(
       'search',

@@ -68,6 +68,16 @@ async function readEmbeddings(o: SearchCommandOptions): Promise<ConceptEmbedding
   return { vectors };
 }
 
+/** Characters of a label the text report shows; a longer one is cut (`--json` gives it whole). */
+const SHOWN_LABEL = 200;
+
+/** A label as the text report shows it: at most {@link SHOWN_LABEL} characters. */
+function shownLabel(label: string): string {
+  return label.length > SHOWN_LABEL
+    ? `${label.slice(0, SHOWN_LABEL - 1)}… (${label.length} characters)`
+    : label;
+}
+
 function formatScore(score: number): string {
   return score.toFixed(4);
 }
@@ -86,7 +96,7 @@ export function formatSearchText(result: SearchResult, options: { significant?: 
   const layersWithHits = result.layers.filter((l) => l.count > 0).length;
   const kept = options.significant ? `, significant only (q < ${SIGNIFICANCE_LEVEL})` : '';
   lines.push(
-    `"${result.query}" (${result.match} match, ${result.labelers.join(', ')}${kept}): ${result.total} neuron(s) in ${layersWithHits} of ${result.layers.length} layer(s)`,
+    `"${shownLabel(result.query)}" (${result.match} match, ${result.labelers.join(', ')}${kept}): ${result.total} neuron(s) in ${layersWithHits} of ${result.layers.length} layer(s)`,
   );
   const others = result.byLabeler.filter((b) => !result.labelers.includes(b.labeler));
   if (others.length > 0) {
@@ -115,7 +125,7 @@ export function formatSearchText(result: SearchResult, options: { significant?: 
       const by = several ? `  (${hit.labeler})` : '';
       const q = hit.significance === undefined ? '' : `  q ${formatProbability(hit.significance.q)}`;
       lines.push(
-        `  unit ${String(hit.unit).padStart(width)}  ${hit.label}  rank ${hit.rank}  score ${formatScore(hit.score)}${q}${by}`,
+        `  unit ${String(hit.unit).padStart(width)}  ${shownLabel(hit.label)}  rank ${hit.rank}  score ${formatScore(hit.score)}${q}${by}`,
       );
     }
     if (layer.hits.length < layer.count)
