@@ -1,4 +1,5 @@
 import {
+  type AnnotationMask,
   type Labeler,
   type LabelerContext,
   type LayerLabels,
@@ -100,9 +101,9 @@ export function netDissect(options: NetDissectOptions = {}): Labeler {
         }));
       const passes = given ? (ownPass ? 2 : 1) : 4;
       const offset = (passes - 1) * N;
-      // Per image: its annotated categories, mask size, and Σ|L_c| per concept, once per probe set
-      // (the same for every layer and unit).
-      const census = await annotationCensus(annotations, N, context, use);
+      // Per image: its mask size, and Σ|L_c| per concept, once per probe set (the same for every
+      // layer and unit): taken during the first tally, which then decodes every image's masks once.
+      const census = annotationCensus(annotations, N, use);
       // Per unit: Σ|M| over images annotated in each category and Σ|M∩L_c| per concept. A map whose
       // maximum is not above the threshold gives an empty mask (bilinear values never exceed the
       // largest sample), so only images where some unit fires are decoded and upsampled.
@@ -112,6 +113,8 @@ export function netDissect(options: NetDissectOptions = {}): Labeler {
         for (let b = 0; b < batch.dims[0]; b++) {
           throwIfAborted(context.signal);
           const i = start + b;
+          const all = census.complete ? undefined : await annotations.masks(i, { signal: context.signal });
+          if (all) census.add(i, all);
           const active: number[] = [];
           for (let k = 0; k < K; k++) {
             const base = (b * K + k) * plane;
@@ -121,7 +124,7 @@ export function netDissect(options: NetDissectOptions = {}): Labeler {
           }
           if (active.length === 0) continue;
           const { height: H, width: W } = census.images[i];
-          const masks = (await annotations.masks(i, { signal: context.signal })).filter((m) =>
+          const masks = (all ?? (await annotations.masks(i, { signal: context.signal }))).filter((m) =>
             use(m.category),
           );
           const imageLabels = Object.fromEntries(
@@ -129,24 +132,23 @@ export function netDissect(options: NetDissectOptions = {}): Labeler {
           );
           // The looser rule's categories depend on the image only.
           const annotated = union === 'annotated' ? annotatedCategories(masks, imageLabels) : undefined;
+          const grid = bilinearGrid(h, w, H, W);
+          const pixels = new Int32Array(H * W);
           for (const k of active) {
-            const up = upsampleBilinear(
+            const on = activePixels(
               batch.data.subarray((b * K + k) * plane, (b * K + k + 1) * plane),
-              h,
-              w,
-              H,
-              W,
+              grid,
+              thresholds[k],
+              pixels,
             );
-            let on = 0;
-            for (let p = 0; p < up.length; p++) if (up[p] > thresholds[k]) on++;
             if (on === 0) continue;
             // The active area counts toward a category's union only where it touches a label of
             // that (primary) category, pixel-level or image-level, as Network Dissection tallies.
             const hits = new Map<number, number>();
             for (const mask of masks) {
-              for (let p = 0; p < up.length; p++) {
-                const label = mask.labels[p];
-                if (label !== 0 && up[p] > thresholds[k]) hits.set(label, (hits.get(label) ?? 0) + 1);
+              for (let j = 0; j < on; j++) {
+                const label = mask.labels[pixels[j]];
+                if (label !== 0) hits.set(label, (hits.get(label) ?? 0) + 1);
               }
             }
             for (const labels of Object.values(imageLabels))
@@ -163,7 +165,7 @@ export function netDissect(options: NetDissectOptions = {}): Labeler {
         }
         report(offset + start + batch.dims[0], passes);
       }
-      const labelArea = census.labelArea;
+      const labelArea = census.finish().labelArea;
       return Array.from({ length: K }, (_, k) => {
         const ranked = [...inter[k].entries()]
           .map(([label, intersection]) => {
@@ -178,6 +180,73 @@ export function netDissect(options: NetDissectOptions = {}): Labeler {
       });
     },
   };
+}
+
+/** Where each pixel of an `H×W` upsampling of an `h×w` map samples it (half-pixel centres, clamped). */
+interface BilinearGrid {
+  readonly h: number;
+  readonly w: number;
+  readonly H: number;
+  readonly W: number;
+  readonly y0: Int32Array;
+  readonly y1: Int32Array;
+  readonly fy: Float64Array;
+  readonly x0: Int32Array;
+  readonly x1: Int32Array;
+  readonly fx: Float64Array;
+}
+
+let lastGrid: BilinearGrid | undefined;
+
+/** The sampling grid of {@link upsampleBilinear}, computed once per pair of sizes. */
+function bilinearGrid(h: number, w: number, H: number, W: number): BilinearGrid {
+  if (lastGrid && lastGrid.h === h && lastGrid.w === w && lastGrid.H === H && lastGrid.W === W)
+    return lastGrid;
+  const axis = (n: number, N: number) => {
+    const i0 = new Int32Array(N);
+    const i1 = new Int32Array(N);
+    const f = new Float64Array(N);
+    for (let o = 0; o < N; o++) {
+      const s = Math.min(Math.max(((o + 0.5) * n) / N - 0.5, 0), n - 1);
+      i0[o] = Math.floor(s);
+      i1[o] = Math.min(i0[o] + 1, n - 1);
+      f[o] = s - i0[o];
+    }
+    return [i0, i1, f] as const;
+  };
+  const [y0, y1, fy] = axis(h, H);
+  const [x0, x1, fx] = axis(w, W);
+  lastGrid = { h, w, H, W, y0, y1, fy, x0, x1, fx };
+  return lastGrid;
+}
+
+/**
+ * The pixels (row-major indices into `out`) where the bilinear upsampling of `map` on `grid` is
+ * above `threshold`, exactly as {@link upsampleBilinear} followed by `> threshold` (the same
+ * float64 arithmetic, rounded to float32); returns how many. A pixel whose four source samples are
+ * all at most the threshold is skipped: their convex combination cannot exceed it, and its float64
+ * rounding error is far below half a float32 ulp.
+ */
+function activePixels(map: Float32Array, grid: BilinearGrid, threshold: number, out: Int32Array): number {
+  const { w, H, W, y0, y1, fy, x0, x1, fx } = grid;
+  let count = 0;
+  for (let y = 0; y < H; y++) {
+    const top = y0[y] * w;
+    const bottom = y1[y] * w;
+    const ty = fy[y];
+    for (let x = 0; x < W; x++) {
+      const a = map[top + x0[x]];
+      const b = map[top + x1[x]];
+      const c = map[bottom + x0[x]];
+      const d = map[bottom + x1[x]];
+      if (!(a > threshold || b > threshold || c > threshold || d > threshold)) continue;
+      const tx = fx[x];
+      const upper = a * (1 - tx) + b * tx;
+      const lower = c * (1 - tx) + d * tx;
+      if (Math.fround(upper * (1 - ty) + lower * ty) > threshold) out[count++] = y * W + x;
+    }
+  }
+  return count;
 }
 
 /** The categories an image has any label of (pixel-level or image-level). */
@@ -209,13 +278,19 @@ interface AnnotationCensus {
 // Per annotations object, per category selection.
 const censuses = new WeakMap<ProbeAnnotations, Map<string, AnnotationCensus>>();
 
-/** Decodes every image's masks once per annotations object, probe size and category selection. */
-async function annotationCensus(
+/**
+ * The census of `images` images, once per annotations object, probe size and category selection:
+ * the one known, else one being built as the caller hands it every image's masks in order.
+ */
+function annotationCensus(
   annotations: ProbeAnnotations,
   images: number,
-  context: LabelerContext,
   use: (category: string) => boolean,
-): Promise<AnnotationCensus> {
+): AnnotationCensus & {
+  complete: boolean;
+  add(index: number, masks: readonly AnnotationMask[]): void;
+  finish(): AnnotationCensus;
+} {
   const selection = [...new Set([...annotations.labels.values()].map((l) => l.category))]
     .filter(use)
     .sort()
@@ -223,27 +298,30 @@ async function annotationCensus(
   const byKey = censuses.get(annotations) ?? new Map<string, AnnotationCensus>();
   censuses.set(annotations, byKey);
   const known = byKey.get(selection);
-  if (known && known.images.length === images) return known;
-  const census: AnnotationCensus = { images: [], labelArea: new Map() };
+  const census: AnnotationCensus =
+    known && known.images.length === images ? known : { images: [], labelArea: new Map() };
   let size: [number, number] = [112, 112];
-  for (let i = 0; i < images; i++) {
-    throwIfAborted(context.signal);
-    const all = await annotations.masks(i, { signal: context.signal });
-    if (all.length > 0) size = [all[0].height, all[0].width];
-    const masks = all.filter((m) => use(m.category));
-    const [height, width] = size;
-    const imageLabels = annotations.imageLabels(i);
-    for (const mask of masks) {
-      for (const [label, area] of labelAreas(mask))
-        census.labelArea.set(label, (census.labelArea.get(label) ?? 0) + area);
-    }
-    for (const [category, labels] of Object.entries(imageLabels)) {
-      if (!use(category)) continue;
-      for (const label of labels)
-        census.labelArea.set(label, (census.labelArea.get(label) ?? 0) + height * width);
-    }
-    census.images.push({ height, width });
-  }
-  byKey.set(selection, census);
-  return census;
+  return {
+    ...census,
+    complete: census === known,
+    add(index, all) {
+      if (all.length > 0) size = [all[0].height, all[0].width];
+      const [height, width] = size;
+      for (const mask of all) {
+        if (!use(mask.category)) continue;
+        for (const [label, area] of labelAreas(mask))
+          census.labelArea.set(label, (census.labelArea.get(label) ?? 0) + area);
+      }
+      for (const [category, labels] of Object.entries(annotations.imageLabels(index))) {
+        if (!use(category)) continue;
+        for (const label of labels)
+          census.labelArea.set(label, (census.labelArea.get(label) ?? 0) + height * width);
+      }
+      census.images.push({ height, width });
+    },
+    finish() {
+      if (census !== known) byKey.set(selection, census);
+      return census;
+    },
+  };
 }

@@ -1,5 +1,6 @@
 import {
   type AnnotationMask,
+  conceptSetFromList,
   createDissection,
   createRandom,
   type FeatureStore,
@@ -98,7 +99,7 @@ async function dissect(
     },
     layers: ['maps'],
     probe,
-    concepts: { concepts: ['circle'], name: 'unused' },
+    concepts: { ...conceptSetFromList(['circle']), name: 'unused' },
     labelers: options.labelers === 'broden' ? [brodenLabel()] : [netDissect({ quantile: 0.03 })],
     batchSize: BATCH,
     mapMemory: 0, // the maps are never held: every pass over them runs the model

@@ -1179,7 +1179,8 @@ function streamActivationMaps(
       }
       const kept: ActivationMapBatch[] = [];
       let bytes = 0;
-      // Decoding and preparing the next batch overlap this batch's inference.
+      // Decoding, preparing and running the next batch overlap this batch's inference and the
+      // labeler's work on it: two stages, each one batch ahead (at most three batches of maps alive).
       const inputs = async function* () {
         for (let start = 0; start < valid.length; start += batchSize) {
           throwIfAborted(signal);
@@ -1189,21 +1190,27 @@ function streamActivationMaps(
           yield { start, input: o.target.prepare(rgb) };
         }
       };
-      for await (const { start, input } of prefetched(inputs())) {
-        throwIfAborted(signal);
-        const raw = await o.target.model.run(input, [layer], { signal });
-        const output = raw.get(layer);
-        if (!output) {
-          throw new NeurodissectError(
-            ErrorCode.InvalidFormat,
-            `The model returned no output for layer ${layer}.`,
-          );
+      const outputs = async function* () {
+        for await (const { start, input } of prefetched(inputs())) {
+          throwIfAborted(signal);
+          const raw = await o.target.model.run(input, [layer], { signal });
+          const output = raw.get(layer);
+          if (!output) {
+            throw new NeurodissectError(
+              ErrorCode.InvalidFormat,
+              `The model returned no output for layer ${layer}.`,
+            );
+          }
+          // Token layers reach the labelers as their patch grid [n, D, h, w].
+          const maps =
+            output.dims.length === 3
+              ? toActivationMaps(output, { prefixTokens: o.target.prefixTokens, layer })
+              : output;
+          yield { start, maps };
         }
-        // Token layers reach the labelers as their patch grid [n, D, h, w].
-        const maps =
-          output.dims.length === 3
-            ? toActivationMaps(output, { prefixTokens: o.target.prefixTokens, layer })
-            : output;
+      };
+      for await (const { start, maps } of prefetched(outputs())) {
+        throwIfAborted(signal);
         const batch = { start, maps };
         bytes += maps.data.byteLength;
         if (bytes <= budget) kept.push(batch);
