@@ -281,8 +281,13 @@ describe('sampled labelling', () => {
     await page.fill('#annotator', 'carol');
     await page.keyboard.press('Enter');
     await expect.poll(() => page.locator('#annotator').inputValue()).toBe('carol');
+    // The page draws itself again for carol (the form was the previous annotator's): fill it after that.
+    await expect
+      .poll(() => page.locator('table.label-layers caption').textContent())
+      .toBe('Progress of carol');
     await page.fill('#sample-size', '3');
     await page.fill('#sample-seed', '5');
+    await expect.poll(() => page.locator('#sample-size').inputValue()).toBe('3');
     await page.click('#draw-sample');
     await expect
       .poll(() => page.locator('p.sample-status').textContent())
