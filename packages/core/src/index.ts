@@ -229,6 +229,7 @@ export {
 export {
   benjaminiHochberg,
   createPermutationNull,
+  nullBestByChunks,
   nullTopK,
   type PermutationNull,
   type PermutationNullOptions,

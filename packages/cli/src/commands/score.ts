@@ -14,11 +14,11 @@ import {
   type Matrix,
   matrixToTensor,
   type NeuronDescription,
+  nullBestByChunks,
   nullTopK,
   type PermutationNull,
   parseConceptSetBytes,
   permutationPValues,
-  pseudoActivations,
   RANK_REORDER_DEFAULTS,
   type RankReorderOptions,
   rankLabels,
@@ -366,16 +366,12 @@ async function nullBestScores(
   pseudo: PermutationNull,
   options: Record<string, number>,
 ): Promise<Float64Array> {
-  const chunk = Math.max(1, Math.floor(PSEUDO_CHUNK_BYTES / (4 * activations.rows)));
-  const out = new Float64Array(pseudo.permutations);
-  for (let from = 0; from < pseudo.permutations; from += chunk) {
-    const to = Math.min(pseudo.permutations, from + chunk);
-    const scores = await scoreNeurons(fn, source, pseudoActivations(pseudo, activations, from, to), {
-      options,
-    });
-    out.set(rowMaxima(scores), from);
-  }
-  return out;
+  return nullBestByChunks(
+    pseudo,
+    activations,
+    async (chunk) => rowMaxima(await scoreNeurons(fn, source, chunk, { options })),
+    PSEUDO_CHUNK_BYTES,
+  );
 }
 
 async function readConcepts(path: string, columns: number, io: CliIo): Promise<readonly string[]> {

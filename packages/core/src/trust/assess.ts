@@ -6,9 +6,9 @@ import { annotationPresence, foldFigures } from './held-out';
 import {
   benjaminiHochberg,
   createPermutationNull,
+  nullBestByChunks,
   type PermutationNull,
   permutationPValues,
-  pseudoActivations,
   quantile,
 } from './permutation-null';
 import { bootstrapRows, derangement, foldAssignment, foldRows, restrictContext } from './resample';
@@ -47,9 +47,6 @@ export interface LabelsWithTrust {
   readonly trust?: LayerTrustFigures[];
 }
 
-/** Bytes of pseudo-neuron summaries labelled at once by the generic null. */
-const PSEUDO_CHUNK_BYTES = 32 * 2 ** 20;
-
 /** Labels every context, sharing work between them when the labeler can. */
 async function labelAll(
   labeler: Labeler,
@@ -63,24 +60,16 @@ async function labelAll(
 }
 
 /** Best score of each pseudo-neuron, labelled with `label` in chunks (labelers whose scores are per neuron). */
-async function nullByRelabelling(
+function nullByRelabelling(
   labeler: Labeler,
   context: LabelerContext,
   pseudo: PermutationNull,
 ): Promise<Float64Array> {
-  const N = context.activations.rows;
-  const chunk = Math.max(1, Math.min(pseudo.permutations, Math.floor(PSEUDO_CHUNK_BYTES / (4 * N))));
-  const best = new Float64Array(pseudo.permutations);
-  for (let from = 0; from < pseudo.permutations; from += chunk) {
+  return nullBestByChunks(pseudo, context.activations, async (activations) => {
     throwIfAborted(context.signal);
-    const to = Math.min(pseudo.permutations, from + chunk);
-    const labels = await labeler.label({
-      ...context,
-      activations: pseudoActivations(pseudo, context.activations, from, to),
-    });
-    for (let c = 0; c < to - from; c++) best[from + c] = labels[c]?.[0]?.score ?? Number.NaN;
-  }
-  return best;
+    const labels = await labeler.label({ ...context, activations });
+    return Float64Array.from({ length: activations.cols }, (_, c) => labels[c]?.[0]?.score ?? Number.NaN);
+  });
 }
 
 function bestScores(labels: LayerLabels): Float64Array {

@@ -165,3 +165,23 @@ export function quantile(values: ArrayLike<number>, f: number): number {
   const hi = Math.min(sorted.length - 1, lo + 1);
   return sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
 }
+
+/**
+ * Each pseudo-neuron's best score, for scorers whose score of a neuron depends on that neuron
+ * alone: the pseudo-neurons' summaries ({@link pseudoActivations}) are made and handed to `best` in
+ * chunks of at most `chunkBytes`, which returns one best score per column of its chunk.
+ */
+export async function nullBestByChunks(
+  pseudo: PermutationNull,
+  activations: Matrix,
+  best: (chunk: Matrix) => Promise<ArrayLike<number>>,
+  chunkBytes = 32 * 2 ** 20,
+): Promise<Float64Array> {
+  const chunk = Math.max(1, Math.min(pseudo.permutations, Math.floor(chunkBytes / (4 * activations.rows))));
+  const out = new Float64Array(pseudo.permutations);
+  for (let from = 0; from < pseudo.permutations; from += chunk) {
+    const to = Math.min(pseudo.permutations, from + chunk);
+    out.set(await best(pseudoActivations(pseudo, activations, from, to)), from);
+  }
+  return out;
+}
